@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import type { Provider } from './types.js';
+
+/**
+ * Event identity. Deterministic and free of clocks or randomness, so the same log
+ * ingested on two machines yields the same identities (that is what lets sync count
+ * an event seen on two devices once).
+ */
+function h(parts: string[]): string {
+  const hash = createHash('sha256');
+  // NUL-separated: no field can contain NUL in JSON-derived text, so the encoding is unambiguous.
+  hash.update(parts.join('\u0000'));
+  return hash.digest('hex');
+}
+
+/** uid = sha256(provider, session, record id). */
+export function eventUid(provider: Provider, session: string, record: string): string {
+  return h(['event/v1', provider, session, record]);
+}
+
+/**
+ * Record id for providers (or record types) without one of their own:
+ * derived from (provider, slug, session, ts, ordinal), where ordinal counts the
+ * earlier records of the same file with the same timestamp. Appending to a file never
+ * changes the ordinal of an existing line, so incremental ingest stays stable.
+ */
+export function derivedRecordId(provider: Provider, slug: string, session: string, ts: string, ordinal: number): string {
+  return 'd:' + h(['record/v1', provider, slug, session, ts, String(ordinal)]).slice(0, 32);
+}
+
+/** Claude Code's slug rule: every character that is not [A-Za-z0-9] becomes '-'. */
+export function slugFromPath(p: string): string {
+  return p.replace(/[^A-Za-z0-9]/g, '-');
+}
+
+/** Normalize a provider timestamp to ISO-8601 UTC with milliseconds; '' if absent/invalid. */
+export function normalizeTs(v: unknown): string {
+  if (typeof v !== 'string' && typeof v !== 'number') return '';
+  const d = new Date(v);
+  const t = d.getTime();
+  return Number.isFinite(t) ? d.toISOString() : '';
+}

@@ -1,0 +1,83 @@
+/**
+ * The normalized event every adapter produces and the store keeps. Field order here
+ * is the canonical order used by sync serialization; do not reorder.
+ */
+export type Provider = 'claude' | 'codex';
+export const PROVIDERS: readonly Provider[] = ['claude', 'codex'];
+
+export type EventKind =
+  | 'user' // a prompt typed by the user (or a tool result carried in a user record)
+  | 'assistant' // a model reply (text, tool calls) – may carry usage
+  | 'tool_call'
+  | 'tool_result'
+  | 'reasoning'
+  | 'system'
+  | 'summary'
+  | 'usage' // a pure usage record (Codex token_count)
+  | 'meta'; // session metadata (Codex session_meta / turn_context)
+
+export interface TokenUsage {
+  inputTokens: number; // non-cached input
+  outputTokens: number; // for Codex includes reasoning
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  reasoningTokens: number; // informational, already inside outputTokens for Codex
+  totalTokens: number;
+}
+
+export interface EventRecord {
+  /** Natural identity: hex sha256 of provider, session and record id (see identity.ts). */
+  uid: string;
+  provider: Provider;
+  /** Project slug; Claude's directory name, or the same transform of Codex's cwd. */
+  project: string;
+  /** Working directory as logged, when known. */
+  projectPath: string | null;
+  session: string;
+  /** The provider's own record id (Claude `uuid`), or `d:<hash>` derived from (provider, slug, session, ts, ordinal). */
+  record: string;
+  /** ISO-8601 UTC timestamp with milliseconds, as the provider logged it (normalized). Empty string if the record had none. */
+  ts: string;
+  kind: EventKind;
+  model: string | null;
+  sidechain: boolean;
+  agent: string | null;
+  /** Billing dedupe key: usage with the same key is counted once (Claude: `message.id:requestId`). Null when the event carries no usage. */
+  usageKey: string | null;
+  usage: TokenUsage | null;
+  /** Searchable text (prompt, reply, tool call/result), capped. */
+  text: string | null;
+  /** Small JSON object with provider-specific extras (tool names, subtype, cwd...), canonical key order. */
+  extra: string | null;
+}
+
+/** What a parser remembers between incremental reads of one file. JSON-serializable. */
+export type ParserState = Record<string, unknown>;
+
+export interface ParseResult {
+  events: EventRecord[];
+}
+
+/** A stateful per-file parser: fed complete lines in order; its state survives between ingests. */
+export interface FileParser {
+  /** Returns the events for one line; throws nothing: malformed lines return null (counted as skipped). */
+  line(text: string): EventRecord[] | null;
+  state(): ParserState;
+}
+
+export interface SourceFile {
+  provider: Provider;
+  path: string;
+  /** Root it was found under (for diagnostics). */
+  root: string;
+}
+
+export interface Adapter {
+  provider: Provider;
+  /** Roots to scan, from env overrides or defaults. */
+  roots(env: NodeJS.ProcessEnv): string[];
+  /** Every log file under the roots. */
+  discover(roots: string[]): Promise<SourceFile[]>;
+  /** A parser for one file, resuming from `state` when the file is being read from an offset. */
+  parser(file: SourceFile, state: ParserState | null): FileParser;
+}

@@ -1,0 +1,212 @@
+import { closeSync, openSync, readSync, statSync, fstatSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/db.js';
+import { ensureDeviceId } from '../store/db.js';
+import { LocalEventWriter, type WriteStats } from '../store/events.js';
+import type { Adapter, EventRecord, SourceFile } from '../adapters/types.js';
+import { Hlc, systemClock, type Clock } from '../util/clock.js';
+
+export interface IngestOptions {
+  adapters: Adapter[];
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Called as files are processed, for a progress bar. */
+  onProgress?: (p: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }) => void;
+}
+
+export interface IngestReport {
+  filesSeen: number;
+  filesRead: number;
+  filesUnchanged: number;
+  filesRewritten: number;
+  filesMissing: number;
+  bytesRead: number;
+  linesRead: number;
+  malformedLines: number;
+  events: WriteStats;
+  /** Files with malformed lines in this run, with counts, for the user. */
+  malformed: Array<{ path: string; lines: number }>;
+}
+
+interface FileRow {
+  path: string;
+  size: number;
+  mtime_ms: number;
+  offset: number;
+  head_hash: string;
+  state: string | null;
+  lines: number;
+  skipped: number;
+  missing: number;
+}
+
+const HEAD_BYTES = 4096;
+const CHUNK = 4 * 1024 * 1024;
+/** Events written per transaction: large enough to amortize commits, small enough to bound memory. */
+const BATCH = 20_000;
+
+function headHash(fd: number, upTo: number): string {
+  const n = Math.min(upTo, HEAD_BYTES);
+  const buf = Buffer.alloc(n);
+  if (n > 0) readSync(fd, buf, 0, n, 0);
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * Incremental ingest. Per source file we remember size, mtime, the byte offset consumed
+ * (always at a line boundary) and a hash of the file's head. An unchanged file is not
+ * opened; a grown file with the same head is read from the offset; anything else (shrunk,
+ * head changed) is re-read from the start and upserted idempotently. A final line without
+ * a newline is consumed only if it parses, otherwise it is left for the next run (a torn
+ * write being completed).
+ */
+export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport> {
+  const env = opts.env ?? process.env;
+  const deviceId = ensureDeviceId(db);
+  const writer = new LocalEventWriter(db, deviceId, new Hlc(opts.clock ?? systemClock));
+  const report: IngestReport = {
+    filesSeen: 0, filesRead: 0, filesUnchanged: 0, filesRewritten: 0, filesMissing: 0,
+    bytesRead: 0, linesRead: 0, malformedLines: 0,
+    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [],
+  };
+
+  const files: Array<{ adapter: Adapter; file: SourceFile }> = [];
+  for (const adapter of opts.adapters) {
+    for (const file of await adapter.discover(adapter.roots(env))) files.push({ adapter, file });
+  }
+  report.filesSeen = files.length;
+
+  const getFile = db.prepare('SELECT * FROM source_files WHERE path = ?');
+  const putFile = db.prepare(`INSERT INTO source_files(path, provider, size, mtime_ms, offset, head_hash, state, lines, skipped, missing)
+    VALUES (@path, @provider, @size, @mtime_ms, @offset, @head_hash, @state, @lines, @skipped, 0)
+    ON CONFLICT(path) DO UPDATE SET size=excluded.size, mtime_ms=excluded.mtime_ms, offset=excluded.offset,
+      head_hash=excluded.head_hash, state=excluded.state, lines=excluded.lines, skipped=excluded.skipped, missing=0`);
+
+  const stats = files.map(({ file }) => {
+    try {
+      return statSync(file.path);
+    } catch {
+      return null;
+    }
+  });
+  const bytesTotal = stats.reduce((a, s) => a + (s?.size ?? 0), 0);
+  let bytesDone = 0;
+
+  let pending: EventRecord[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    db.transaction(() => writer.write(batch, report.events))();
+  };
+
+  for (let i = 0; i < files.length; i++) {
+    const { adapter, file } = files[i];
+    const st = stats[i];
+    opts.onProgress?.({ filesDone: i, filesTotal: files.length, bytesDone, bytesTotal });
+    if (!st) continue;
+    bytesDone += st.size;
+    const prev = getFile.get(file.path) as FileRow | undefined;
+    if (prev && prev.size === st.size && prev.mtime_ms === Math.trunc(st.mtimeMs) && prev.missing === 0) {
+      report.filesUnchanged++;
+      continue;
+    }
+    const fd = openSync(file.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      let start = 0;
+      let state = null;
+      let lines = 0;
+      let skipped = 0;
+      if (prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
+        start = prev.offset;
+        state = prev.state ? JSON.parse(prev.state) : null;
+        lines = prev.lines;
+        skipped = prev.skipped;
+      } else if (prev) {
+        report.filesRewritten++;
+      }
+      const parser = adapter.parser(file, state);
+      let offset: number;
+      let carry = Buffer.alloc(0);
+      const buf = Buffer.alloc(CHUNK);
+      let pos = start;
+      let skippedNow = 0;
+      const handle = (lineBuf: Buffer) => {
+        const text = lineBuf.toString('utf8').trim();
+        lines++;
+        if (text === '') return;
+        const evs = parser.line(text);
+        if (evs === null) {
+          skipped++;
+          skippedNow++;
+          return;
+        }
+        for (const e of evs) pending.push(e);
+        if (pending.length >= BATCH) flush();
+      };
+      while (pos < size) {
+        const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
+        if (n <= 0) break;
+        pos += n;
+        report.bytesRead += n;
+        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+        let lineStart = 0;
+        let nl: number;
+        while ((nl = data.indexOf(10, lineStart)) !== -1) {
+          handle(data.subarray(lineStart, nl));
+          lineStart = nl + 1;
+        }
+        carry = Buffer.from(data.subarray(lineStart));
+      }
+      offset = pos - carry.length;
+      if (carry.length > 0) {
+        // A final line without newline: consume it only if it is a complete record.
+        const text = carry.toString('utf8').trim();
+        let complete = false;
+        try {
+          JSON.parse(text);
+          complete = true;
+        } catch {
+          /* torn: leave it for next time */
+        }
+        if (complete) {
+          handle(carry);
+          offset = pos;
+        }
+      }
+      report.linesRead += lines - (prev && start > 0 ? prev.lines : 0);
+      report.malformedLines += skippedNow;
+      if (skippedNow > 0) report.malformed.push({ path: file.path, lines: skippedNow });
+      report.filesRead++;
+      flush();
+      putFile.run({
+        path: file.path,
+        provider: file.provider,
+        size: offset === size ? size : offset,
+        mtime_ms: offset === size ? Math.trunc(st.mtimeMs) : -1,
+        offset,
+        head_hash: headHash(fd, offset),
+        state: JSON.stringify(parser.state()),
+        lines,
+        skipped,
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  flush();
+  // Files we knew that are gone: their events stay (the store is the archive); just mark them.
+  const seen = new Set(files.map((f) => f.file.path));
+  const known = db.prepare('SELECT path FROM source_files WHERE missing = 0').pluck().all() as string[];
+  const markMissing = db.prepare('UPDATE source_files SET missing = 1 WHERE path = ?');
+  for (const p of known) {
+    if (!seen.has(p)) {
+      markMissing.run(p);
+      report.filesMissing++;
+    }
+  }
+  db.transaction(() => writer.flush())();
+  opts.onProgress?.({ filesDone: files.length, filesTotal: files.length, bytesDone: bytesTotal, bytesTotal });
+  return report;
+}

@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { SuError } from '../errors.js';
+
+export type Db = Database.Database;
+
+/** Migrations live at the package root (shipped with the package), numbered NNN_name.sql; numbering may be sparse. */
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(join(dir, f), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
+
+/** Applies pending migrations in order, each in its own transaction, recording applied versions. */
+export function migrate(db: Db, migrations = loadMigrations()): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const done: number[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+    })();
+    done.push(m.version);
+  }
+  return done;
+}
+
+/** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
+export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: opts.readonly ?? false });
+  } catch (cause) {
+    throw new SuError('STORE', `cannot open the store at ${path}: ${(cause as Error).message}`, {
+      hint: 'check the path and its permissions, or point STACKUNDERFLOW_HOME elsewhere',
+      cause,
+    });
+  }
+  db.pragma('busy_timeout = 5000');
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    ensureDeviceId(db);
+  }
+  return db;
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+/** A random, stable id for this store's device: 16 hex chars. It names the device's folder in a bucket. */
+export function ensureDeviceId(db: Db): string {
+  let id = getMeta(db, 'device_id');
+  if (!id) {
+    id = randomBytes(8).toString('hex');
+    setMeta(db, 'device_id', id);
+  }
+  return id;
+}
