@@ -122,11 +122,18 @@ CREATE TRIGGER events_usage_ai AFTER INSERT ON events WHEN NEW.has_usage = 1 AND
   WHERE excluded.ts < usage.ts;
 END;
 
--- A changed event (same identity, new content) replaces its usage fact when it is the one billed.
+-- A changed event (same identity, new content) is billed like a new one: it may have gained
+-- a usage key, or become the earliest record of its key; the row it already bills follows it.
 CREATE TRIGGER events_usage_au AFTER UPDATE ON events WHEN NEW.has_usage = 1 AND NEW.usage_key IS NOT NULL BEGIN
-  UPDATE usage SET project = NEW.project, session_id = NEW.session_id, ts = NEW.ts, ts_ms = NEW.ts_ms, model = NEW.model,
-    input_tokens = NEW.input_tokens, output_tokens = NEW.output_tokens,
-    cache_creation_tokens = NEW.cache_creation_tokens, cache_read_tokens = NEW.cache_read_tokens,
-    reasoning_tokens = NEW.reasoning_tokens, total_tokens = NEW.total_tokens, written_at = NEW.written_at
-  WHERE usage_key = NEW.usage_key AND device_id = NEW.device_id AND event_id = NEW.id;
+  INSERT INTO usage(usage_key, device_id, event_id, provider, project, session_id, ts, ts_ms, model,
+    input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens, written_at)
+  VALUES (NEW.usage_key, NEW.device_id, NEW.id, NEW.provider, NEW.project, NEW.session_id, NEW.ts, NEW.ts_ms, NEW.model,
+    NEW.input_tokens, NEW.output_tokens, NEW.cache_creation_tokens, NEW.cache_read_tokens, NEW.reasoning_tokens, NEW.total_tokens, NEW.written_at)
+  ON CONFLICT(usage_key, device_id) DO UPDATE SET
+    event_id = excluded.event_id, provider = excluded.provider, project = excluded.project, session_id = excluded.session_id,
+    ts = excluded.ts, ts_ms = excluded.ts_ms, model = excluded.model,
+    input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+    cache_creation_tokens = excluded.cache_creation_tokens, cache_read_tokens = excluded.cache_read_tokens,
+    reasoning_tokens = excluded.reasoning_tokens, total_tokens = excluded.total_tokens, written_at = excluded.written_at
+  WHERE usage.event_id = excluded.event_id OR excluded.ts < usage.ts;
 END;

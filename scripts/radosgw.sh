@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Single-node Ceph radosgw on 127.0.0.1 for the object-store conformance tests.
+#
+#   scripts/radosgw.sh start   # install (apt) if missing, start, create user + bucket; prints env exports
+#   scripts/radosgw.sh env     # print the env exports of a running instance
+#   scripts/radosgw.sh stop    # stop the daemons and delete the state dir
+#
+# Usage in CI:  eval "$(scripts/radosgw.sh start)"
+# Only the `export ...` lines go to stdout; progress and errors go to stderr.
+#
+# The Ceph configuration is the recipe tested in design/DEPS.md (memstore OSD, no cephx,
+# `ms mon client mode = crc secure` so radosgw does not hang, `tcp_nodelay=1` so small GETs
+# are fast). Fixed ports: mon 3300/6789, radosgw 7480. Needs root (daemons run without systemd).
+set -euo pipefail
+
+DIR="${STACKUNDERFLOW_RGW_DIR:-/tmp/stackunderflow-rgw}"
+ENDPOINT="http://127.0.0.1:7480"
+ACCESS_KEY="DEVKEY"
+SECRET_KEY="DEVSECRET"
+# S3 bucket names need 3-63 characters (a 2-character name gets 400 InvalidBucketName).
+BUCKET="stackunderflow-test"
+REGION="us-east-1"
+
+log() { echo "radosgw.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+print_env() {
+  cat <<EOF
+export STACKUNDERFLOW_TEST_RGW_ENDPOINT=$ENDPOINT
+export STACKUNDERFLOW_TEST_RGW_ACCESS_KEY=$ACCESS_KEY
+export STACKUNDERFLOW_TEST_RGW_SECRET_KEY=$SECRET_KEY
+export STACKUNDERFLOW_TEST_RGW_BUCKET=$BUCKET
+export STACKUNDERFLOW_TEST_RGW_REGION=$REGION
+EOF
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+running() {
+  pid_alive "$DIR/run/mon.a.pid" && pid_alive "$DIR/run/osd.0.pid" && pid_alive "$DIR/run/client.rgw.a.pid" &&
+    curl -sf -o /dev/null --max-time 5 "$ENDPOINT/"
+}
+
+ensure_packages() {
+  local missing=()
+  command -v ceph-mon >/dev/null || missing+=(ceph-mon)
+  command -v ceph-osd >/dev/null || missing+=(ceph-osd)
+  command -v radosgw >/dev/null || missing+=(radosgw)
+  command -v uuidgen >/dev/null || missing+=(uuid-runtime)
+  command -v curl >/dev/null || missing+=(curl)
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}; run as root or install: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw uuid-runtime curl"
+  log "installing ${missing[*]} (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw uuid-runtime curl >&2
+}
+
+stop() {
+  local f pid
+  for f in client.rgw.a osd.0 mon.a; do
+    if pid_alive "$DIR/run/$f.pid"; then
+      pid=$(cat "$DIR/run/$f.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$DIR"
+}
+
+# Waits for a command to succeed; on timeout shows the daemon logs so CI failures are diagnosable.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq 1 "$secs"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  log "timed out after ${secs}s waiting for $what; last log lines:"
+  tail -n 30 "$DIR"/log/*.log >&2 || true
+  exit 1
+}
+
+start() {
+  if running; then
+    log "already running in $DIR"
+    print_env
+    return 0
+  fi
+  ensure_packages
+  # A half-started or stale instance (memstore loses everything anyway): start clean.
+  stop
+  if curl -s -o /dev/null --max-time 2 "$ENDPOINT/"; then
+    die "something else is listening on $ENDPOINT"
+  fi
+
+  local C=$DIR FSID U ID
+  mkdir -p "$C"/{mon/a,osd/0,run,log,rgw}
+  cd "$C"
+  FSID=$(uuidgen)
+  cat >ceph.conf <<CONF
+[global]
+fsid = $FSID
+mon host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon initial members = a
+public network = 127.0.0.0/8
+auth cluster required = none
+auth service required = none
+auth client required = none
+ms mon client mode = crc secure
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+mon allow pool size one = true
+osd objectstore = memstore
+memstore device bytes = 2147483648
+osd crush chooseleaf type = 0
+run dir = $C/run
+log file = $C/log/\$name.log
+admin socket = $C/run/\$name.asok
+pid file = $C/run/\$name.pid
+keyring = $C/keyring
+[mon.a]
+mon data = $C/mon/a
+[osd.0]
+osd data = $C/osd/0
+[client.rgw.a]
+rgw frontends = beast endpoint=127.0.0.1:7480 tcp_nodelay=1
+rgw data = $C/rgw
+CONF
+  log "starting mon"
+  ceph-authtool --create-keyring keyring --gen-key -n mon. --cap mon 'allow *' >&2
+  monmaptool --create --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' --fsid "$FSID" monmap >&2
+  ceph-mon -c ceph.conf --mkfs -i a --monmap monmap --keyring keyring >&2
+  ceph-mon -c ceph.conf -i a >&2
+  log "starting osd"
+  U=$(uuidgen)
+  ID=$(timeout 60 ceph -c ceph.conf osd new "$U")
+  ceph-osd -c ceph.conf -i "$ID" --mkfs --osd-uuid "$U" >&2 2>&1
+  ceph-osd -c ceph.conf -i "$ID" >&2
+  log "starting radosgw"
+  radosgw -c ceph.conf -n client.rgw.a >&2
+  wait_for radosgw 120 curl -sf -o /dev/null --max-time 5 "$ENDPOINT/"
+  if ! radosgw-admin -c ceph.conf -n client.admin user info --uid=dev >/dev/null 2>&1; then
+    radosgw-admin -c ceph.conf -n client.admin user create --uid=dev --display-name=dev \
+      --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null
+  fi
+  # curl signs SigV4 itself (>= 7.75), so no S3 client is needed here. curl 7.88 does not send the
+  # payload hash header S3 signatures need (403 SignatureDoesNotMatch without it): this is sha256("").
+  # PUT on a bucket the user already owns is a no-op (200).
+  local code
+  code=$(curl -s -o "$C/log/create-bucket.out" -w '%{http_code}' --max-time 30 -X PUT \
+    -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+    --aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" "$ENDPOINT/$BUCKET")
+  [[ $code == 200 ]] || { cat "$C/log/create-bucket.out" >&2; die "creating bucket $BUCKET: HTTP $code"; }
+  log "ready: $ENDPOINT bucket $BUCKET (state in $C)"
+  print_env
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop; log "stopped" ;;
+  env) running || die "not running (scripts/radosgw.sh start)"; print_env ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 64 ;;
+esac

@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { SuError } from '../../errors.js';
+import type { CliIo } from '../io.js';
+import { emptyStoreNotice, useColor, withReadStore, withStore } from '../io.js';
+import { storeIsEmpty } from '../../reports/index.js';
+import { formatInt } from '../../reports/format.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, parseQuery, parseSearchLimit, QUERY_SYNTAX_HELP, reindex, renderSearch, search } from '../../search/index.js';
+import { reportOptionsFromFlags, type ReportFlags } from './report.js';
+
+interface SearchFlags extends ReportFlags {
+  limit?: string;
+  reindex?: boolean;
+}
+
+/**
+ * `stackunderflow search QUERY`: ranked full-text search. Its options are long-only and
+ * unknown single-dash words are kept, so `search parser -test` excludes "test" instead of
+ * being read as flags (`-p`, `-t`…).
+ */
+export function registerSearch(program: Command, io: CliIo): void {
+  const cmd = program
+    .command('search')
+    .description('full-text search over prompts, replies, tool calls and results of every session in the store')
+    .argument('[query...]', 'what to find: words, "phrases", prefix*, -exclusions (quote it for your shell)')
+    .option('--scope <scope>', 'whose logs: local, all (every synced device, each event once), device:<id-or-name> (default: all once other devices are synced, else local)')
+    .option('--project <name>', 'only this project: a path, an exact slug, or part of a slug')
+    .option('--provider <name>', 'only this agent: claude or codex')
+    .option('--since <date>', 'first day to include, YYYY-MM-DD (in --timezone)')
+    .option('--until <date>', 'last day to include, YYYY-MM-DD (inclusive)')
+    .option('--timezone <zone>', 'IANA time zone for --since/--until and the times shown (default: the system zone)')
+    .option('--limit <count>', `at most this many results, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT})`)
+    .option('--json', 'print JSON: plain snippets with match offsets (see docs/search.md)')
+    .option('--reindex', 'rebuild the search index from the store (a repair; it is normally kept current by itself), then search if a query is given')
+    .allowUnknownOption()
+    .addHelpText(
+      'after',
+      `
+${QUERY_SYNTAX_HELP}
+
+Quote the query so your shell keeps the double quotes: stackunderflow search '"exact phrase" -draft'.
+Results are ranked by relevance (bm25), best first. On a terminal matches are highlighted in color;
+in a pipe they are marked «like this». Open a hit with: stackunderflow show <session id or prefix>.
+
+Examples:
+  stackunderflow search migration sqlite
+  stackunderflow search '"race condition" -test' --since 2026-01-01
+  stackunderflow search 'refactor*' --project api --scope all --json
+  stackunderflow search --reindex`,
+    );
+  cmd.action(async (words: string[], flags: SearchFlags) => {
+    // allowUnknownOption keeps misspelt long options as words: refuse them rather than search for them.
+    const bogus = words.find((w) => /^--[^-\s]/.test(w));
+    if (bogus) throw new SuError('USAGE', `unknown option '${bogus.split('=')[0]}'`, { hint: "see 'stackunderflow search --help'" });
+    const opts = { ...reportOptionsFromFlags(flags), limit: parseSearchLimit(flags.limit) };
+    const text = words.join(' ');
+    if (flags.reindex) {
+      const q = text.trim() === '' ? null : parseQuery(text);
+      await withStore(io, (db) => {
+        const r = reindex(db);
+        const line = `Rebuilt the search index: ${formatInt(r.events)} events, ${formatInt(r.withText)} with text, in ${formatInt(r.ms)} ms.\n`;
+        if (!q) {
+          if (flags.json) io.stdout.write(JSON.stringify({ reindex: r }, null, 2) + '\n');
+          else io.stdout.write(line);
+          return;
+        }
+        io.stderr.write(line);
+        const result = search(db, q, opts, io.env);
+        io.stdout.write(flags.json ? JSON.stringify(result, null, 2) + '\n' : renderSearch(result, { color: useColor(io) }));
+      });
+      return;
+    }
+    const q = parseQuery(text);
+    await withReadStore(io, ({ db, path }) => {
+      const empty = storeIsEmpty(db);
+      const result = search(db, q, opts, io.env);
+      if (flags.json) {
+        io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        if (empty) io.stderr.write(emptyStoreNotice(path));
+      } else if (empty) {
+        io.stdout.write(emptyStoreNotice(path));
+      } else {
+        io.stdout.write(renderSearch(result, { color: useColor(io) }));
+      }
+    });
+  });
+}

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { SuError } from '../../errors.js';
+import { storePath } from '../../paths.js';
+import { openDb, type Db } from '../../store/db.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../api/server.js';
+import { isLoopbackHost } from '../../api/guard.js';
+import { storeIsEmpty } from '../../reports/index.js';
+import type { CliIo } from '../io.js';
+import { emptyStoreNotice } from '../io.js';
+
+function parsePort(v: string): number {
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new SuError('USAGE', `--port wants a number from 0 to 65535, got '${v}'`, { hint: `e.g. --port ${DEFAULT_PORT}` });
+  return Number(v);
+}
+
+/** What a non-loopback bind prints to stderr: the API has no authentication. */
+export function exposureWarning(host: string, port: number): string {
+  const line = '!'.repeat(78);
+  return [
+    line,
+    `WARNING: listening on ${host}:${port}, which is NOT a loopback address.`,
+    'Anyone who can reach this machine on that port can read your coding-agent history:',
+    'projects, sessions, token usage and cost. The API has no authentication.',
+    'Stop it (Ctrl-C) and run `stackunderflow serve` without --host unless you trust every',
+    'machine on this network.',
+    line,
+    '',
+  ].join('\n');
+}
+
+/** Resolves on the first SIGINT or SIGTERM, so the server closes cleanly and the command exits 0. */
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(sig);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * Continuous sync (issue 6): when `sync auto` is on, serve runs the sync loop in-process
+ * unless a daemon already does. The sync modules load only in that case; a store without
+ * sync never imports them.
+ */
+async function hostContinuousSync(io: CliIo, db: Db): Promise<{ stop(): Promise<void> } | null> {
+  const auto = db.prepare("SELECT value FROM sync_settings WHERE key = 'auto'").pluck().get() as string | undefined;
+  if (auto !== 'on') return null;
+  const { hostSyncInServe } = await import('../../sync/daemon.js');
+  return hostSyncInServe({ env: io.env, clock: io.clock, notice: (line) => void io.stderr.write(line + '\n') });
+}
+
+/** `stackunderflow serve`: the read-only JSON API on 127.0.0.1:8081 until interrupted. */
+export function registerServe(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description(`read-only JSON API over the store (default http://${DEFAULT_HOST}:${DEFAULT_PORT})`)
+    .option('--port <port>', `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`)
+    .option('--host <host>', `address to bind (default ${DEFAULT_HOST}; anything but loopback exposes your data)`)
+    .addHelpText(
+      'after',
+      `
+Endpoints (GET, JSON):
+  /api/health  /api/projects  /api/sessions?limit=20
+  /api/reports/daily|monthly|session|project|model?since=&until=&timezone=&project=&provider=&scope=
+Requests must name this server in their Host header (a guard against DNS rebinding).`,
+    )
+    .action(async (flags: { port?: string; host?: string }) => {
+      const port = flags.port === undefined ? DEFAULT_PORT : parsePort(flags.port);
+      const host = flags.host?.trim() || DEFAULT_HOST;
+      const path = storePath(io.env);
+      const db = openDb(path);
+      try {
+        const server = await startServer({
+          db,
+          host,
+          port,
+          env: io.env,
+          onInternalError: (err) => io.stderr.write(`serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+        });
+        if (!isLoopbackHost(host)) io.stderr.write(exposureWarning(host, server.port));
+        io.stdout.write(`Serving ${path} (read-only) at ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
+        if (storeIsEmpty(db)) io.stderr.write(emptyStoreNotice(path));
+        const sync = await hostContinuousSync(io, db);
+        await untilStopped();
+        await sync?.stop();
+        await server.close();
+        io.stdout.write('Stopped.\n');
+      } finally {
+        db.close();
+      }
+    });
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { SuError } from '../../errors.js';
+import type { CliIo } from '../io.js';
+import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
+import { listSessions, renderSessionList, storeIsEmpty } from '../../reports/index.js';
+import { addFilterOptions, reportOptionsFromFlags, type ReportFlags } from './report.js';
+
+function parseLimit(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new SuError('USAGE', `--limit wants a whole number, got '${v}'`, { hint: 'e.g. --limit 20' });
+  return n;
+}
+
+/** `stackunderflow sessions`: the sessions in the store, most recent first. */
+export function registerSessions(program: Command, io: CliIo): void {
+  const cmd = program.command('sessions').description('list sessions, most recent first, with events, tokens and cost');
+  addFilterOptions(cmd).option('-n, --limit <count>', 'show at most this many sessions');
+  cmd.action(async (flags: ReportFlags & { limit?: string }) => {
+    const opts = { ...reportOptionsFromFlags(flags), limit: parseLimit(flags.limit) };
+    await withReadStore(io, ({ db, path }) => {
+      const empty = storeIsEmpty(db);
+      const list = listSessions(db, opts, io.env);
+      if (flags.json) {
+        io.stdout.write(JSON.stringify(list, null, 2) + '\n');
+        if (empty) io.stderr.write(emptyStoreNotice(path));
+      } else if (empty) {
+        io.stdout.write(emptyStoreNotice(path));
+      } else {
+        io.stdout.write(renderSessionList(list, { color: useColor(io) }));
+      }
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { openDb, type Db } from '../store/db.js';
+import { storePath } from '../paths.js';
+import type { Clock } from '../util/clock.js';
+
+/** Anything text can be written to: a process stream, or a buffer in tests. */
+export interface Output {
+  write(chunk: string): unknown;
+}
+
+/**
+ * Everything a command may touch of the outside world, injected so commands run
+ * in-process in tests: environment, output streams, clock, and whether a person is watching.
+ */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: Output;
+  stderr: Output;
+  clock?: Clock;
+  /** stdout is a terminal: tables may use colors. */
+  isTTY?: boolean;
+  /** stderr is a terminal: progress bars may draw. Defaults to `isTTY`. */
+  stderrIsTTY?: boolean;
+}
+
+/** Colors only for a terminal, and never when the user opted out (https://no-color.org). */
+export function useColor(io: CliIo): boolean {
+  return io.isTTY === true && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+}
+
+/**
+ * Opens the store for a read-only command. A store that does not exist yet is not
+ * created on disk: the command reads an empty in-memory store instead, and `exists` says so.
+ */
+export function openStoreForRead(io: CliIo): { db: Db; path: string; exists: boolean } {
+  const path = storePath(io.env);
+  if (!existsSync(path)) return { db: openDb(':memory:'), path, exists: false };
+  return { db: openDb(path), path, exists: true };
+}
+
+/** Runs `fn` with a store opened for reading and always closes it. */
+export async function withReadStore<T>(io: CliIo, fn: (s: { db: Db; path: string; exists: boolean }) => T | Promise<T>): Promise<T> {
+  const s = openStoreForRead(io);
+  try {
+    return await fn(s);
+  } finally {
+    s.db.close();
+  }
+}
+
+/** Runs `fn` with the store (created if needed) and always closes it. */
+export async function withStore<T>(io: CliIo, fn: (db: Db, path: string) => T | Promise<T>): Promise<T> {
+  const path = storePath(io.env);
+  const db = openDb(path);
+  try {
+    return await fn(db, path);
+  } finally {
+    db.close();
+  }
+}
+
+/** The sentence every reading command prints when there is nothing to read. */
+export function emptyStoreNotice(path: string): string {
+  return `The store at ${path} has no events yet.\nRun \`stackunderflow ingest\` to read your Claude Code and Codex logs (or \`stackunderflow demo\` to try the bundled samples).\n`;
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { runCli } from './run.js';
+
+// `stackunderflow report daily | head` closes our stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+// The bin: real process streams in, exit code out. Everything else lives in runCli.
+const code = await runCli(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+});
+process.exitCode = code;

@@ -1,0 +1,197 @@
+import type { Db } from '../store/db.js';
+import type { Provider } from '../adapters/types.js';
+import { slugFromPath } from '../adapters/identity.js';
+import type { ReportOptions } from './options.js';
+import { resolveScope, usageScopeSql, type ResolvedScope, type SqlFragment } from './scope.js';
+import { coarseRange, dateToDay, defaultTimeZone, localDaySql, offsetSegments, type OffsetSegments } from './timezone.js';
+import { LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
+
+/** Options with everything resolved against the store: what one report run works from. */
+export interface ReportContext {
+  timezone: string;
+  scope: ResolvedScope;
+  sinceDay?: number;
+  untilDay?: number;
+  since?: string;
+  until?: string;
+  project?: string;
+  provider?: Provider;
+  byDevice: boolean;
+  projectFilter: SqlFragment | null;
+}
+
+export type GroupKey = 'day' | 'project' | 'session' | 'device';
+
+/** One SQL group: tokens summed per (requested keys, provider, model). */
+export interface AggRow {
+  day: number | null;
+  project: string | null;
+  session: string | null;
+  device: string | null;
+  provider: Provider;
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  reasoningTokens: number;
+  inputAbove: number;
+  outputAbove: number;
+  cacheCreationAbove: number;
+  cacheReadAbove: number;
+  requests: number;
+  firstTs: string;
+  lastTs: string;
+}
+
+function projectFilter(db: Db, project: string | undefined, a: string): SqlFragment | null {
+  if (project === undefined) return null;
+  const slug = /[\\/]/.test(project) ? slugFromPath(project.replace(/[\\/]+$/, '')) : project;
+  const exact = db.prepare('SELECT 1 FROM projects WHERE slug = ? LIMIT 1').get(slug);
+  if (exact || slug !== project) return { sql: `${a}.project = ?`, params: [slug] };
+  return { sql: `instr(lower(${a}.project), ?) > 0`, params: [project.toLowerCase()] };
+}
+
+/** Resolves options against the store (scope → device ids, project → filter, dates → day numbers). */
+export function reportContext(db: Db, opts: ReportOptions, env: NodeJS.ProcessEnv = process.env): ReportContext {
+  return {
+    timezone: opts.timezone ?? defaultTimeZone(env),
+    scope: resolveScope(db, opts.scope),
+    since: opts.since,
+    until: opts.until,
+    sinceDay: opts.since ? dateToDay(opts.since) : undefined,
+    untilDay: opts.until ? dateToDay(opts.until) : undefined,
+    project: opts.project,
+    provider: opts.provider,
+    byDevice: opts.byDevice ?? false,
+    projectFilter: projectFilter(db, opts.project, 'u'),
+  };
+}
+
+/** The data's time span (two index probes), or null when there is no usage. */
+function dataSpan(db: Db): { lo: number; hi: number } | null {
+  const lo = db.prepare('SELECT ts_ms FROM usage WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1').pluck().get() as number | undefined;
+  const hi = db.prepare('SELECT ts_ms FROM usage ORDER BY ts_ms DESC LIMIT 1').pluck().get() as number | undefined;
+  return lo === undefined || hi === undefined ? null : { lo, hi };
+}
+
+/**
+ * WHERE clauses shared by every usage query, except the local-day filter. Index use is
+ * chosen here rather than left to SQLite (the store keeps no statistics): walking an index
+ * costs a table lookup per row, about three times a plain scan, so the ts_ms index is used
+ * only when the date range covers a small part of the data, and the device index never
+ * (`+col` hides a column from the planner).
+ */
+function baseWhere(ctx: ReportContext, span: { lo: number; hi: number }): { clauses: string[]; params: unknown[] } {
+  const clauses: string[] = ['+u.ts_ms > 0']; // usage without a timestamp cannot be placed on a day (ccusage drops it too)
+  const params: unknown[] = [];
+  const scope = usageScopeSql(ctx.scope, 'u');
+  clauses.push(scope.sql.replace(/^u\.device_id = \?$/, '+u.device_id = ?'));
+  params.push(...scope.params);
+  if (ctx.provider) {
+    clauses.push('u.provider = ?');
+    params.push(ctx.provider);
+  }
+  if (ctx.projectFilter) {
+    clauses.push(ctx.projectFilter.sql);
+    params.push(...ctx.projectFilter.params);
+  }
+  const { from, to } = coarseRange(ctx.sinceDay, ctx.untilDay);
+  const covered = (Math.min(to ?? span.hi, span.hi) - Math.max(from ?? span.lo, span.lo)) / Math.max(1, span.hi - span.lo);
+  const col = covered < 0.25 ? 'u.ts_ms' : '+u.ts_ms';
+  if (from !== undefined) {
+    clauses.push(`${col} >= ?`);
+    params.push(from);
+  }
+  if (to !== undefined) {
+    clauses.push(`${col} < ?`);
+    params.push(to);
+  }
+  return { clauses, params };
+}
+
+/** The zone's offsets over the instants the query can touch. */
+function segmentsFor(ctx: ReportContext, span: { lo: number; hi: number }): OffsetSegments {
+  const { from, to } = coarseRange(ctx.sinceDay, ctx.untilDay);
+  return offsetSegments(ctx.timezone, Math.max(span.lo, from ?? span.lo), Math.min(span.hi, to ?? span.hi));
+}
+
+/** Any single token count above this in one request may be billed at long-context rates. */
+const T = LONG_CONTEXT_THRESHOLD;
+
+/**
+ * Sums usage per group in SQL (never row by row in JS). Groups always include provider and
+ * model (prices are per model); `keys` adds local day, project, session, device.
+ *
+ * SQLite aggregates by sorting, and the sort dominates the cost, so the main query sorts
+ * narrow records (integers, no timestamps as text). Long-context excess is summed by a
+ * second query over only the rare requests that have any (a filtered scan, a tiny sort).
+ */
+export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[]): AggRow[] {
+  const span = dataSpan(db);
+  if (!span) return [];
+  const { clauses, params } = baseWhere(ctx, span);
+  const needDay = keys.includes('day') || ctx.sinceDay !== undefined || ctx.untilDay !== undefined;
+  let dayExpr = 'NULL';
+  if (needDay) {
+    dayExpr = localDaySql('u.ts_ms', segmentsFor(ctx, span));
+    if (ctx.sinceDay !== undefined) {
+      clauses.push(`${dayExpr} >= ?`);
+      params.push(ctx.sinceDay);
+    }
+    if (ctx.untilDay !== undefined) {
+      clauses.push(`${dayExpr} <= ?`);
+      params.push(ctx.untilDay);
+    }
+  }
+  const cols = [
+    `${keys.includes('day') ? dayExpr : 'NULL'} AS day`,
+    `${keys.includes('project') ? 'u.project' : 'NULL'} AS project`,
+    `${keys.includes('session') ? 'u.session_id' : 'NULL'} AS session`,
+    `${keys.includes('device') ? 'u.device_id' : 'NULL'} AS device`,
+    'u.provider AS provider',
+    'u.model AS model',
+  ].join(', ');
+  // Most distinct keys first: the sort behind GROUP BY then settles most comparisons on the first (integer) column.
+  const groupBy = [...keys, 'provider', 'model'].join(', ');
+  const where = clauses.join(' AND ');
+  const rows = db
+    .prepare(
+      `SELECT ${cols},
+        SUM(u.input_tokens) AS inputTokens, SUM(u.output_tokens) AS outputTokens,
+        SUM(u.cache_creation_tokens) AS cacheCreationTokens, SUM(u.cache_read_tokens) AS cacheReadTokens,
+        SUM(u.reasoning_tokens) AS reasoningTokens, COUNT(*) AS requests, MIN(u.ts_ms) AS firstMs, MAX(u.ts_ms) AS lastMs
+      FROM usage u WHERE ${where} GROUP BY ${groupBy}`,
+    )
+    .all(...params) as Array<Omit<AggRow, 'firstTs' | 'lastTs' | 'inputAbove' | 'outputAbove' | 'cacheCreationAbove' | 'cacheReadAbove'> & { firstMs: number; lastMs: number }>;
+
+  // Only models with long-context rates need the excess; most stores have none of them.
+  const tiered = [...new Set(rows.map((r) => r.model))].filter((m): m is string => m !== null && priceFor(m)?.above !== undefined);
+  const above = tiered.length === 0 ? [] : db
+    .prepare(
+      `SELECT ${cols},
+        SUM(MAX(u.input_tokens - ${T}, 0)) AS inputAbove, SUM(MAX(u.output_tokens - ${T}, 0)) AS outputAbove,
+        SUM(MAX(u.cache_creation_tokens - ${T}, 0)) AS cacheCreationAbove, SUM(MAX(u.cache_read_tokens - ${T}, 0)) AS cacheReadAbove
+      FROM usage u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')})
+        AND (u.input_tokens > ${T} OR u.output_tokens > ${T} OR u.cache_creation_tokens > ${T} OR u.cache_read_tokens > ${T})
+      GROUP BY ${groupBy}`,
+    )
+    .all(...params, ...tiered) as Array<Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model' | 'inputAbove' | 'outputAbove' | 'cacheCreationAbove' | 'cacheReadAbove'>>;
+  const keyOf = (r: Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model'>) =>
+    [r.day, r.project, r.session, r.device, r.provider, r.model].join('\u0000');
+  const excess = new Map(above.map((r) => [keyOf(r), r]));
+
+  return rows.map((r) => {
+    const x = excess.get(keyOf(r));
+    const { firstMs, lastMs, ...rest } = r;
+    return {
+      ...rest,
+      inputAbove: x?.inputAbove ?? 0,
+      outputAbove: x?.outputAbove ?? 0,
+      cacheCreationAbove: x?.cacheCreationAbove ?? 0,
+      cacheReadAbove: x?.cacheReadAbove ?? 0,
+      firstTs: new Date(firstMs).toISOString(),
+      lastTs: new Date(lastMs).toISOString(),
+    };
+  });
+}

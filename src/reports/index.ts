@@ -1,0 +1,56 @@
+/**
+ * Reports: pure reads of the store, shared by the CLI (`stackunderflow report …`) and the
+ * HTTP API. Every function takes an open Db and options, aggregates in SQL, and returns
+ * plain JSON-ready objects (ccusage-compatible field names where they mean the same thing).
+ */
+export {
+  dailyReport,
+  monthlyReport,
+  sessionReport,
+  projectReport,
+  modelReport,
+  runReport,
+  REPORT_KINDS,
+  SYNTHETIC_MODEL,
+  type ReportKind,
+  type AnyReport,
+  type DailyReport,
+  type DailyEntry,
+  type MonthlyReport,
+  type MonthlyEntry,
+  type SessionReport,
+  type SessionEntry,
+  type ProjectReport,
+  type ProjectEntry,
+  type ModelReport,
+  type ModelEntry,
+  type ModelBreakdown,
+  type UsageTotals,
+  type DeviceShare,
+  type ReportMeta,
+} from './reports.js';
+export { listSessions, type SessionList, type SessionListEntry, type SessionListOptions } from './sessions.js';
+export { parseReportOptions, type ReportOptions, type RawReportOptions } from './options.js';
+export {
+  parseScope,
+  formatScope,
+  defaultScope,
+  resolveScope,
+  resolveDevice,
+  knownDevices,
+  usageScopeSql,
+  eventsScopeSql,
+  type Scope,
+  type ResolvedScope,
+  type SqlFragment,
+} from './scope.js';
+export { priceFor, normalizeModel, costOf, pricedModels, type ModelPrice, type Rates } from './pricing.js';
+export { renderReport, renderSessionList, renderTable, formatInt, formatCost, type FormatOptions } from './format.js';
+export { defaultTimeZone, checkTimeZone } from './timezone.js';
+
+import type { Db } from '../store/db.js';
+
+/** True when the store holds no events at all (nothing was ingested or synced yet). */
+export function storeIsEmpty(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM events LIMIT 1').get() === undefined;
+}

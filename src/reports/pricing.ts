@@ -1,0 +1,149 @@
+/**
+ * Built-in, offline price table: public list prices in USD per million tokens. Reports
+ * never fetch prices; a model missing here is reported as unpriced (cost unknown), never
+ * as free. Update by adding rows; names are matched after `normalizeModel`.
+ */
+
+/** USD per million tokens. */
+export interface Rates {
+  input: number;
+  output: number;
+  /** Prompt-cache write (Claude: the 5-minute rate). OpenAI has none: 0. */
+  cacheWrite: number;
+  /** Prompt-cache read (OpenAI: "cached input"). */
+  cacheRead: number;
+}
+
+export interface ModelPrice extends Rates {
+  /**
+   * Long-context rates: per token kind, a request's tokens beyond `threshold` cost these
+   * rates (the rule ccusage applies to Claude Sonnet 4/4.5's 1M-context pricing).
+   */
+  above?: { threshold: number } & Rates;
+  /** Multiplier for Claude's fast mode (model names ending in `-fast`). */
+  fast?: number;
+}
+
+const r = (input: number, output: number, cacheWrite: number, cacheRead: number): Rates => ({ input, output, cacheWrite, cacheRead });
+
+const OPUS_4 = r(15, 75, 18.75, 1.5);
+const OPUS_45 = r(5, 25, 6.25, 0.5);
+const SONNET = r(3, 15, 3.75, 0.3);
+const SONNET_LONG = { threshold: 200_000, ...r(6, 22.5, 7.5, 0.6) };
+
+/** Keys are normalized names (see normalizeModel). */
+const PRICES: Record<string, ModelPrice> = {
+  // Anthropic (https://www.anthropic.com/pricing): cache write = 1.25× input, cache read = 0.1× input.
+  'claude-opus-4': OPUS_4,
+  'claude-opus-4-1': OPUS_4,
+  'claude-opus-4-5': OPUS_45,
+  'claude-opus-4-6': { ...OPUS_45, fast: 6 },
+  'claude-opus-4-7': { ...OPUS_45, fast: 6 },
+  'claude-3-opus': OPUS_4,
+  'claude-3-sonnet': SONNET,
+  'claude-sonnet-4': { ...SONNET, above: SONNET_LONG },
+  'claude-sonnet-4-5': { ...SONNET, above: SONNET_LONG },
+  'claude-sonnet-4-6': SONNET,
+  'claude-3-7-sonnet': SONNET,
+  'claude-3-5-sonnet': SONNET,
+  'claude-haiku-4-5': r(1, 5, 1.25, 0.1),
+  'claude-3-5-haiku': r(0.8, 4, 1, 0.08),
+  'claude-3-haiku': r(0.25, 1.25, 0.3, 0.03),
+  // OpenAI (https://openai.com/api/pricing): input, output, cached input; no cache-write charge.
+  'gpt-5': r(1.25, 10, 0, 0.125),
+  'gpt-5-codex': r(1.25, 10, 0, 0.125),
+  'gpt-5-mini': r(0.25, 2, 0, 0.025),
+  'gpt-5-nano': r(0.05, 0.4, 0, 0.005),
+  'gpt-5.1': r(1.25, 10, 0, 0.125),
+  'gpt-5.1-codex': r(1.25, 10, 0, 0.125),
+  'gpt-5.1-codex-max': r(1.25, 10, 0, 0.125),
+  'gpt-5.1-codex-mini': r(0.25, 2, 0, 0.025),
+  'gpt-5.2': r(1.75, 14, 0, 0.175),
+  'gpt-5.2-codex': r(1.75, 14, 0, 0.175),
+  'gpt-5.3-codex': r(1.75, 14, 0, 0.175),
+  'gpt-5.4': r(2.5, 15, 0, 0.25),
+  'codex-mini': r(1.5, 6, 0, 0.375),
+  o3: r(2, 8, 0, 0.5),
+  'o4-mini': r(1.1, 4.4, 0, 0.275),
+  'gpt-4.1': r(2, 8, 0, 0.5),
+  'gpt-4.1-mini': r(0.4, 1.6, 0, 0.1),
+  'gpt-4.1-nano': r(0.1, 0.4, 0, 0.025),
+  'gpt-4o': r(2.5, 10, 0, 1.25),
+  'gpt-4o-mini': r(0.15, 0.6, 0, 0.075),
+};
+
+/**
+ * Canonical model name for price lookup: lower case, without provider prefixes
+ * (`anthropic/`, `us.anthropic.`, `openai/`…), date suffixes (`-20250514`, `-2025-04-14`,
+ * `@20251001`), Bedrock version tags (`-v1:0`), context tags (`[1m]`), `-latest`, and
+ * dotted Claude versions (`claude-opus-4.5` → `claude-opus-4-5`).
+ */
+export function normalizeModel(name: string): string {
+  let n = name.trim().toLowerCase();
+  n = n.replace(/\[[^\]]*\]$/, '');
+  n = n.replace(/^(?:[a-z0-9_-]+\/)+/, ''); // openai/, anthropic/, vertex_ai/, openrouter/anthropic/ …
+  n = n.replace(/^(?:(?:us|eu|apac|global)\.)?anthropic\./, '');
+  n = n.replace(/-v\d+(?::\d+)?$/, '');
+  n = n.replace(/@\d{8}$/, '');
+  n = n.replace(/-\d{8}$/, '');
+  n = n.replace(/-\d{4}-\d{2}-\d{2}$/, '');
+  n = n.replace(/-latest$/, '');
+  if (n.startsWith('claude-')) n = n.replace(/(\d)\.(\d)/g, '$1-$2');
+  return n;
+}
+
+/** The price of a model, or null when the table has none (cost then reported as unknown). */
+export function priceFor(model: string | null | undefined): ModelPrice | null {
+  if (!model) return null;
+  let n = normalizeModel(model);
+  let fast = false;
+  if (n.endsWith('-fast')) {
+    n = n.slice(0, -'-fast'.length);
+    fast = true;
+  }
+  const p = PRICES[n];
+  if (!p) return null;
+  if (!fast) return p;
+  if (p.fast === undefined) return null; // a fast variant we have no multiplier for is unpriced, not guessed
+  const m = p.fast;
+  return { input: p.input * m, output: p.output * m, cacheWrite: p.cacheWrite * m, cacheRead: p.cacheRead * m };
+}
+
+/** Token sums of one group; the `*Above` fields sum each request's tokens beyond the long-context threshold. */
+export interface TokenSums {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  inputAbove?: number;
+  outputAbove?: number;
+  cacheCreationAbove?: number;
+  cacheReadAbove?: number;
+}
+
+/** The per-request threshold the SQL sums `*Above` against. */
+export const LONG_CONTEXT_THRESHOLD = 200_000;
+
+/**
+ * Cost in USD. Codex usage is stored with `inputTokens` = non-cached input and
+ * `cacheReadTokens` = cached input, so the same formula gives in×input + cached×cachedRate + out×output.
+ */
+export function costOf(t: TokenSums, p: ModelPrice): number {
+  const M = 1_000_000;
+  let cost = (t.inputTokens * p.input + t.outputTokens * p.output + t.cacheCreationTokens * p.cacheWrite + t.cacheReadTokens * p.cacheRead) / M;
+  if (p.above) {
+    const a = p.above;
+    cost +=
+      ((t.inputAbove ?? 0) * (a.input - p.input) +
+        (t.outputAbove ?? 0) * (a.output - p.output) +
+        (t.cacheCreationAbove ?? 0) * (a.cacheWrite - p.cacheWrite) +
+        (t.cacheReadAbove ?? 0) * (a.cacheRead - p.cacheRead)) /
+      M;
+  }
+  return cost;
+}
+
+/** Names of every priced model (normalized), for `--help` and tests. */
+export function pricedModels(): string[] {
+  return Object.keys(PRICES).sort();
+}

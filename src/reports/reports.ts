@@ -1,0 +1,428 @@
+import type { Db } from '../store/db.js';
+import type { Provider } from '../adapters/types.js';
+import { aggregate, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
+import type { ReportOptions } from './options.js';
+import { costOf, priceFor } from './pricing.js';
+import { formatScope, knownDevices } from './scope.js';
+import { dayToDate, localDate } from './timezone.js';
+
+/** Claude Code writes error replies as model `<synthetic>`: never a model a user chose (ccusage hides it too). */
+export const SYNTHETIC_MODEL = '<synthetic>';
+
+/** ccusage's per-model entry; `cost` is null when the model has no price. Extras follow theirs. */
+export interface ModelBreakdown {
+  modelName: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  cost: number | null;
+  provider: Provider;
+  reasoningTokens: number;
+}
+
+/** The token and cost columns every row and total carries (ccusage's names), plus our extras. */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalCost: number;
+  totalTokens: number;
+  /** Informational; already inside outputTokens for Codex. */
+  reasoningTokens: number;
+  /** Models with usage but no price: `totalCost` excludes their usage. Empty when the cost is complete. */
+  unpricedModels: string[];
+  /** Tokens (all four kinds) of unpriced models, left out of `totalCost`. */
+  unpricedTokens: number;
+}
+
+/** One device's share of a row (with `byDevice`). */
+export interface DeviceShare {
+  deviceId: string;
+  deviceName: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+  totalCost: number;
+  unpricedModels: string[];
+}
+
+interface RowCommon {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+  totalCost: number;
+}
+
+interface RowExtras {
+  modelsUsed: string[];
+  modelBreakdowns: ModelBreakdown[];
+  providers: Provider[];
+  reasoningTokens: number;
+  unpricedModels: string[];
+  unpricedTokens: number;
+  devices?: DeviceShare[];
+}
+
+export type DailyEntry = { date: string } & RowCommon & RowExtras;
+export type MonthlyEntry = { month: string } & RowCommon & RowExtras;
+export type SessionEntry = { sessionId: string } & RowCommon & {
+  lastActivity: string;
+  projectPath: string;
+  provider: Provider;
+  project: string;
+  firstTimestamp: string;
+  lastTimestamp: string;
+} & RowExtras;
+export type ProjectEntry = { project: string; projectPath: string | null } & RowCommon & {
+  lastActivity: string;
+  sessions: number;
+} & RowExtras;
+export interface ModelEntry {
+  modelName: string;
+  provider: Provider;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+  /** null when the model has no price. */
+  totalCost: number | null;
+  reasoningTokens: number;
+  requests: number;
+  priced: boolean;
+  devices?: DeviceShare[];
+}
+
+/** What a report covered, echoed in JSON output beside the ccusage fields. */
+export interface ReportMeta {
+  timezone: string;
+  scope: string;
+  since: string | null;
+  until: string | null;
+  project: string | null;
+  provider: Provider | null;
+}
+
+export interface DailyReport { daily: DailyEntry[]; totals: UsageTotals; meta: ReportMeta }
+export interface MonthlyReport { monthly: MonthlyEntry[]; totals: UsageTotals; meta: ReportMeta }
+export interface SessionReport { sessions: SessionEntry[]; totals: UsageTotals; meta: ReportMeta }
+export interface ProjectReport { projects: ProjectEntry[]; totals: UsageTotals; meta: ReportMeta }
+export interface ModelReport { models: ModelEntry[]; totals: UsageTotals; meta: ReportMeta }
+
+/** Cost of one aggregated group: a number, or null when the model is unpriced (and the group has tokens). */
+function groupCost(r: AggRow): number | null {
+  const tokens = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
+  if (tokens === 0 || r.model === SYNTHETIC_MODEL) return 0;
+  const p = priceFor(r.model);
+  return p ? costOf(r, p) : null;
+}
+
+function modelName(r: AggRow): string {
+  return r.model ?? 'unknown';
+}
+
+/** Accumulates aggregated groups into one output row. */
+class Acc {
+  inputTokens = 0;
+  outputTokens = 0;
+  cacheCreationTokens = 0;
+  cacheReadTokens = 0;
+  reasoningTokens = 0;
+  cost = 0;
+  unpricedTokens = 0;
+  requests = 0;
+  firstTs = '';
+  lastTs = '';
+  readonly unpriced = new Set<string>();
+  readonly providers = new Set<Provider>();
+  readonly models = new Map<string, { b: ModelBreakdown; firstTs: string; priced: boolean }>();
+  readonly sessions = new Set<string>();
+  devices: Map<string, Acc> | null = null;
+
+  add(r: AggRow, cost: number | null, byDevice: boolean): void {
+    this.inputTokens += r.inputTokens;
+    this.outputTokens += r.outputTokens;
+    this.cacheCreationTokens += r.cacheCreationTokens;
+    this.cacheReadTokens += r.cacheReadTokens;
+    this.reasoningTokens += r.reasoningTokens;
+    this.requests += r.requests;
+    this.providers.add(r.provider);
+    if (r.session !== null) this.sessions.add(r.provider + '\u0000' + r.session);
+    if (this.firstTs === '' || r.firstTs < this.firstTs) this.firstTs = r.firstTs;
+    if (r.lastTs > this.lastTs) this.lastTs = r.lastTs;
+    const name = modelName(r);
+    if (cost === null) {
+      this.unpriced.add(name);
+      this.unpricedTokens += r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
+    } else {
+      this.cost += cost;
+    }
+    if (r.model !== SYNTHETIC_MODEL) {
+      let m = this.models.get(name);
+      if (!m) {
+        m = {
+          b: { modelName: name, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0, provider: r.provider, reasoningTokens: 0 },
+          firstTs: r.firstTs,
+          priced: true,
+        };
+        this.models.set(name, m);
+      }
+      m.b.inputTokens += r.inputTokens;
+      m.b.outputTokens += r.outputTokens;
+      m.b.cacheCreationTokens += r.cacheCreationTokens;
+      m.b.cacheReadTokens += r.cacheReadTokens;
+      m.b.reasoningTokens += r.reasoningTokens;
+      if (cost === null) m.priced = false;
+      else m.b.cost = (m.b.cost ?? 0) + cost;
+      if (r.firstTs < m.firstTs) m.firstTs = r.firstTs;
+    }
+    if (byDevice && r.device !== null) {
+      this.devices ??= new Map();
+      let d = this.devices.get(r.device);
+      if (!d) this.devices.set(r.device, (d = new Acc()));
+      d.add({ ...r, device: null }, cost, false);
+    }
+  }
+
+  get totalTokens(): number {
+    return this.inputTokens + this.outputTokens + this.cacheCreationTokens + this.cacheReadTokens;
+  }
+
+  common(): RowCommon {
+    return {
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      cacheCreationTokens: this.cacheCreationTokens,
+      cacheReadTokens: this.cacheReadTokens,
+      totalTokens: this.totalTokens,
+      totalCost: this.cost,
+    };
+  }
+
+  breakdowns(): ModelBreakdown[] {
+    const list = [...this.models.values()].map((m) => ({ ...m.b, cost: m.priced ? m.b.cost : null }));
+    // ccusage orders by cost, highest first; unknown costs go last, then by name for a stable order.
+    return list.sort((a, b) => (b.cost ?? -1) - (a.cost ?? -1) || a.modelName.localeCompare(b.modelName));
+  }
+
+  modelsUsed(): string[] {
+    return [...this.models.entries()].sort((a, b) => a[1].firstTs.localeCompare(b[1].firstTs) || a[0].localeCompare(b[0])).map(([n]) => n);
+  }
+
+  extras(names: Map<string, string | null>): RowExtras {
+    const out: RowExtras = {
+      modelsUsed: this.modelsUsed(),
+      modelBreakdowns: this.breakdowns(),
+      providers: [...this.providers].sort(),
+      reasoningTokens: this.reasoningTokens,
+      unpricedModels: [...this.unpriced].sort(),
+      unpricedTokens: this.unpricedTokens,
+    };
+    if (this.devices) out.devices = deviceShares(this.devices, names);
+    return out;
+  }
+
+  totals(): UsageTotals {
+    return {
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      cacheCreationTokens: this.cacheCreationTokens,
+      cacheReadTokens: this.cacheReadTokens,
+      totalCost: this.cost,
+      totalTokens: this.totalTokens,
+      reasoningTokens: this.reasoningTokens,
+      unpricedModels: [...this.unpriced].sort(),
+      unpricedTokens: this.unpricedTokens,
+    };
+  }
+}
+
+function deviceShares(devices: Map<string, Acc>, names: Map<string, string | null>): DeviceShare[] {
+  return [...devices.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([deviceId, d]) => ({
+      deviceId,
+      deviceName: names.get(deviceId) ?? null,
+      inputTokens: d.inputTokens,
+      outputTokens: d.outputTokens,
+      cacheCreationTokens: d.cacheCreationTokens,
+      cacheReadTokens: d.cacheReadTokens,
+      totalTokens: d.totalTokens,
+      totalCost: d.cost,
+      unpricedModels: [...d.unpriced].sort(),
+    }));
+}
+
+interface Run {
+  ctx: ReportContext;
+  rows: Array<AggRow & { cost: number | null }>;
+  totals: Acc;
+  names: Map<string, string | null>;
+  meta: ReportMeta;
+}
+
+function run(db: Db, opts: ReportOptions, keys: GroupKey[], env?: NodeJS.ProcessEnv): Run {
+  const ctx = reportContext(db, opts, env);
+  const allKeys = ctx.byDevice ? [...keys, 'device' as const] : keys;
+  const rows = aggregate(db, ctx, allKeys).map((r) => ({ ...r, cost: groupCost(r) }));
+  const totals = new Acc();
+  for (const r of rows) totals.add(r, r.cost, false);
+  const names = new Map<string, string | null>();
+  if (ctx.byDevice) for (const d of knownDevices(db)) names.set(d.deviceId, d.name);
+  const meta: ReportMeta = {
+    timezone: ctx.timezone,
+    scope: formatScope(ctx.scope),
+    since: ctx.since ?? null,
+    until: ctx.until ?? null,
+    project: ctx.project ?? null,
+    provider: ctx.provider ?? null,
+  };
+  return { ctx, rows, totals, names, meta };
+}
+
+function groupRows<K>(r: Run, keyOf: (row: AggRow) => K): Map<K, Acc> {
+  const groups = new Map<K, Acc>();
+  for (const row of r.rows) {
+    const k = keyOf(row);
+    let acc = groups.get(k);
+    if (!acc) groups.set(k, (acc = new Acc()));
+    acc.add(row, row.cost, r.ctx.byDevice);
+  }
+  return groups;
+}
+
+/**
+ * Usage per local day, oldest first. JSON-compatible with `ccusage daily --json`
+ * (same field names and meanings), with our extras beside them.
+ */
+export function dailyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): DailyReport {
+  const r = run(db, opts, ['day'], env);
+  const days = groupRows(r, (row) => row.day as number);
+  const daily = [...days.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([day, acc]) => ({ date: dayToDate(day), ...acc.common(), ...acc.extras(r.names) }));
+  return { daily, totals: r.totals.totals(), meta: r.meta };
+}
+
+/** Usage per local calendar month (`YYYY-MM`), oldest first; ccusage's `monthly --json` shape. */
+export function monthlyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): MonthlyReport {
+  const r = run(db, opts, ['day'], env);
+  const months = groupRows(r, (row) => dayToDate(row.day as number).slice(0, 7));
+  const monthly = [...months.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([month, acc]) => ({ month, ...acc.common(), ...acc.extras(r.names) }));
+  return { monthly, totals: r.totals.totals(), meta: r.meta };
+}
+
+/**
+ * Usage per session (provider + session id), least recently active first like ccusage;
+ * `lastActivity` is the local date of the session's last billed request.
+ */
+export function sessionReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): SessionReport {
+  const r = run(db, opts, ['session', 'project'], env);
+  const groups = groupRows(r, (row) => row.provider + '\u0000' + row.session);
+  // A session's project is the one of its latest usage (a Codex session may change directory).
+  const projectOf = new Map<string, { project: string; ts: string }>();
+  for (const row of r.rows) {
+    const k = row.provider + '\u0000' + row.session;
+    const cur = projectOf.get(k);
+    if (!cur || row.lastTs > cur.ts) projectOf.set(k, { project: row.project ?? '', ts: row.lastTs });
+  }
+  const sessions = [...groups.entries()]
+    .map(([k, acc]) => {
+      const [provider, sessionId] = k.split('\u0000') as [Provider, string];
+      const project = projectOf.get(k)?.project ?? '';
+      const { modelsUsed, modelBreakdowns, ...extras } = acc.extras(r.names);
+      // Key order follows ccusage's `session --json`, extras after.
+      return {
+        sessionId,
+        ...acc.common(),
+        lastActivity: localDate(r.ctx.timezone, Date.parse(acc.lastTs)),
+        modelsUsed,
+        modelBreakdowns,
+        projectPath: project,
+        provider,
+        project,
+        firstTimestamp: acc.firstTs,
+        lastTimestamp: acc.lastTs,
+        ...extras,
+      };
+    })
+    .sort((a, b) => a.lastTimestamp.localeCompare(b.lastTimestamp) || a.sessionId.localeCompare(b.sessionId));
+  return { sessions, totals: r.totals.totals(), meta: r.meta };
+}
+
+/** Usage per project slug (both providers share the slug rule, so one project is one row), by cost. */
+export function projectReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): ProjectReport {
+  const r = run(db, opts, ['project', 'session'], env);
+  const groups = groupRows(r, (row) => row.project as string);
+  const paths = new Map<string, string | null>();
+  for (const p of db.prepare('SELECT slug, path FROM projects WHERE path IS NOT NULL').all() as Array<{ slug: string; path: string }>) {
+    if (!paths.has(p.slug)) paths.set(p.slug, p.path);
+  }
+  const projects = [...groups.entries()]
+    .map(([project, acc]) => ({
+      project,
+      projectPath: paths.get(project) ?? null,
+      ...acc.common(),
+      lastActivity: localDate(r.ctx.timezone, Date.parse(acc.lastTs)),
+      sessions: acc.sessions.size,
+      ...acc.extras(r.names),
+    }))
+    .sort((a, b) => b.totalCost - a.totalCost || b.totalTokens - a.totalTokens || a.project.localeCompare(b.project));
+  return { projects, totals: r.totals.totals(), meta: r.meta };
+}
+
+/** Usage per model, most expensive first (unpriced models last, by tokens). */
+export function modelReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): ModelReport {
+  const r = run(db, opts, [], env);
+  const groups = groupRows(r, (row) => modelName(row));
+  const models: ModelEntry[] = [];
+  for (const [name, acc] of groups) {
+    if (name === SYNTHETIC_MODEL) continue;
+    const priced = acc.unpriced.size === 0;
+    const e: ModelEntry = {
+      modelName: name,
+      provider: [...acc.providers][0],
+      inputTokens: acc.inputTokens,
+      outputTokens: acc.outputTokens,
+      cacheCreationTokens: acc.cacheCreationTokens,
+      cacheReadTokens: acc.cacheReadTokens,
+      totalTokens: acc.totalTokens,
+      totalCost: priced ? acc.cost : null,
+      reasoningTokens: acc.reasoningTokens,
+      requests: acc.requests,
+      priced,
+    };
+    if (acc.devices) e.devices = deviceShares(acc.devices, r.names);
+    models.push(e);
+  }
+  models.sort((a, b) => (b.totalCost ?? -1) - (a.totalCost ?? -1) || b.totalTokens - a.totalTokens || a.modelName.localeCompare(b.modelName));
+  return { models, totals: r.totals.totals(), meta: r.meta };
+}
+
+export type ReportKind = 'daily' | 'monthly' | 'session' | 'project' | 'model';
+export const REPORT_KINDS: readonly ReportKind[] = ['daily', 'monthly', 'session', 'project', 'model'];
+export type AnyReport = DailyReport | MonthlyReport | SessionReport | ProjectReport | ModelReport;
+
+/** Runs a report by name (for the CLI's and the API's dispatch). */
+export function runReport(db: Db, kind: ReportKind, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): AnyReport {
+  switch (kind) {
+    case 'daily':
+      return dailyReport(db, opts, env);
+    case 'monthly':
+      return monthlyReport(db, opts, env);
+    case 'session':
+      return sessionReport(db, opts, env);
+    case 'project':
+      return projectReport(db, opts, env);
+    case 'model':
+      return modelReport(db, opts, env);
+  }
+}

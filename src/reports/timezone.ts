@@ -1,0 +1,176 @@
+import { SuError } from '../errors.js';
+
+/**
+ * Local-day arithmetic for reports, in any IANA zone, without pulling rows into JS:
+ * a zone's UTC offset is piecewise constant, so over the data's time range we find the
+ * instants where it changes (DST, rule changes) and hand SQL one CASE expression that
+ * adds the right offset to `ts_ms` before dividing by a day.
+ */
+
+const DAY_MS = 86_400_000;
+/** Every real zone's offset lies within this bound (UTC-12 … UTC+14); used to widen index ranges. */
+const MAX_OFFSET_MS = 15 * 3_600_000;
+
+/** A zone's offsets over a range: `offsets[i]` holds from `starts[i]` (inclusive) until `starts[i+1]`. */
+export interface OffsetSegments {
+  starts: number[];
+  offsets: number[];
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      era: 'short',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Validates an IANA zone name (or `UTC`) and returns it as given (ICU would rename e.g. Asia/Kolkata to Asia/Calcutta). */
+export function checkTimeZone(tz: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz.trim() });
+    return tz.trim();
+  } catch {
+    throw new SuError('USAGE', `unknown time zone: ${tz}`, {
+      hint: 'use an IANA name such as UTC, Europe/Berlin, America/New_York or Asia/Kolkata',
+    });
+  }
+}
+
+/**
+ * The zone reports use when none is given: `TZ` from the given environment when it names a
+ * real zone (so a caller's env wins over the process's), else the system zone.
+ */
+export function defaultTimeZone(env: NodeJS.ProcessEnv = process.env): string {
+  const tz = env.TZ?.trim();
+  if (tz) {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    } catch {
+      /* not an IANA name (e.g. a POSIX rule string): fall back to the system zone */
+    }
+  }
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** UTC offset (ms, east positive) of `timeZone` at instant `ms`, to the second. */
+export function offsetAt(timeZone: string, ms: number): number {
+  const instant = Math.floor(ms / 1000) * 1000;
+  const parts = formatterFor(timeZone).formatToParts(new Date(instant));
+  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  let bc = false;
+  for (const p of parts) {
+    switch (p.type) {
+      case 'year': y = Number(p.value); break;
+      case 'month': mo = Number(p.value); break;
+      case 'day': d = Number(p.value); break;
+      case 'hour': h = Number(p.value); break;
+      case 'minute': mi = Number(p.value); break;
+      case 'second': s = Number(p.value); break;
+      case 'era': bc = p.value === 'BC' || p.value === 'B'; break;
+    }
+  }
+  if (bc) y = 1 - y;
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC maps years 0..99 to 1900+; fix them up (irrelevant for logs, but keeps this total).
+  const fixed = y >= 0 && y < 100 ? new Date(wall).setUTCFullYear(y) : wall;
+  return fixed - instant;
+}
+
+/**
+ * The offset segments of `timeZone` covering [fromMs, toMs]. Sampled daily (no zone changes
+ * its offset twice within a day), each change located to the second by bisection.
+ */
+export function offsetSegments(timeZone: string, fromMs: number, toMs: number): OffsetSegments {
+  const start = Math.floor(fromMs / 1000) * 1000 - DAY_MS;
+  const end = toMs + DAY_MS;
+  const starts = [Number.MIN_SAFE_INTEGER];
+  const offsets = [offsetAt(timeZone, start)];
+  if (timeZone === 'UTC') return { starts, offsets };
+  let prevT = start;
+  let prevO = offsets[0];
+  for (let t = start + DAY_MS; ; t += DAY_MS) {
+    const at = Math.min(t, end);
+    const o = offsetAt(timeZone, at);
+    if (o !== prevO) {
+      // Bisect (prevT has prevO, at has o) down to one second: the first instant of the new offset.
+      let lo = prevT;
+      let hi = at;
+      while (hi - lo > 1000) {
+        const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+        if (offsetAt(timeZone, mid) === prevO) lo = mid;
+        else hi = mid;
+      }
+      starts.push(hi);
+      offsets.push(o);
+      prevO = o;
+    }
+    prevT = at;
+    if (at >= end) break;
+  }
+  return { starts, offsets };
+}
+
+/**
+ * SQL for the local day number (days since 1970-01-01 in the zone) of `column` (epoch ms),
+ * valid for instants inside the segments' range. No parameters: the numbers are inlined
+ * (they are computed integers, never user text).
+ */
+export function localDaySql(column: string, seg: OffsetSegments): string {
+  if (seg.offsets.length === 1) return `((${column} + ${seg.offsets[0]}) / ${DAY_MS})`;
+  const arms: string[] = [];
+  for (let i = 1; i < seg.starts.length; i++) arms.push(`WHEN ${column} < ${seg.starts[i]} THEN ${seg.offsets[i - 1]}`);
+  return `((${column} + CASE ${arms.join(' ')} ELSE ${seg.offsets[seg.offsets.length - 1]} END) / ${DAY_MS})`;
+}
+
+/** `YYYY-MM-DD` of a local day number. */
+export function dayToDate(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Local day number of a `YYYY-MM-DD` string (no zone involved: it names a local calendar day). */
+export function dateToDay(date: string): number {
+  return Math.floor(Date.parse(date + 'T00:00:00Z') / DAY_MS);
+}
+
+/** The local `YYYY-MM-DD` of an instant in a zone. */
+export function localDate(timeZone: string, ms: number): string {
+  return dayToDate(Math.floor((ms + offsetAt(timeZone, ms)) / DAY_MS));
+}
+
+/**
+ * A UTC epoch-ms window that surely contains every instant whose local date lies in
+ * [sinceDay, untilDay] in any zone: for an index range scan, refined by the exact day filter.
+ */
+export function coarseRange(sinceDay: number | undefined, untilDay: number | undefined): { from?: number; to?: number } {
+  return {
+    from: sinceDay === undefined ? undefined : sinceDay * DAY_MS - MAX_OFFSET_MS,
+    to: untilDay === undefined ? undefined : (untilDay + 1) * DAY_MS + MAX_OFFSET_MS,
+  };
+}
+
+/**
+ * Parses a report date: `YYYY-MM-DD` (or ccusage's `YYYYMMDD`) naming a real calendar day.
+ * `flag` names the option in the error.
+ */
+export function parseReportDate(v: string, flag: string): string {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(v.trim());
+  const iso = m ? `${m[1]}-${m[2]}-${m[3]}` : '';
+  if (!m || Number.isNaN(Date.parse(iso + 'T00:00:00Z')) || new Date(iso + 'T00:00:00Z').toISOString().slice(0, 10) !== iso) {
+    throw new SuError('USAGE', `${flag} wants a date as YYYY-MM-DD, got '${v}'`, { hint: `e.g. ${flag} 2026-01-31` });
+  }
+  return iso;
+}

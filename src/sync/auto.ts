@@ -1,0 +1,566 @@
+/**
+ * Continuous sync bookkeeping (docs/specs/sync-protocol-v1.md §10.4): the `auto` switch and
+ * the loop's settings in `sync_settings`, the single-instance lock, the pid file, the log
+ * file, and starting/stopping the detached `stackunderflow sync daemon`.
+ *
+ * Kept free of heavy imports (no AWS SDK, no age, no chokidar): `sync status` and the API
+ * read from here.
+ *
+ * ```
+ * $STACKUNDERFLOW_HOME/sync/daemon.lock     proper-lockfile directory: held by the one running loop
+ * $STACKUNDERFLOW_HOME/sync/daemon.pid      {"pid":…, "mode":"daemon"|"serve", "startedAt":…}
+ * $STACKUNDERFLOW_HOME/sync/daemon.json     the loop's schedule and counters, for `sync status`
+ * $STACKUNDERFLOW_HOME/sync/daemon.op       {"pid":…, "op":…} while the loop runs a push/pull/prune
+ * $STACKUNDERFLOW_HOME/logs/sync-daemon.log the detached daemon's stdout and stderr
+ * ```
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import lockfile from 'proper-lockfile';
+import { SuError } from '../errors.js';
+import { homeDir, syncDir } from '../paths.js';
+import type { Db } from '../store/db.js';
+
+// ---------------------------------------------------------------------------------------
+// settings
+
+/** The loop's tunables. Times in seconds (fractions allowed, for tests), stored in `sync_settings`. */
+export interface AutoSettings {
+  /** Idle pull interval: one LIST per pull when nothing changed. */
+  pullInterval: number;
+  /** Pull interval while this device or a peer was active within `activeWindow`. */
+  pullActiveInterval: number;
+  activeWindow: number;
+  /** Push once no new event arrived for this long… */
+  pushQuiet: number;
+  /** …but no later than this after the first unpushed event. */
+  pushMaxWait: number;
+  keepDays: number;
+  /** Compact when our manifest lists more delta segments than this. */
+  compactAfter: number;
+  pruneInterval: number;
+  /** An ack-only manifest is written at most this often. */
+  ackInterval: number;
+  backoffMin: number;
+  backoffMax: number;
+  /** Full ingest scan, in case the watcher missed something (new log folders, network filesystems). */
+  rescanInterval: number;
+}
+
+/**
+ * Defaults. Latency: an event is pushed 5 s after the last one (at most 20 s after the
+ * first of a burst) and a peer pulls every 10 s while active, so a visible-elsewhere p95
+ * stays under 30 s. Cost: an idle device pulls once a minute, 1 LIST each (unchanged
+ * manifests are not fetched): 43,200 requests in a 30-day month, plus a daily prune.
+ */
+export const AUTO_DEFAULTS: Readonly<AutoSettings> = Object.freeze({
+  pullInterval: 60,
+  pullActiveInterval: 10,
+  activeWindow: 900,
+  pushQuiet: 5,
+  pushMaxWait: 20,
+  keepDays: 30,
+  compactAfter: 64,
+  pruneInterval: 86_400,
+  ackInterval: 86_400,
+  backoffMin: 15,
+  backoffMax: 300,
+  rescanInterval: 300,
+});
+
+/** `sync_settings` key of each tunable (snake case, like the spec's `keep_days`). */
+export const AUTO_SETTING_KEYS: Readonly<Record<keyof AutoSettings, string>> = Object.freeze({
+  pullInterval: 'pull_interval',
+  pullActiveInterval: 'pull_active_interval',
+  activeWindow: 'active_window',
+  pushQuiet: 'push_quiet',
+  pushMaxWait: 'push_max_wait',
+  keepDays: 'keep_days',
+  compactAfter: 'compact_after',
+  pruneInterval: 'prune_interval',
+  ackInterval: 'ack_interval',
+  backoffMin: 'backoff_min',
+  backoffMax: 'backoff_max',
+  rescanInterval: 'rescan_interval',
+});
+
+/** One raw `sync_settings` value (undefined when absent). */
+export function getSetting(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM sync_settings WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+/** Sets (or with `null`, removes) raw `sync_settings` values, in one transaction. */
+export function setSettings(db: Db, values: Record<string, string | number | null>): void {
+  const put = db.prepare('INSERT INTO sync_settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const del = db.prepare('DELETE FROM sync_settings WHERE key = ?');
+  db.transaction(() => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) del.run(k);
+      else put.run(k, String(v));
+    }
+  })();
+}
+
+/** The loop's settings: stored values over {@link AUTO_DEFAULTS}; unparsable values fall back to the default. */
+export function readAutoSettings(db: Db): AutoSettings {
+  const out = { ...AUTO_DEFAULTS };
+  for (const [name, key] of Object.entries(AUTO_SETTING_KEYS) as Array<[keyof AutoSettings, string]>) {
+    const v = getSetting(db, key);
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (Number.isFinite(n) && n >= 0) out[name] = n;
+  }
+  return out;
+}
+
+/** Validates and stores tunables. Throws USAGE for a value that is not a number in range. */
+export function writeAutoSettings(db: Db, values: Partial<Record<keyof AutoSettings, number | string>>): void {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(values) as Array<[keyof AutoSettings, number | string | undefined]>) {
+    if (raw === undefined) continue;
+    const key = AUTO_SETTING_KEYS[name];
+    if (!key) throw new SuError('USAGE', `unknown setting ${name}`);
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    const min = name === 'compactAfter' ? 1 : name === 'keepDays' ? 0 : 0.01;
+    if (!Number.isFinite(n) || n < min) throw new SuError('USAGE', `${key} wants a number ≥ ${min}, got '${raw}'`);
+    out[key] = String(n);
+  }
+  if (Object.keys(out).length) setSettings(db, out);
+}
+
+/** `auto` as recorded by `sync auto --enable/--disable`: null when never set. */
+export function autoSwitch(db: Db): 'on' | 'off' | null {
+  const v = getSetting(db, 'auto');
+  return v === 'on' || v === 'off' ? v : null;
+}
+
+// ---------------------------------------------------------------------------------------
+// files
+
+/** Where the loop keeps its files. */
+export function daemonPaths(env: NodeJS.ProcessEnv = process.env) {
+  const sync = syncDir(env);
+  const logs = join(homeDir(env), 'logs');
+  return {
+    lock: join(sync, 'daemon.lock'),
+    pid: join(sync, 'daemon.pid'),
+    state: join(sync, 'daemon.json'),
+    op: join(sync, 'daemon.op'),
+    logDir: logs,
+    log: join(logs, 'sync-daemon.log'),
+  };
+}
+
+/** Who runs the loop: a detached/foreground `sync daemon`, or `serve` in-process. */
+export type LoopMode = 'daemon' | 'serve';
+
+interface PidFile {
+  pid: number;
+  mode: LoopMode;
+  startedAt: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+function readJson<T>(path: string): T | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** True when a process with this pid exists (EPERM: it exists, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readPidFile(env: NodeJS.ProcessEnv): PidFile | null {
+  const p = readJson<PidFile>(daemonPaths(env).pid);
+  return p && typeof p.pid === 'number' ? p : null;
+}
+
+// ---------------------------------------------------------------------------------------
+// single instance
+
+// A holder refreshes the lock every few seconds; one that stopped refreshing for this long is
+// gone. A dead holder whose pid file names it is detected at once (see acquireLoopLock).
+const LOCK_STALE_MS = 20_000;
+const LOCK_UPDATE_MS = 2_000;
+const DEAD_LOCK_MS = 3_000;
+
+function lockOptions(env: NodeJS.ProcessEnv) {
+  return { lockfilePath: daemonPaths(env).lock, realpath: false, stale: LOCK_STALE_MS } as const;
+}
+
+/** The lock held by the running loop; `release()` also removes the pid file. */
+export interface LoopLease {
+  pid: number;
+  mode: LoopMode;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the single-instance lock for the sync loop and writes the pid file. Returns the
+ * current holder instead when another live loop has it. A lock left by a process that no
+ * longer exists (kill -9, crash) is taken over at once rather than after the stale time.
+ * `onLost` runs if the lock is later compromised (its directory removed, or not refreshed).
+ */
+export async function acquireLoopLock(
+  env: NodeJS.ProcessEnv,
+  mode: LoopMode,
+  onLost: (err: Error) => void = () => undefined,
+): Promise<{ lease: LoopLease } | { holder: { pid: number | null; mode: LoopMode | null } }> {
+  const paths = daemonPaths(env);
+  mkdirSync(dirname(paths.lock), { recursive: true, mode: 0o700 });
+  const target = join(dirname(paths.lock), 'daemon');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const release = await lockfile.lock(target, { ...lockOptions(env), update: LOCK_UPDATE_MS, retries: 0, onCompromised: onLost });
+      const pid: PidFile = { pid: process.pid, mode, startedAt: new Date().toISOString() };
+      writeJsonAtomic(paths.pid, pid);
+      return {
+        lease: {
+          pid: process.pid,
+          mode,
+          async release() {
+            const cur = readPidFile(env);
+            if (cur?.pid === process.pid) rmSync(paths.pid, { force: true });
+            rmSync(paths.op, { force: true });
+            await release().catch(() => undefined);
+          },
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      const holder = readPidFile(env);
+      if (attempt < 5 && holder && holder.pid !== process.pid && !pidAlive(holder.pid)) {
+        // The pid file names a process that is gone. Its lock is dead once it has not been
+        // refreshed for longer than a live holder's refresh period; a younger lock may belong
+        // to a loop that has just started and not yet written its pid file, so wait that out.
+        const age = lockAge(paths.lock);
+        if (age !== null && age < DEAD_LOCK_MS) {
+          await sleep(DEAD_LOCK_MS - age + 50);
+          continue;
+        }
+        rmSync(paths.lock, { recursive: true, force: true });
+        continue;
+      }
+      return { holder: { pid: holder?.pid ?? null, mode: holder?.mode ?? null } };
+    }
+  }
+}
+
+function lockAge(path: string): number | null {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a loop is running now (its lock is held and fresh, and its pid is alive). */
+export function loopRunning(env: NodeJS.ProcessEnv = process.env): { running: boolean; pid: number | null; mode: LoopMode | null; startedAt: string | null } {
+  const pf = readPidFile(env);
+  let locked = false;
+  try {
+    locked = lockfile.checkSync(join(dirname(daemonPaths(env).lock), 'daemon'), lockOptions(env));
+  } catch {
+    locked = false;
+  }
+  const running = locked && !!pf && pidAlive(pf.pid);
+  return { running, pid: running ? pf!.pid : null, mode: running ? pf!.mode : null, startedAt: running ? pf!.startedAt : null };
+}
+
+// ---------------------------------------------------------------------------------------
+// the sync lock left behind by a killed loop
+
+/** Marks that this process is inside a push/pull/prune (which hold the sync lock). */
+export function markOp(env: NodeJS.ProcessEnv, op: string | null): void {
+  const path = daemonPaths(env).op;
+  if (op === null) rmSync(path, { force: true });
+  else writeJsonAtomic(path, { pid: process.pid, op, at: new Date().toISOString() });
+}
+
+/**
+ * After a loop was killed inside a push or pull, the sync lock it held stays until it goes
+ * stale (30 s). Call on LOCKED, while holding the loop lock: when `daemon.op` names a dead
+ * process and the sync lock has not been refreshed for longer than its holder's refresh
+ * period, the lock is that dead process's and is removed. Returns whether it removed one.
+ */
+export function breakDeadSyncLock(env: NodeJS.ProcessEnv, now = Date.now()): boolean {
+  const paths = daemonPaths(env);
+  const op = readJson<{ pid: number }>(paths.op);
+  if (!op || op.pid === process.pid || pidAlive(op.pid)) return false;
+  const syncLock = join(syncDir(env), 'sync.lock.lock');
+  let mtime: number;
+  try {
+    mtime = statSync(syncLock).mtimeMs;
+  } catch {
+    rmSync(paths.op, { force: true });
+    return false;
+  }
+  // withSyncLock's holder refreshes every 5 s: older than that plus slack means nobody is.
+  if (now - mtime < 7_000) return false;
+  rmSync(syncLock, { recursive: true, force: true });
+  rmSync(paths.op, { force: true });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// runtime state (for status)
+
+/** What the running loop publishes about itself, for `sync status`. */
+export interface LoopState {
+  pid: number;
+  mode: LoopMode;
+  startedAt: string;
+  updatedAt: string;
+  /** ISO times, or null when nothing is scheduled. */
+  nextPushAt: string | null;
+  nextPullAt: string | null;
+  nextPruneAt: string | null;
+  /** Non-null while backing off after failures. */
+  backoff: { failures: number; delayMs: number; until: string } | null;
+  active: boolean;
+  lastError: { time: string; op: string; code: string; message: string } | null;
+  counters: Record<string, number>;
+}
+
+export function writeLoopState(env: NodeJS.ProcessEnv, s: LoopState): void {
+  writeJsonAtomic(daemonPaths(env).state, s);
+}
+
+export function readLoopState(env: NodeJS.ProcessEnv): LoopState | null {
+  return readJson<LoopState>(daemonPaths(env).state);
+}
+
+// ---------------------------------------------------------------------------------------
+// request estimate
+
+/** Requests a month (30 days) at these settings. */
+export interface RequestEstimate {
+  /** A machine where nothing happens anywhere: pulls at the idle interval plus housekeeping. */
+  idlePerMonth: number;
+  /** Extra requests per hour of activity (faster pulls, pushes at the debounce limit). */
+  activePerHour: number;
+  /** The arithmetic, for people. */
+  basis: string;
+}
+
+/** Estimates bucket requests; `peers` = other devices in the bucket. */
+export function estimateRequests(s: AutoSettings, peers: number): RequestEstimate {
+  const month = 30 * 86_400;
+  const pulls = Math.round(month / Math.max(s.pullInterval, 0.01));
+  // Daily housekeeping: LIST devices + LIST our probe prefix + GET own manifest + GET each peer's manifest,
+  // and at most one ack-only manifest (GET + PUT) per ack interval.
+  const prunes = Math.round(month / Math.max(s.pruneInterval, 1));
+  const pruneReqs = prunes * (3 + peers);
+  const acks = Math.round(month / Math.max(s.ackInterval, 1)) * 2;
+  const idle = pulls + pruneReqs + acks;
+  // Active: pulls at the active interval instead of the idle one; a push (segment PUT +
+  // manifest GET + PUT) at most every pushMaxWait seconds.
+  const activePulls = 3600 / Math.max(s.pullActiveInterval, 0.01) - 3600 / Math.max(s.pullInterval, 0.01);
+  const pushes = 3600 / Math.max(s.pushMaxWait, 0.01);
+  const activePerHour = Math.round(Math.max(0, activePulls) + pushes * 3);
+  return {
+    idlePerMonth: idle,
+    activePerHour,
+    basis: `${pulls} pulls (1 LIST every ${s.pullInterval}s) + ${pruneReqs} prune + ${acks} ack requests per 30 days idle; ` +
+      `active: 1 LIST every ${s.pullActiveInterval}s and up to ${Math.round(pushes)} pushes/h × 3 requests`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// starting and stopping the detached daemon
+
+/** How to run `stackunderflow sync daemon` as a new process. */
+export interface Launcher {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
+
+/**
+ * The command line of this installation's CLI: `node dist/cli/main.js sync daemon` when
+ * built, or `node --import tsx src/cli/main.ts sync daemon` when running from source.
+ */
+export function defaultLauncher(): Launcher {
+  const here = fileURLToPath(import.meta.url);
+  const ext = extname(here);
+  const main = join(dirname(here), '..', 'cli', `main${ext === '.ts' ? '.ts' : '.js'}`);
+  const args: string[] = [];
+  if (ext === '.ts') {
+    const tsxPkg = createRequire(import.meta.url).resolve('tsx/package.json');
+    args.push('--import', pathToFileURL(join(dirname(tsxPkg), 'dist', 'loader.mjs')).href);
+  }
+  return { command: process.execPath, args: [...args, main, 'sync', 'daemon'], cwd: join(dirname(here), '..', '..') };
+}
+
+const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
+
+/** Keeps one previous log: the daemon's log never grows past ~2 × 5 MB. */
+export function rotateLog(env: NodeJS.ProcessEnv): void {
+  const { log } = daemonPaths(env);
+  try {
+    if (statSync(log).size > LOG_ROTATE_BYTES) renameSync(log, `${log}.1`);
+  } catch {
+    // no log yet
+  }
+}
+
+export interface EnableResult {
+  /** A loop was already running (no second one was started). */
+  alreadyRunning: boolean;
+  pid: number | null;
+  mode: LoopMode | null;
+  log: string;
+}
+
+/**
+ * `sync auto --enable`: records auto=on, then starts a detached daemon unless a loop
+ * already runs. Waits until the daemon holds the lock; if it exits first, the error names
+ * the log file and quotes its last lines.
+ */
+export async function enableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { launcher?: Launcher; waitMs?: number } = {}): Promise<EnableResult> {
+  const paths = daemonPaths(env);
+  setSettings(db, { auto: 'on' });
+  const cur = loopRunning(env);
+  if (cur.running) return { alreadyRunning: true, pid: cur.pid, mode: cur.mode, log: paths.log };
+  mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
+  rotateLog(env);
+  const launcher = opts.launcher ?? defaultLauncher();
+  const fd = openSync(paths.log, 'a', 0o600);
+  let child;
+  try {
+    child = spawn(launcher.command, launcher.args, { cwd: launcher.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  child.on('error', () => (exited = -1));
+  child.unref();
+  const deadline = Date.now() + (opts.waitMs ?? 20_000);
+  while (Date.now() < deadline) {
+    const now = loopRunning(env);
+    if (now.running) return { alreadyRunning: now.pid !== child.pid, pid: now.pid, mode: now.mode, log: paths.log };
+    if (exited !== undefined) break;
+    await sleep(100);
+  }
+  const tail = existsSync(paths.log) ? readFileSync(paths.log, 'utf8').split('\n').slice(-6).join('\n').trim() : '';
+  throw new SuError('INTERNAL', `the sync daemon did not start${exited !== undefined ? ` (exit ${exited})` : ''}${tail ? `:\n${tail}` : ''}`, {
+    hint: `see ${paths.log}; run \`stackunderflow sync daemon\` in a terminal to watch it start`,
+  });
+}
+
+export interface DisableResult {
+  /** The daemon process that was stopped, if one ran. */
+  stoppedPid: number | null;
+  /** A loop inside `serve` notices auto=off and stops on its own within seconds. */
+  servePid: number | null;
+  /** It had to be killed (it ignored SIGTERM for waitMs). */
+  killed: boolean;
+}
+
+/** `sync auto --disable`: records auto=off (kept across restarts), then stops a running daemon (SIGTERM, then wait). */
+export async function disableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { waitMs?: number } = {}): Promise<DisableResult> {
+  setSettings(db, { auto: 'off' });
+  const cur = loopRunning(env);
+  if (!cur.running || cur.pid === null) return { stoppedPid: null, servePid: null, killed: false };
+  if (cur.mode === 'serve') return { stoppedPid: null, servePid: cur.pid, killed: false };
+  try {
+    process.kill(cur.pid, 'SIGTERM');
+  } catch {
+    return { stoppedPid: cur.pid, servePid: null, killed: false };
+  }
+  const deadline = Date.now() + (opts.waitMs ?? 15_000);
+  while (Date.now() < deadline) {
+    if (!pidAlive(cur.pid)) return { stoppedPid: cur.pid, servePid: null, killed: false };
+    await sleep(100);
+  }
+  // Killing is safe at any point (spool, intent and cursors make every step repeatable).
+  try {
+    process.kill(cur.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  return { stoppedPid: cur.pid, servePid: null, killed: true };
+}
+
+// ---------------------------------------------------------------------------------------
+// status
+
+/** The continuous-sync part of `sync status`. */
+export interface AutoStatus {
+  /** `sync auto` switch: on, off, or never set (null). */
+  setting: 'on' | 'off' | null;
+  /** A loop holds the lock and its process is alive. */
+  running: boolean;
+  pid: number | null;
+  mode: LoopMode | null;
+  startedAt: string | null;
+  nextPushAt: string | null;
+  nextPullAt: string | null;
+  nextPruneAt: string | null;
+  /** Current backoff while the bucket is failing, null when healthy. */
+  backoff: LoopState['backoff'];
+  lastError: LoopState['lastError'];
+  counters: Record<string, number> | null;
+  log: string;
+  settings: AutoSettings;
+  requests: RequestEstimate;
+  /** Highest own seq covered by our snapshot (0: never compacted). */
+  compactedThrough: number;
+  lastPruneAt: string | null;
+  /** Replaced segments still in the bucket, waiting for prune. */
+  retired: { segments: number; bytes: number };
+}
+
+/** Reads the switch, the lock, the loop's published state and the settings. Local and instant. */
+export function autoStatus(db: Db, env: NodeJS.ProcessEnv, peers: number): AutoStatus {
+  const settings = readAutoSettings(db);
+  const run = loopRunning(env);
+  const state = run.running ? readLoopState(env) : null;
+  const fresh = state && state.pid === run.pid ? state : null;
+  const retired = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM sync_retired').get() as { n: number; b: number };
+  return {
+    setting: autoSwitch(db),
+    running: run.running,
+    pid: run.pid,
+    mode: run.mode,
+    startedAt: run.startedAt,
+    nextPushAt: fresh?.nextPushAt ?? null,
+    nextPullAt: fresh?.nextPullAt ?? null,
+    nextPruneAt: fresh?.nextPruneAt ?? null,
+    backoff: fresh?.backoff ?? null,
+    lastError: fresh?.lastError ?? null,
+    counters: fresh?.counters ?? null,
+    log: daemonPaths(env).log,
+    settings,
+    requests: estimateRequests(settings, peers),
+    compactedThrough: Number(getSetting(db, 'compacted_through') ?? 0) || 0,
+    lastPruneAt: getSetting(db, 'last_prune_at') ?? null,
+    retired: { segments: retired.n, bytes: retired.b },
+  };
+}
+
+/** A peer clock leading ours by more than this gets a warning in status. */
+export const SKEW_WARN_MS = 5 * 60_000;

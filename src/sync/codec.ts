@@ -1,0 +1,562 @@
+/**
+ * The sync wire format (plaintext side): segments, manifests and key.json.
+ * Encoding is canonical — fixed field order, sorted keys, no clock, no randomness —
+ * so equal data gives equal bytes and equal hashes. Decoding trusts nothing: age
+ * proves who wrote an object, not which object it is (age has no associated data), so
+ * every object carries its identity (device, kind, seq range, count, format) inside
+ * and the decoder checks it against what the manifest promised.
+ *
+ * Segment plaintext, gzip-compressed (`age -d -i identity.txt f.age | gunzip` reads it):
+ * ```
+ * {"count":N,"device":"<id>","format":1,"kind":"segment","seqFrom":a,"seqTo":b}
+ * [seq,writtenAt,uid,provider,project,projectPath,session,record,ts,kind,model,sidechain,agent,usageKey,usage,text,extra]
+ * …one line per event, ascending seq, '\n' after every line
+ * ```
+ */
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback, gunzipSync, gzip as gzipCallback, gzipSync } from 'node:zlib';
+import { eventUid } from '../adapters/identity.js';
+import type { EventRecord, Provider } from '../adapters/types.js';
+import { SuError } from '../errors.js';
+import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple, sha256Hex } from '../util/canonical.js';
+import { asPlain, open, seal, type Identity, type Plain, type Recipient, type Sealed } from './crypto.js';
+import { isDeviceId, isSegmentName } from './layout.js';
+
+/** Version of the segment and manifest plaintext formats. Old versions must keep decoding. */
+export const FORMAT = 1;
+/** The `format` string of key.json. */
+export const KEY_JSON_FORMAT = 'stackunderflow-sync/v1';
+
+/** Default bounds for one segment: both are upper limits on the uncompressed JSONL. */
+export const SEGMENT_LIMITS = { maxEvents: 20_000, maxBytes: 8 * 1024 * 1024 } as const;
+
+// Ceilings for one decompressed object, so a hostile gzip cannot exhaust memory. Far above
+// SEGMENT_LIMITS.maxBytes; only a single event larger than the bound could exceed that.
+const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+const MAX_DEVICE_NAME = 64;
+const GZIP_LEVEL = 6;
+const HLC_RE = /^\d{13}\.\d{6}$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+const UID = EVENT_FIELDS.indexOf('uid');
+const PROVIDER = EVENT_FIELDS.indexOf('provider');
+const SESSION = EVENT_FIELDS.indexOf('session');
+const RECORD = EVENT_FIELDS.indexOf('record');
+const TUPLE_ARITY = 2 + EVENT_FIELDS.length;
+const gzipCb = promisify(gzipCallback);
+const gunzipCb = promisify(gunzipCallback);
+
+/** A segment holds new/changed events (`segment`) or the compacted latest state (`snapshot`). */
+export type SegmentKind = 'segment' | 'snapshot';
+
+/** One event as shipped: its origin device's change number and HLC stamp, and the record. */
+export interface SegmentEvent {
+  seq: number;
+  writtenAt: string;
+  event: EventRecord;
+}
+
+export interface SegmentInput {
+  device: string;
+  kind: SegmentKind;
+  /** At least one event; any order (encoded ascending by seq); seqs unique. */
+  events: SegmentEvent[];
+}
+
+/** An encoded segment: the bytes to seal and what the manifest will say about them. */
+export interface EncodedSegment {
+  /** gzip of the JSONL. */
+  plain: Plain;
+  /** SHA-256 hex of the uncompressed JSONL (stable across zlib builds, unlike the gzip bytes). */
+  sha256: string;
+  seqFrom: number;
+  seqTo: number;
+  count: number;
+  /** Length of the uncompressed JSONL. */
+  rawBytes: number;
+}
+
+/** What a reader expects of a segment, from the manifest that lists it. */
+export interface SegmentExpectation {
+  device: string;
+  kind: SegmentKind;
+  seqFrom: number;
+  seqTo: number;
+  count: number;
+  sha256: string;
+  /** How to name the object in errors, e.g. its object key. */
+  object?: string;
+}
+
+/** One segment as listed in a manifest. */
+export interface ManifestSegment {
+  name: string;
+  kind: SegmentKind;
+  seqFrom: number;
+  seqTo: number;
+  count: number;
+  /** Size of the sealed object in the bucket (ciphertext bytes): checkable before decrypting. */
+  bytes: number;
+  /** SHA-256 hex of the segment's uncompressed JSONL. */
+  sha256: string;
+}
+
+/** A device's manifest: the commit point of its pushes. */
+export interface Manifest {
+  device: string;
+  /** Human device name, at most 64 characters (may be empty). */
+  name: string;
+  /** Grows by at least one on every manifest write; readers reject a lower one (replay guard). */
+  generation: number;
+  keyFingerprint: string;
+  /** HLC stamp of the write, supplied by the caller (the codec reads no clock). Display only: `generation` orders. */
+  writtenAt: string;
+  /** Live segments, ascending and non-overlapping seq ranges. */
+  segments: ManifestSegment[];
+  /** For each peer device id, the highest peer seq this device has merged. */
+  acks: Record<string, number>;
+}
+
+export interface ManifestExpectation {
+  device: string;
+  keyFingerprint: string;
+  object?: string;
+}
+
+/** The plaintext key.json: lets a joining device check its key without revealing the recipient. */
+export interface KeyJson {
+  /** ISO-8601 UTC. */
+  created: string;
+  fingerprint: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// gzip
+
+/**
+ * gzip with a fixed header. Node already writes mtime 0, but the OS byte is zlib's
+ * compile-time OS_CODE (3 on Linux, other values on Windows/macOS builds): pin it.
+ */
+function gzip(data: Uint8Array): Buffer {
+  return pinHeader(gzipSync(data, { level: GZIP_LEVEL }));
+}
+
+// The async variants run zlib on libuv's thread pool: a push or pull compresses one
+// segment while the main thread serializes or parses the next. Same zlib, same bytes.
+async function gzipAsync(data: Uint8Array): Promise<Buffer> {
+  return pinHeader(await gzipCb(data, { level: GZIP_LEVEL }));
+}
+
+function pinHeader(out: Buffer): Buffer {
+  out.writeUInt32LE(0, 4); // MTIME
+  out[9] = 3; // OS = Unix
+  return out;
+}
+
+function gunzip(data: Uint8Array, object: string, max: number): Buffer {
+  try {
+    return gunzipSync(data, { maxOutputLength: max });
+  } catch (err) {
+    throw gunzipError(err, object, max);
+  }
+}
+
+async function gunzipAsync(data: Uint8Array, object: string): Promise<Buffer> {
+  try {
+    return await gunzipCb(data, { maxOutputLength: MAX_SEGMENT_BYTES });
+  } catch (err) {
+    throw gunzipError(err, object, MAX_SEGMENT_BYTES);
+  }
+}
+
+function gunzipError(err: unknown, object: string, max: number): SuError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'Z_BUF_ERROR' ? 'truncated gzip stream'
+    : code === 'ERR_BUFFER_TOO_LARGE' ? `exceeds the size bound (decompresses to more than ${max / 1024 / 1024} MiB)`
+    : 'not a valid gzip stream';
+  return integrity(object, why);
+}
+
+/** A format number from a newer writer is an upgrade problem (exit 2), not damage. */
+function checkFormat(v: unknown, object: string): void {
+  if (v === FORMAT) return;
+  if (typeof v === 'number' && Number.isInteger(v) && v > FORMAT) {
+    throw new SuError('CONFIG', `${object} was written by a newer stackunderflow (format ${v}); this version reads format ${FORMAT}`, {
+      hint: 'upgrade stackunderflow on this device',
+    });
+  }
+  throw integrity(object, `format ${JSON.stringify(v)} is not a known format`);
+}
+
+function integrity(object: string, why: string): SuError {
+  return new SuError('INTEGRITY', `${object} is invalid: ${why}`, {
+    hint: 'run `stackunderflow sync verify`; nothing from this object was applied',
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// events
+
+const isSafeNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isPos = (v: unknown): v is number => isSafeNat(v) && v >= 1;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isOptStr = (v: unknown): boolean => v === null || v === undefined || typeof v === 'string';
+
+// Which tuple positions are nullable strings; the rest of the strings are required.
+const NULLABLE = new Set<string>(['projectPath', 'model', 'agent', 'usageKey', 'text', 'extra']);
+
+/** Why an event tuple (wire order, without seq/writtenAt) is malformed, or null when it is fine. */
+function tupleProblem(t: unknown[]): string | null {
+  for (let i = 0; i < EVENT_FIELDS.length; i++) {
+    const f = EVENT_FIELDS[i];
+    const v = t[i];
+    if (f === 'sidechain') {
+      if (typeof v !== 'boolean') return `field ${f} is not a boolean`;
+    } else if (f === 'usage') {
+      if (v === null || v === undefined) continue;
+      if (!Array.isArray(v) || v.length !== USAGE_FIELDS.length) return `field ${f} is not null or ${USAGE_FIELDS.length} numbers`;
+      if (!v.every(isSafeNat)) return `field ${f} holds a count that is not an integer ≥ 0`;
+    } else if (NULLABLE.has(f)) {
+      if (!isOptStr(v)) return `field ${f} is not a string or null`;
+    } else if (!isStr(v) || (v === '' && f !== 'ts')) {
+      return `field ${f} is not a non-empty string`;
+    }
+  }
+  // The identity is a function of (provider, session, record): a uid that disagrees would
+  // make the same event two events, or two events one, on every device that lands it.
+  if (t[UID] !== eventUid(t[PROVIDER] as Provider, t[SESSION] as string, t[RECORD] as string)) {
+    return 'field uid does not match (provider, session, record)';
+  }
+  return null;
+}
+
+function eventLine(e: SegmentEvent): string {
+  return JSON.stringify([e.seq, e.writtenAt, ...eventToTuple(e.event)]);
+}
+
+function sortedBySeq(events: SegmentEvent[]): SegmentEvent[] {
+  return [...events].sort((a, b) => a.seq - b.seq);
+}
+
+function segmentHeader(h: { count: number; device: string; kind: SegmentKind; seqFrom: number; seqTo: number }): string {
+  return canonicalJson({ count: h.count, device: h.device, format: FORMAT, kind: h.kind, seqFrom: h.seqFrom, seqTo: h.seqTo });
+}
+
+// ---------------------------------------------------------------------------------------
+// segments
+
+/**
+ * Encodes events as one segment. Throws SuError INTERNAL on input that could not be
+ * decoded again (bad device id, duplicate seq, malformed event): better a failed push
+ * than a segment every peer rejects.
+ */
+export function encodeSegment(input: SegmentInput): EncodedSegment {
+  const { raw, ...meta } = segmentJsonl(input);
+  return { plain: asPlain(gzip(raw)), ...meta };
+}
+
+function segmentJsonl(input: SegmentInput): Omit<EncodedSegment, 'plain'> & { raw: Buffer } {
+  if (!isDeviceId(input.device)) throw new SuError('INTERNAL', 'encodeSegment: invalid device id');
+  if (input.kind !== 'segment' && input.kind !== 'snapshot') throw new SuError('INTERNAL', 'encodeSegment: invalid kind');
+  if (input.events.length === 0) throw new SuError('INTERNAL', 'encodeSegment: a segment needs at least one event');
+  const events = sortedBySeq(input.events);
+  const lines: string[] = [];
+  let prev = 0;
+  for (const e of events) {
+    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
+    if (e.seq === prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
+    prev = e.seq;
+    if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
+    const tuple = eventToTuple(e.event);
+    const problem = tupleProblem(tuple);
+    if (problem) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq}: ${problem}`);
+    lines.push(JSON.stringify([e.seq, e.writtenAt, ...tuple]));
+  }
+  const seqFrom = events[0].seq;
+  const seqTo = events[events.length - 1].seq;
+  const count = events.length;
+  const header = segmentHeader({ count, device: input.device, kind: input.kind, seqFrom, seqTo });
+  const raw = Buffer.from(header + '\n' + lines.join('\n') + '\n', 'utf8');
+  return { raw, sha256: sha256Hex(raw), seqFrom, seqTo, count, rawBytes: raw.length };
+}
+
+/**
+ * Decodes a segment and checks it is exactly the object the manifest promised:
+ * gzip intact, plaintext SHA-256, header (format, device, kind, range, count), every
+ * line a well-formed event tuple, seqs strictly ascending from seqFrom to seqTo.
+ * Any mismatch is SuError INTEGRITY naming the object, never its content.
+ */
+export function decodeSegment(plainGz: Uint8Array, expect: SegmentExpectation): SegmentEvent[] {
+  const object = segmentObject(expect);
+  return parseSegment(gunzip(plainGz, object, MAX_SEGMENT_BYTES), expect, object);
+}
+
+function segmentObject(expect: SegmentExpectation): string {
+  return expect.object ?? `segment ${expect.device}:${expect.seqFrom}-${expect.seqTo}`;
+}
+
+function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): SegmentEvent[] {
+  if (sha256Hex(raw) !== expect.sha256) throw integrity(object, 'content hash does not match the manifest');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw integrity(object, 'not UTF-8 text');
+  }
+  if (!text.endsWith('\n')) throw integrity(object, 'last line is not terminated');
+  const lines = text.slice(0, -1).split('\n');
+
+  const header = parseJson(lines[0], object, 'header');
+  checkHeader(header, expect, object);
+  if (lines.length < 2) throw integrity(object, 'holds no events');
+  if (lines.length - 1 !== expect.count) throw integrity(object, `holds ${lines.length - 1} event lines, header says ${expect.count}`);
+
+  const out: SegmentEvent[] = new Array(expect.count);
+  let prev = expect.seqFrom - 1;
+  for (let i = 1; i < lines.length; i++) {
+    const t = parseJson(lines[i], object, `line ${i + 1}`);
+    if (!Array.isArray(t) || t.length !== TUPLE_ARITY) throw integrity(object, `line ${i + 1} is not an event tuple of ${TUPLE_ARITY} fields`);
+    const [seq, writtenAt] = t;
+    if (!isPos(seq)) throw integrity(object, `line ${i + 1}: seq is not a positive integer`);
+    if (seq <= prev) throw integrity(object, `line ${i + 1}: seq ${seq} is not above the previous ${prev}`);
+    if (seq > expect.seqTo) throw integrity(object, `line ${i + 1}: seq ${seq} is beyond seqTo ${expect.seqTo}`);
+    if (!isStr(writtenAt) || !HLC_RE.test(writtenAt)) throw integrity(object, `line ${i + 1}: writtenAt is not an HLC stamp`);
+    const fields = t.slice(2);
+    const problem = tupleProblem(fields);
+    if (problem) throw integrity(object, `line ${i + 1}: ${problem}`);
+    out[i - 1] = { seq, writtenAt, event: eventFromTuple(fields) };
+    prev = seq;
+  }
+  if (out[0].seq !== expect.seqFrom || prev !== expect.seqTo) {
+    throw integrity(object, `events span ${out[0].seq}-${prev}, expected ${expect.seqFrom}-${expect.seqTo}`);
+  }
+  return out;
+}
+
+function parseJson(line: string, object: string, where: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw integrity(object, `${where} is not valid JSON`);
+  }
+}
+
+function checkHeader(h: unknown, expect: SegmentExpectation, object: string): void {
+  if (!isRecord(h)) throw integrity(object, 'header is not a JSON object');
+  checkFormat(h.format, object);
+  checkKeys(h, ['count', 'device', 'format', 'kind', 'seqFrom', 'seqTo'], object, 'header');
+  const fields = ['device', 'kind', 'seqFrom', 'seqTo', 'count'] as const;
+  for (const f of fields) {
+    if (h[f] !== expect[f]) throw integrity(object, `header says ${f} ${JSON.stringify(h[f])}, the manifest says ${JSON.stringify(expect[f])}`);
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: string, where: string): void {
+  const have = Object.keys(o).sort();
+  const want = [...keys].sort();
+  if (have.length !== want.length || have.some((k, i) => k !== want[i])) {
+    const missing = want.filter((k) => !(k in o));
+    const extra = have.filter((k) => !want.includes(k));
+    throw integrity(object, `${where} fields differ from format ${FORMAT} (missing: ${missing.join(',') || 'none'}; unexpected: ${extra.length} field(s))`);
+  }
+}
+
+/**
+ * Splits events (any order) into ascending runs that each fit the limits, measured as
+ * uncompressed JSONL. An event larger than `maxBytes` on its own gets a segment of its own.
+ */
+export function cutSegments(events: SegmentEvent[], limits: { maxEvents?: number; maxBytes?: number } = {}): SegmentEvent[][] {
+  const maxEvents = limits.maxEvents ?? SEGMENT_LIMITS.maxEvents;
+  // Room for the header line (a little over 100 bytes at most).
+  const budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - 160;
+  const out: SegmentEvent[][] = [];
+  let cur: SegmentEvent[] = [];
+  let bytes = 0;
+  for (const e of sortedBySeq(events)) {
+    const n = Buffer.byteLength(eventLine(e), 'utf8') + 1;
+    if (cur.length > 0 && (cur.length >= maxEvents || bytes + n > budget)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(e);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// manifests
+
+/** Why a manifest-shaped value is malformed, or null. Shared by encode (INTERNAL) and decode (INTEGRITY). */
+function manifestProblem(m: Record<string, unknown>): string | null {
+  if (!isStr(m.device) || !isDeviceId(m.device)) return 'device is not a device id';
+  if (!isStr(m.name) || m.name.length > MAX_DEVICE_NAME) return `name is not a string of at most ${MAX_DEVICE_NAME} characters`;
+  if (!isPos(m.generation)) return 'generation is not a positive integer';
+  if (!isStr(m.keyFingerprint) || !SHA256_RE.test(m.keyFingerprint)) return 'keyFingerprint is not a SHA-256 hex string';
+  if (!isStr(m.writtenAt) || !HLC_RE.test(m.writtenAt)) return 'writtenAt is not an HLC stamp';
+  if (!Array.isArray(m.segments)) return 'segments is not a list';
+  const names = new Set<string>();
+  let prevTo = 0;
+  for (const [i, s] of m.segments.entries()) {
+    const at = `segments[${i}]`;
+    if (!isRecord(s)) return `${at} is not an object`;
+    if (!isStr(s.name) || !isSegmentName(s.name)) return `${at}.name is not a segment name`;
+    if (names.has(s.name)) return `${at}.name is listed twice`;
+    names.add(s.name);
+    if (s.kind !== 'segment' && s.kind !== 'snapshot') return `${at}.kind is not segment or snapshot`;
+    if (!isPos(s.seqFrom) || !isPos(s.seqTo) || s.seqTo < s.seqFrom) return `${at} has an invalid seq range`;
+    if (!isPos(s.count) || s.count > s.seqTo - s.seqFrom + 1) return `${at}.count does not fit its seq range`;
+    if (!isSafeNat(s.bytes)) return `${at}.bytes is not a byte count`;
+    if (!isStr(s.sha256) || !SHA256_RE.test(s.sha256)) return `${at}.sha256 is not a SHA-256 hex string`;
+    if (s.seqFrom <= prevTo) return `${at} overlaps or precedes the segment before it`;
+    prevTo = s.seqTo;
+  }
+  if (!isRecord(m.acks)) return 'acks is not an object';
+  for (const [peer, seq] of Object.entries(m.acks)) {
+    if (!isDeviceId(peer)) return 'acks has a key that is not a device id';
+    if (peer === m.device) return 'acks names the manifest’s own device';
+    if (!isSafeNat(seq)) return `acks of ${peer} is not a non-negative integer`;
+  }
+  return null;
+}
+
+/**
+ * Encodes a manifest: canonical JSON (sorted keys, segments in seq order), gzipped.
+ * Throws SuError INTERNAL when the manifest would not decode.
+ */
+export function encodeManifest(m: Manifest): Plain {
+  const segments = [...m.segments]
+    .sort((a, b) => a.seqFrom - b.seqFrom)
+    .map((s) => ({ bytes: s.bytes, count: s.count, kind: s.kind, name: s.name, seqFrom: s.seqFrom, seqTo: s.seqTo, sha256: s.sha256 }));
+  const value = {
+    acks: { ...m.acks },
+    device: m.device,
+    format: FORMAT,
+    generation: m.generation,
+    keyFingerprint: m.keyFingerprint,
+    kind: 'manifest',
+    name: m.name,
+    segments,
+    writtenAt: m.writtenAt,
+  };
+  const problem = manifestProblem(value);
+  if (problem) throw new SuError('INTERNAL', `encodeManifest: ${problem}`);
+  return asPlain(gzip(Buffer.from(canonicalJson(value) + '\n', 'utf8')));
+}
+
+/**
+ * Decodes a manifest and checks it belongs where it was found (device) and to this
+ * bucket's key (fingerprint). The replay guard (generation) is the caller's: it knows
+ * the last generation accepted.
+ */
+export function decodeManifest(plainGz: Uint8Array, expect: ManifestExpectation): Manifest {
+  const object = expect.object ?? `manifest of device ${expect.device}`;
+  const raw = gunzip(plainGz, object, MAX_MANIFEST_BYTES);
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch {
+    throw integrity(object, 'not valid JSON');
+  }
+  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  checkFormat(v.format, object);
+  if (v.kind !== 'manifest') throw integrity(object, 'kind is not manifest');
+  // Unknown keys are ignored (additive changes within format 1); known ones must be valid.
+  const problem = manifestProblem(v);
+  if (problem) throw integrity(object, problem);
+  if (v.device !== expect.device) throw integrity(object, `says device ${String(v.device)}, found under device ${expect.device}`);
+  if (v.keyFingerprint !== expect.keyFingerprint) throw integrity(object, 'names a different key fingerprint than the bucket’s key.json');
+  const m = v as unknown as Manifest & { format: number; kind: string };
+  return {
+    device: m.device,
+    name: m.name,
+    generation: m.generation,
+    keyFingerprint: m.keyFingerprint,
+    writtenAt: m.writtenAt,
+    segments: m.segments.map((s) => ({ name: s.name, kind: s.kind, seqFrom: s.seqFrom, seqTo: s.seqTo, count: s.count, bytes: s.bytes, sha256: s.sha256 })),
+    acks: { ...m.acks },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// key.json (plaintext by design: it holds only the fingerprint)
+
+/** key.json bytes: canonical JSON and a newline. */
+export function encodeKeyJson(k: KeyJson): Uint8Array {
+  if (!ISO_RE.test(k.created) || !SHA256_RE.test(k.fingerprint)) throw new SuError('INTERNAL', 'encodeKeyJson: invalid created or fingerprint');
+  return Buffer.from(canonicalJson({ created: k.created, fingerprint: k.fingerprint, format: KEY_JSON_FORMAT }) + '\n', 'utf8');
+}
+
+/** Parses the bucket's key.json. Malformed → INTEGRITY; another format → CONFIG; unknown fields ignored. */
+export function decodeKeyJson(bytes: Uint8Array): KeyJson {
+  const object = 'the bucket’s key.json';
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw integrity(object, 'not valid JSON');
+  }
+  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  if (!isStr(v.format)) throw integrity(object, 'not a stackunderflow sync key file (no format)');
+  if (v.format !== KEY_JSON_FORMAT) {
+    throw new SuError('CONFIG', `this bucket was written by another version of stackunderflow (${v.format.slice(0, 40)}); this version reads ${KEY_JSON_FORMAT}`, {
+      hint: 'upgrade stackunderflow on this device',
+    });
+  }
+  // Unknown fields are ignored: room for team mode (e.g. a list of member fingerprints).
+  if (!isStr(v.created) || !ISO_RE.test(v.created)) throw integrity(object, 'created is not an ISO-8601 UTC time');
+  if (!isStr(v.fingerprint) || !SHA256_RE.test(v.fingerprint)) throw integrity(object, 'fingerprint is not a SHA-256 hex string');
+  return { created: v.created, fingerprint: v.fingerprint };
+}
+
+// ---------------------------------------------------------------------------------------
+// seal/open conveniences (crypto stays in crypto.ts)
+
+/** A sealed segment, its default object name and its manifest entry. */
+export interface SealedSegment {
+  sealed: Sealed;
+  /** SHA-256 hex of the ciphertext: re-uploading the same spooled bytes hits the same key. */
+  name: string;
+  entry: ManifestSegment;
+}
+
+/** encodeSegment, then seal. */
+export async function sealSegment(input: SegmentInput, recipient: Recipient): Promise<SealedSegment> {
+  const { raw, ...enc } = segmentJsonl(input);
+  const sealed = await seal(asPlain(await gzipAsync(raw)), recipient);
+  const name = sha256Hex(sealed);
+  return {
+    sealed,
+    name,
+    entry: { name, kind: input.kind, seqFrom: enc.seqFrom, seqTo: enc.seqTo, count: enc.count, bytes: sealed.length, sha256: enc.sha256 },
+  };
+}
+
+/** Size and name (= SHA-256 of the sealed bytes) checks, open, then decodeSegment against the manifest entry. */
+export async function openSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<SegmentEvent[]> {
+  const what = object ?? `segment ${entry.name} of device ${device}`;
+  if (sealed.length !== entry.bytes) throw integrity(what, `its size is ${sealed.length} bytes, the manifest says ${entry.bytes}`);
+  if (sha256Hex(sealed) !== entry.name) throw integrity(what, 'its SHA-256 is not its name: damaged or altered');
+  const plain = await open(sealed, identity, what);
+  const expect: SegmentExpectation = { device, kind: entry.kind, seqFrom: entry.seqFrom, seqTo: entry.seqTo, count: entry.count, sha256: entry.sha256, object: what };
+  return parseSegment(await gunzipAsync(plain, what), expect, what);
+}
+
+/** encodeManifest, then seal. */
+export async function sealManifest(m: Manifest, recipient: Recipient): Promise<Sealed> {
+  return seal(encodeManifest(m), recipient);
+}
+
+/** open, then decodeManifest. */
+export async function openManifest(sealed: Sealed, identity: Identity, expect: ManifestExpectation): Promise<Manifest> {
+  const what = expect.object ?? `manifest of device ${expect.device}`;
+  return decodeManifest(await open(sealed, identity, what), { ...expect, object: what });
+}

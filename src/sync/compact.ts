@@ -1,0 +1,263 @@
+/**
+ * Compaction and ack publishing (docs/specs/sync-protocol-v1.md §10.1–10.2).
+ *
+ * Compaction replaces our manifest's segment list with `snapshot` segments holding the
+ * latest version of every own event up to S = the highest seq already pushed. Readers need
+ * nothing new: a peer whose cursor is ≥ S skips the snapshot (its seqTo ≤ S); a new or lagging
+ * peer downloads it and keeps only events beyond its cursor. Replaced segments stay in the
+ * bucket, unlisted, until `prune` deletes them.
+ *
+ * Crash safety: snapshots are uploaded first (unlisted objects are invisible to readers), the
+ * intent is recorded (`compaction_pending`), then the manifest is written, then the local
+ * bookkeeping. A crash between the manifest PUT and the local commit is repaired by
+ * {@link recoverCompaction}, which adopts the manifest when it lists the snapshots.
+ */
+import type { Db } from '../store/db.js';
+import { rowToEvent } from '../store/events.js';
+import { cutSegments, SEGMENT_LIMITS, sealSegment, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { isoNow, withSyncLock, type SyncContext } from './context.js';
+import { segmentKey } from './layout.js';
+import { commitManifest, currentAcks, readOwnManifest } from './push.js';
+import { committedSegments, logSync, outboxSegments, writeSettings, type SegmentRow } from './state.js';
+import { AUTO_DEFAULTS, getSetting, readAutoSettings, setSettings } from './auto.js';
+
+export interface CompactResult {
+  /** Why compaction ran. */
+  reason: string;
+  /** S: every own event with seq ≤ S is in the snapshot(s). */
+  through: number;
+  snapshots: number;
+  events: number;
+  bytes: number;
+  /** Segments no longer listed (left for prune). */
+  replaced: number;
+  replacedBytes: number;
+  generation: number;
+}
+
+interface PendingCompaction {
+  through: number;
+  entries: ManifestSegment[];
+}
+
+const PENDING_KEY = 'compaction_pending';
+/** Rows read per round while building a snapshot: bounds memory on a large store. */
+const READ_BATCH = SEGMENT_LIMITS.maxEvents;
+/** The "mostly superseded" rule applies from this many listed segments on. */
+const SUPERSEDED_MIN_SEGMENTS = 8;
+
+function toEntry(s: SegmentRow): ManifestSegment {
+  return { name: s.name, kind: s.kind, seqFrom: s.seq_from, seqTo: s.seq_to, count: s.count, bytes: s.bytes, sha256: s.sha256 };
+}
+
+function lastPushed(db: Db): number {
+  return (db.prepare('SELECT last_sync_event_id FROM sync_state WHERE id = 1').pluck().get() as number | null) ?? 0;
+}
+
+/**
+ * Why our segment list should be compacted now, or null. Either rule of §10.1: more than
+ * `compact_after` (default 64) delta segments listed, or more than half of the events the
+ * listed segments carry superseded by later versions.
+ */
+export function compactionReason(db: Db, deviceId: string, compactAfter = readAutoSettings(db).compactAfter): string | null {
+  const segs = committedSegments(db);
+  const deltas = segs.filter((s) => s.kind === 'segment').length;
+  if (deltas > compactAfter) return `${deltas} segments listed (more than ${compactAfter})`;
+  // Rewriting the whole history to save a few small segments is not worth its upload.
+  if (segs.length < SUPERSEDED_MIN_SEGMENTS) return null;
+  const S = lastPushed(db);
+  const listed = segs.reduce((a, s) => a + s.count, 0);
+  const live = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq <= ?').pluck().get(deviceId, S) as number;
+  if (listed - live > live) return `${listed - live} of ${listed} listed events are superseded`;
+  return null;
+}
+
+/**
+ * Replaces the listed segments with snapshot segments, if {@link compactionReason} says so
+ * (or `force`). Skipped (null) while anything is unpushed — events beyond S or a spool —
+ * so the new manifest always lists the complete latest state. Takes the sync lock.
+ */
+export async function compact(ctx: SyncContext, opts: { force?: boolean } = {}): Promise<CompactResult | null> {
+  return withSyncLock(ctx.env, async () => {
+    await recoverCompactionLocked(ctx);
+    return compactLocked(ctx, opts);
+  });
+}
+
+async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promise<CompactResult | null> {
+  const { db } = ctx;
+  const S = lastPushed(db);
+  if (S === 0 || outboxSegments(db).length > 0) return null;
+  const pending = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq > ?').pluck().get(ctx.deviceId, S) as number;
+  if (pending > 0) return null;
+  const reason = opts.force ? 'requested' : compactionReason(db, ctx.deviceId);
+  if (!reason) return null;
+  const committed = committedSegments(db);
+  if (committed.length === 0) return null;
+
+  try {
+    const entries: ManifestSegment[] = [];
+    let cursor = 0;
+    let events = 0;
+    const read = db.prepare('SELECT * FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+    for (;;) {
+      const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as Record<string, unknown>[];
+      if (rows.length === 0) break;
+      const batch: SegmentEvent[] = rows.map((r) => {
+        const { seq, writtenAt, ...event } = rowToEvent(r);
+        return { seq, writtenAt, event };
+      });
+      for (const part of cutSegments(batch)) {
+        const s = await sealSegment({ device: ctx.deviceId, kind: 'snapshot', events: part }, ctx.recipient);
+        // Unlisted until the manifest below lands: invisible to readers if we crash here.
+        await ctx.store.put(segmentKey(ctx.deviceId, s.name), s.sealed);
+        entries.push(s.entry);
+        events += s.entry.count;
+        ctx.onProgress?.({ phase: 'upload', done: events, total: 0, bytes: s.entry.bytes });
+      }
+      cursor = batch[batch.length - 1].seq;
+    }
+    if (entries.length === 0) return null;
+
+    const later = committed.filter((s) => s.seq_from > S).map(toEntry);
+    const intent: PendingCompaction = { through: S, entries };
+    setSettings(db, { [PENDING_KEY]: JSON.stringify(intent) });
+    const known = new Set([...committed.map((s) => s.name), ...entries.map((e) => e.name)]);
+    const { generation, etag } = await commitManifest(ctx, [...entries, ...later], known);
+    const replaced = committed.filter((s) => s.seq_from <= S);
+    adopt(ctx, intent, generation, etag, `compacted through seq ${S}: ${entries.length} snapshot segment(s) replace ${replaced.length}`);
+    return {
+      reason,
+      through: S,
+      snapshots: entries.length,
+      events,
+      bytes: entries.reduce((a, e) => a + e.bytes, 0),
+      replaced: replaced.length,
+      replacedBytes: replaced.reduce((a, s) => a + s.bytes, 0),
+      generation,
+    };
+  } catch (err) {
+    logSync(db, isoNow(ctx.clock), 'compact', 'error', err instanceof Error ? err.message : String(err));
+    throw err;
+  }
+}
+
+/**
+ * The local half of a compaction whose manifest is in the bucket: committed segments up to S
+ * move to `sync_retired` (prune deletes them later), the snapshots become the committed list.
+ */
+function adopt(ctx: SyncContext, intent: PendingCompaction, generation: number, etag: string, detail: string): void {
+  const { db } = ctx;
+  const now = isoNow(ctx.clock);
+  db.transaction(() => {
+    const old = committedSegments(db).filter((s) => s.seq_from <= intent.through);
+    const retire = db.prepare(`INSERT OR REPLACE INTO sync_retired(name, kind, seq_from, seq_to, bytes, retired_at) VALUES (?, ?, ?, ?, ?, ?)`);
+    const drop = db.prepare('DELETE FROM sync_segments WHERE name = ?');
+    for (const s of old) {
+      retire.run(s.name, s.kind, s.seq_from, s.seq_to, s.bytes, now);
+      drop.run(s.name);
+    }
+    const add = db.prepare(`INSERT OR REPLACE INTO sync_segments(name, kind, seq_from, seq_to, count, bytes, sha256, committed_at)
+      VALUES (@name, @kind, @seqFrom, @seqTo, @count, @bytes, @sha256, @committedAt)`);
+    for (const e of intent.entries) {
+      add.run({ ...e, committedAt: now });
+      db.prepare('DELETE FROM sync_retired WHERE name = ?').run(e.name);
+    }
+    writeSettings(db, { generation: String(generation), manifestEtag: etag });
+    setSettings(db, { compacted_through: intent.through, [PENDING_KEY]: null });
+    recordPublishedAcks(ctx, now);
+    logSync(db, now, 'compact', 'ok', detail);
+  })();
+  ctx.settings.generation = String(generation);
+  ctx.settings.manifestEtag = etag;
+}
+
+/**
+ * Finishes or forgets a compaction interrupted by a crash. When the bucket's manifest lists
+ * the pending snapshots, the compaction committed: adopt it locally. Otherwise it never
+ * committed: forget it (its uploaded snapshots are unlisted orphans that prune collects).
+ * No request at all when nothing is pending. Takes the sync lock.
+ */
+export async function recoverCompaction(ctx: SyncContext): Promise<'none' | 'adopted' | 'abandoned'> {
+  if (getSetting(ctx.db, PENDING_KEY) === undefined) return 'none';
+  return withSyncLock(ctx.env, () => recoverCompactionLocked(ctx));
+}
+
+/** {@link recoverCompaction} for a caller that already holds the sync lock. */
+export async function recoverCompactionLocked(ctx: SyncContext): Promise<'none' | 'adopted' | 'abandoned'> {
+  const raw = getSetting(ctx.db, PENDING_KEY);
+  if (raw === undefined) return 'none';
+  let intent: PendingCompaction;
+  try {
+    intent = JSON.parse(raw) as PendingCompaction;
+  } catch {
+    setSettings(ctx.db, { [PENDING_KEY]: null });
+    return 'abandoned';
+  }
+  const remote = await readOwnManifest(ctx);
+  const listed = new Set(remote?.manifest.segments.map((s) => s.name) ?? []);
+  if (remote && intent.entries.every((e) => listed.has(e.name))) {
+    adopt(ctx, intent, remote.manifest.generation, remote.etag, `recovered an interrupted compaction through seq ${intent.through}`);
+    return 'adopted';
+  }
+  setSettings(ctx.db, { [PENDING_KEY]: null });
+  logSync(ctx.db, isoNow(ctx.clock), 'compact', 'ok', 'forgot an interrupted compaction that never committed');
+  return 'abandoned';
+}
+
+// ---------------------------------------------------------------------------------------
+// acks
+
+function ackJson(acks: Record<string, number>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(acks).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/** Records that the acks as of now went out with a manifest (call after any manifest write). */
+export function recordPublishedAcks(ctx: SyncContext, at = isoNow(ctx.clock)): void {
+  setSettings(ctx.db, { published_acks: ackJson(currentAcks(ctx)), acks_published_at: at });
+}
+
+/** Whether our merge cursors moved since the last manifest we wrote. */
+export function acksChanged(ctx: SyncContext): boolean {
+  return (getSetting(ctx.db, 'published_acks') ?? '{}') !== ackJson(currentAcks(ctx));
+}
+
+/**
+ * Writes an ack-only manifest (same segments, new acks, next generation) when our acks
+ * changed and the last one went out at least `minIntervalMs` ago (default: the `ack_interval`
+ * setting, one day). Peers read acks to decide what they may prune; an idle device thus
+ * costs at most one manifest write a day. Skipped while a spool waits (the next push carries
+ * the acks). Returns the generation written, or null. Takes the sync lock.
+ */
+export async function publishAcks(ctx: SyncContext, opts: { minIntervalMs?: number } = {}): Promise<number | null> {
+  const minInterval = opts.minIntervalMs ?? readAutoSettings(ctx.db).ackInterval * 1000;
+  const due = () => {
+    if (!acksChanged(ctx)) return false;
+    const last = Date.parse(getSetting(ctx.db, 'acks_published_at') ?? '');
+    return !Number.isFinite(last) || ctx.clock.now() - last >= minInterval;
+  };
+  if (!due()) return null;
+  return withSyncLock(ctx.env, async () => {
+    await recoverCompactionLocked(ctx);
+    if (!due() || outboxSegments(ctx.db).length > 0) return null;
+    const committed = committedSegments(ctx.db);
+    try {
+      const { generation, etag } = await commitManifest(ctx, committed.map(toEntry), new Set(committed.map((s) => s.name)));
+      const now = isoNow(ctx.clock);
+      ctx.db.transaction(() => {
+        writeSettings(ctx.db, { generation: String(generation), manifestEtag: etag });
+        recordPublishedAcks(ctx, now);
+        logSync(ctx.db, now, 'acks', 'ok', `ack-only manifest, generation ${generation}`);
+      })();
+      ctx.settings.generation = String(generation);
+      ctx.settings.manifestEtag = etag;
+      return generation;
+    } catch (err) {
+      logSync(ctx.db, isoNow(ctx.clock), 'acks', 'error', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  });
+}
+
+/** Default threshold, re-exported for help texts. */
+export const DEFAULT_COMPACT_AFTER = AUTO_DEFAULTS.compactAfter;

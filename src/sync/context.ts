@@ -1,0 +1,118 @@
+import lockfile from 'proper-lockfile';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from '../store/db.js';
+import { ensureDeviceId } from '../store/db.js';
+import { SuError } from '../errors.js';
+import { syncDir } from '../paths.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import { fingerprint, type Identity, type Recipient } from './crypto.js';
+import { requireIdentity } from './keys.js';
+import { openObjectStore, type ObjectStore } from './objectstore/index.js';
+import { readSettings, requireSyncState, type SyncSettings, type SyncStateRow } from './state.js';
+
+/** Progress of a long push or pull, for a progress bar. */
+export interface SyncProgress {
+  phase: 'stage' | 'upload' | 'download' | 'land' | 'verify';
+  done: number;
+  total: number;
+  bytes: number;
+  peer?: string;
+}
+
+/** Everything a sync operation needs: the store, the bucket, the key, a clock. */
+export interface SyncContext {
+  db: Db;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  deviceId: string;
+  deviceName: string;
+  state: SyncStateRow;
+  settings: SyncSettings;
+  store: ObjectStore;
+  identity: Identity;
+  recipient: Recipient;
+  fingerprint: string;
+  keySource: 'env' | 'file';
+  onProgress?: (p: SyncProgress) => void;
+}
+
+export interface ContextOptions {
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  onProgress?: (p: SyncProgress) => void;
+  /** Open a different object store (tests inject request-counting proxies this way). */
+  store?: ObjectStore;
+}
+
+/** The S3 options recorded at init (no secrets: credentials come from the AWS chain each time). */
+export function storeOptions(settings: SyncSettings) {
+  return {
+    endpoint: settings.endpoint,
+    region: settings.region,
+    profile: settings.profile,
+    conditionalWrites: settings.conditionalWrites === undefined ? undefined : settings.conditionalWrites === 'yes',
+  };
+}
+
+/** Loads sync state, resolves the key and checks it is the bucket's key. No network. */
+export async function loadContext(db: Db, opts: ContextOptions = {}): Promise<SyncContext> {
+  const env = opts.env ?? process.env;
+  const state = requireSyncState(db);
+  const settings = readSettings(db);
+  const key = await requireIdentity({ env, keyFromEnv: settings.keyFromEnv });
+  const recipient = await key.identity.recipient();
+  const fp = fingerprint(recipient);
+  if (fp !== state.encryption_key_fingerprint) {
+    throw new SuError('KEY', `the sync key in use (fingerprint ${fp}) is not this bucket's key (fingerprint ${state.encryption_key_fingerprint})`, {
+      hint: `set ${settings.keyFromEnv ?? 'STACKUNDERFLOW_SYNC_KEY'} to the key from \`stackunderflow sync key export\` on a device that syncs with ${state.bucket_url}`,
+    });
+  }
+  const store = opts.store ?? (await openObjectStore(state.bucket_url, storeOptions(settings)));
+  return {
+    db,
+    env,
+    clock: opts.clock ?? systemClock,
+    deviceId: ensureDeviceId(db),
+    deviceName: settings.deviceName ?? '',
+    state,
+    settings,
+    store,
+    identity: key.identity,
+    recipient,
+    fingerprint: fp,
+    keySource: key.source,
+    onProgress: opts.onProgress,
+  };
+}
+
+/**
+ * One sync operation at a time per device: push and pull both take this lock, so two
+ * processes never interleave spool or cursor updates.
+ */
+export async function withSyncLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
+  const dir = syncDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(join(dir, 'sync.lock'), { realpath: false, stale: 30_000, update: 5_000, retries: { retries: 20, minTimeout: 100, maxTimeout: 500 } });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new SuError('LOCKED', 'another stackunderflow sync is running on this device', {
+        hint: 'wait for it to finish (or stop `stackunderflow sync daemon`), then try again',
+        cause,
+      });
+    }
+    throw cause;
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+export function isoNow(clock: Clock): string {
+  return new Date(clock.now()).toISOString();
+}

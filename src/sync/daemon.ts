@@ -1,0 +1,672 @@
+/**
+ * The continuous sync loop (docs/specs/sync-protocol-v1.md §10.4): watch the provider log
+ * folders, ingest incrementally, push shortly after new events (debounced), pull on an
+ * interval that tightens while anyone is active, prune once a day, and back off
+ * exponentially with jitter while the bucket is unreachable. It never stops on a bad file or
+ * a bad object: it logs, counts, and goes on.
+ *
+ * Two parts: {@link SyncSchedule} is pure (times in, next action out; tested with a fake
+ * clock), and {@link startSyncLoop} runs it against the store, the bucket and a watcher.
+ * Clock, timers and randomness are injectable.
+ */
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADAPTERS } from '../adapters/index.js';
+import { isRetryable, SuError } from '../errors.js';
+import { ingest } from '../ingest/index.js';
+import { storePath } from '../paths.js';
+import { openDb, type Db } from '../store/db.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import {
+  acquireLoopLock,
+  autoSwitch,
+  breakDeadSyncLock,
+  daemonPaths,
+  getSetting,
+  markOp,
+  readAutoSettings,
+  writeLoopState,
+  type AutoSettings,
+  type LoopLease,
+  type LoopMode,
+  type LoopState,
+} from './auto.js';
+import { compact, publishAcks, recordPublishedAcks, recoverCompaction } from './compact.js';
+import { loadContext, type SyncContext } from './context.js';
+import type { ObjectStore } from './objectstore/index.js';
+import { prune } from './prune.js';
+import { pull, type PullResult } from './pull.js';
+import { push } from './push.js';
+
+// ---------------------------------------------------------------------------------------
+// schedule (pure)
+
+/** Timer functions, injectable so tests can drive the loop with a fake clock. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** The schedule's parameters in milliseconds (from {@link AutoSettings}, which are seconds). */
+export interface ScheduleConfig {
+  pullIntervalMs: number;
+  pullActiveIntervalMs: number;
+  activeWindowMs: number;
+  pushQuietMs: number;
+  pushMaxWaitMs: number;
+  pruneIntervalMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  rescanIntervalMs: number;
+  /** Watcher events are batched: ingest this long after the last one… */
+  ingestQuietMs: number;
+  /** …and no later than this after the first. */
+  ingestMaxWaitMs: number;
+  /** ± fraction applied to each backoff delay. */
+  jitter: number;
+}
+
+/** Converts stored settings (seconds) to a {@link ScheduleConfig}. */
+export function scheduleConfig(s: AutoSettings): ScheduleConfig {
+  const ms = (v: number) => Math.round(v * 1000);
+  return {
+    pullIntervalMs: ms(s.pullInterval),
+    pullActiveIntervalMs: Math.min(ms(s.pullActiveInterval), ms(s.pullInterval)),
+    activeWindowMs: ms(s.activeWindow),
+    pushQuietMs: ms(s.pushQuiet),
+    pushMaxWaitMs: Math.max(ms(s.pushMaxWait), ms(s.pushQuiet)),
+    pruneIntervalMs: ms(s.pruneInterval),
+    backoffMinMs: ms(s.backoffMin),
+    backoffMaxMs: Math.max(ms(s.backoffMax), ms(s.backoffMin)),
+    rescanIntervalMs: ms(s.rescanInterval),
+    ingestQuietMs: Math.min(500, ms(s.pushQuiet)),
+    ingestMaxWaitMs: Math.min(2000, ms(s.pushMaxWait)),
+    jitter: 0.2,
+  };
+}
+
+/** What the loop does next. */
+export type LoopAction = 'ingest' | 'push' | 'pull' | 'prune';
+
+/**
+ * When to ingest, push, pull and prune, and how long to back off. Pure: every method takes
+ * the current time; nothing here reads a clock, touches the store or the network.
+ */
+export class SyncSchedule {
+  cfg: ScheduleConfig;
+  ingestDueAt: number | null = null;
+  #ingestFirstAt: number | null = null;
+  nextRescanAt: number;
+  /** First unpushed local change, and the latest one: the debounce's two anchors. */
+  dirtySince: number | null = null;
+  lastChangeAt: number | null = null;
+  pushDueAt: number | null = null;
+  nextPullAt: number;
+  nextPruneAt: number;
+  activeUntil = -Infinity;
+  failures = 0;
+  backoffUntil: number | null = null;
+  backoffDelayMs = 0;
+  readonly #random: () => number;
+
+  constructor(cfg: ScheduleConfig, now: number, opts: { lastPruneMs?: number | null; random?: () => number } = {}) {
+    this.cfg = cfg;
+    this.#random = opts.random ?? Math.random;
+    // Catch up at once: ingest what changed while we were not running, then pull.
+    this.nextRescanAt = now;
+    this.nextPullAt = now;
+    const last = opts.lastPruneMs ?? null;
+    this.nextPruneAt = last === null ? now + Math.min(cfg.pruneIntervalMs, 10 * 60_000) : Math.max(now, last + cfg.pruneIntervalMs);
+  }
+
+  /** Pulls come faster while this device or a peer produced events recently. */
+  active(now: number): boolean {
+    return now < this.activeUntil;
+  }
+
+  /** A watched log file changed. */
+  fileChanged(now: number): void {
+    this.#ingestFirstAt ??= now;
+    this.ingestDueAt = Math.min(now + this.cfg.ingestQuietMs, this.#ingestFirstAt + this.cfg.ingestMaxWaitMs);
+  }
+
+  /** An ingest finished. `pending`: own events or spooled segments not yet in the bucket. */
+  ingested(now: number, newEvents: number, pending: boolean): void {
+    this.ingestDueAt = null;
+    this.#ingestFirstAt = null;
+    this.nextRescanAt = now + this.cfg.rescanIntervalMs;
+    if (newEvents > 0) this.markActive(now);
+    if (pending) this.localPending(now, newEvents > 0);
+  }
+
+  /** Something waits to be pushed; `fresh` when it just arrived (restarts the quiet period). */
+  localPending(now: number, fresh: boolean): void {
+    this.dirtySince ??= now;
+    if (fresh || this.lastChangeAt === null) this.lastChangeAt = now;
+    this.pushDueAt = Math.min(this.lastChangeAt + this.cfg.pushQuietMs, this.dirtySince + this.cfg.pushMaxWaitMs);
+  }
+
+  markActive(now: number): void {
+    this.activeUntil = now + this.cfg.activeWindowMs;
+    this.nextPullAt = Math.min(this.nextPullAt, now + this.cfg.pullActiveIntervalMs);
+  }
+
+  /** The action due now, or null. Ingest is local and runs even while backing off. */
+  next(now: number): LoopAction | null {
+    if ((this.ingestDueAt !== null && this.ingestDueAt <= now) || this.nextRescanAt <= now) return 'ingest';
+    if (this.backoffUntil !== null && now < this.backoffUntil) return null;
+    if (this.pushDueAt !== null && this.pushDueAt <= now) return 'push';
+    if (this.nextPullAt <= now) return 'pull';
+    if (this.nextPruneAt <= now) return 'prune';
+    return null;
+  }
+
+  /** When something next becomes due (the loop sleeps until then unless woken). */
+  wakeAt(): number {
+    const gate = (t: number | null) => (t === null ? Infinity : Math.max(t, this.backoffUntil ?? -Infinity));
+    return Math.min(this.ingestDueAt ?? Infinity, this.nextRescanAt, gate(this.pushDueAt), gate(this.nextPullAt), gate(this.nextPruneAt));
+  }
+
+  /** A bucket action worked: the bucket is reachable, the backoff resets. */
+  succeeded(action: Exclude<LoopAction, 'ingest'>, now: number, info: { landed?: number } = {}): void {
+    this.failures = 0;
+    this.backoffUntil = null;
+    this.backoffDelayMs = 0;
+    if (action === 'push') {
+      this.dirtySince = null;
+      this.lastChangeAt = null;
+      this.pushDueAt = null;
+    } else if (action === 'pull') {
+      this.nextPullAt = now + (this.active(now) ? this.cfg.pullActiveIntervalMs : this.cfg.pullIntervalMs);
+      if ((info.landed ?? 0) > 0) this.markActive(now);
+    } else {
+      this.nextPruneAt = now + this.cfg.pruneIntervalMs;
+    }
+  }
+
+  /**
+   * A bucket action failed. Every failure backs off (min · 2^(n-1), capped, ± jitter) so a
+   * broken bucket or object is not hammered; due work stays due and runs when it ends. A
+   * permanent prune failure only postpones the next prune.
+   */
+  failed(action: Exclude<LoopAction, 'ingest'>, now: number, retryable: boolean): void {
+    if (action === 'prune' && !retryable) {
+      this.nextPruneAt = now + this.cfg.pruneIntervalMs;
+      return;
+    }
+    this.failures++;
+    const base = Math.min(this.cfg.backoffMaxMs, this.cfg.backoffMinMs * 2 ** Math.min(this.failures - 1, 30));
+    const delay = Math.min(this.cfg.backoffMaxMs, Math.max(0, Math.round(base * (1 + this.cfg.jitter * (2 * this.#random() - 1)))));
+    this.backoffDelayMs = delay;
+    this.backoffUntil = now + delay;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// the loop
+
+/** One finished action, as reported to observers and the log. */
+export interface ActionReport {
+  action: LoopAction;
+  ok: boolean;
+  /** Wall time of the action, by the injected clock. */
+  ms: number;
+  detail: string;
+  error?: { code: string; message: string; retryable: boolean };
+  /** Events landed by a pull / pushed by a push / ingested (new or changed). */
+  events?: number;
+}
+
+export interface SyncLoopOptions {
+  env: NodeJS.ProcessEnv;
+  /** Recorded in the state file; `serve` and `daemon` also honour `auto = off` by stopping. */
+  mode?: LoopMode | 'embedded';
+  clock?: Clock;
+  timers?: Timers;
+  random?: () => number;
+  /** Settings (seconds) on top of the stored ones. */
+  overrides?: Partial<AutoSettings>;
+  /** Watch the log folders (default true). Without it, only the periodic rescan ingests. */
+  watch?: boolean;
+  /** Where log lines go (one line each, no newline). Default: nowhere. */
+  log?: (line: string) => void;
+  /** Use this bucket instead of opening the configured one (tests count requests this way). */
+  store?: ObjectStore;
+  onAction?: (r: ActionReport) => void;
+}
+
+/** A running loop. */
+export interface SyncLoop {
+  /** Resolves when the loop has stopped and closed the store. */
+  readonly done: Promise<void>;
+  /** Finish the current action, then stop. */
+  stop(): Promise<void>;
+  /** Re-evaluate now (e.g. after a manual change). */
+  wake(): void;
+  readonly counters: Readonly<Record<string, number>>;
+  readonly schedule: SyncSchedule | null;
+}
+
+// How often an idle loop looks at the `auto` switch and reloads its settings.
+const POLL_MS = 2_000;
+
+function errInfo(err: unknown): { code: string; message: string; retryable: boolean } {
+  return {
+    code: err instanceof SuError ? err.code : 'INTERNAL',
+    message: err instanceof Error ? err.message : String(err),
+    retryable: isRetryable(err),
+  };
+}
+
+/** Own events or spooled segments not yet in the bucket. */
+function hasPending(db: Db, deviceId: string | null): boolean {
+  const state = db.prepare('SELECT device_id, last_sync_event_id FROM sync_state WHERE id = 1').get() as { device_id: string; last_sync_event_id: number | null } | undefined;
+  if (!state) return false;
+  const me = deviceId ?? state.device_id;
+  const spooled = db.prepare('SELECT COUNT(*) FROM sync_outbox').pluck().get() as number;
+  if (spooled > 0) return true;
+  const max = db.prepare('SELECT MAX(seq) FROM events WHERE device_id = ?').pluck().get(me) as number | null;
+  return (max ?? 0) > (state.last_sync_event_id ?? 0);
+}
+
+/** The folders holding transcripts, per adapter: what the watcher watches. */
+export function watchPaths(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const a of ADAPTERS) {
+    for (const root of a.roots(env)) {
+      if (a.provider === 'claude') out.push(join(root, 'projects'));
+      else if (a.provider === 'codex') out.push(join(root, 'sessions'), join(root, 'archived_sessions'));
+      else out.push(root);
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Starts the loop in this process. Does not take the single-instance lock: see {@link runLockedLoop}. */
+export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
+  const env = opts.env;
+  const clock = opts.clock ?? systemClock;
+  const timers = opts.timers ?? realTimers;
+  const log = opts.log ?? (() => undefined);
+  const mode = opts.mode ?? 'embedded';
+  const counters: Record<string, number> = {
+    ingests: 0, ingestErrors: 0, newEvents: 0, pushes: 0, pushedEvents: 0, pushErrors: 0, pulls: 0, landedEvents: 0,
+    pullErrors: 0, badObjects: 0, prunes: 0, prunedObjects: 0, pruneErrors: 0, compactions: 0, ackManifests: 0, watchErrors: 0,
+  };
+  const startedAt = new Date(clock.now()).toISOString();
+  let stopping = false;
+  let wakeUp: (() => void) | null = null;
+  let schedule: SyncSchedule | null = null;
+  let lastError: LoopState['lastError'] = null;
+
+  const wake = () => {
+    const w = wakeUp;
+    wakeUp = null;
+    w?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const h = timers.setTimeout(() => {
+        wakeUp = null;
+        resolve();
+      }, Math.max(0, ms));
+      wakeUp = () => {
+        timers.clearTimeout(h);
+        resolve();
+      };
+    });
+
+  const run = async () => {
+    const db = openDb(storePath(env));
+    let store = opts.store;
+    let watcher: { close(): Promise<void>; add(p: string | string[]): unknown } | null = null;
+    const watched = new Set<string>();
+    const stamp = () => new Date(clock.now()).toISOString();
+    const say = (s: string) => log(`${stamp()} ${s}`);
+
+    const settings = () => ({ ...readAutoSettings(db), ...opts.overrides });
+    const lastPrune = Date.parse(getSetting(db, 'last_prune_at') ?? '');
+    schedule = new SyncSchedule(scheduleConfig(settings()), clock.now(), { lastPruneMs: Number.isFinite(lastPrune) ? lastPrune : null, random: opts.random });
+    const sched = schedule;
+
+    const publish = () => {
+      if (mode === 'embedded') return;
+      const iso = (t: number | null) => (t === null || !Number.isFinite(t) ? null : new Date(t).toISOString());
+      const gate = (t: number | null) => (t === null ? null : Math.max(t, sched.backoffUntil ?? -Infinity));
+      try {
+        writeLoopState(env, {
+          pid: process.pid,
+          mode,
+          startedAt,
+          updatedAt: stamp(),
+          nextPushAt: iso(gate(sched.pushDueAt)),
+          nextPullAt: iso(gate(sched.nextPullAt)),
+          nextPruneAt: iso(gate(sched.nextPruneAt)),
+          backoff: sched.backoffUntil === null ? null : { failures: sched.failures, delayMs: sched.backoffDelayMs, until: iso(sched.backoffUntil)! },
+          active: sched.active(clock.now()),
+          lastError,
+          counters: { ...counters },
+        });
+      } catch {
+        // Status is best effort; the loop must not stop because the state file could not be written.
+      }
+    };
+
+    const addWatches = () => {
+      if (!watcher) return;
+      for (const p of watchPaths(env)) {
+        if (watched.has(p) || !existsSync(p)) continue;
+        watched.add(p);
+        watcher.add(p);
+      }
+    };
+
+    if (opts.watch !== false) {
+      try {
+        const { watch } = await import('chokidar');
+        const w = watch([], {
+          ignoreInitial: true,
+          depth: 8,
+          // Only transcripts matter; directories must pass so new session folders are followed.
+          ignored: (p: string, stats?: { isFile(): boolean }) => !!stats?.isFile() && !p.endsWith('.jsonl'),
+        });
+        w.on('add', () => (sched.fileChanged(clock.now()), wake()));
+        w.on('change', () => (sched.fileChanged(clock.now()), wake()));
+        w.on('error', (err) => {
+          counters.watchErrors++;
+          say(`watch error: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        watcher = w;
+        addWatches();
+      } catch (err) {
+        counters.watchErrors++;
+        say(`cannot watch the log folders (${err instanceof Error ? err.message : String(err)}); ingesting every ${settings().rescanInterval}s instead`);
+      }
+    }
+
+    let ctx: SyncContext | null = null;
+    const context = async (): Promise<SyncContext> => {
+      ctx = await loadContext(db, { env, clock, store });
+      store = ctx.store;
+      return ctx;
+    };
+    const deviceId = () => (db.prepare("SELECT value FROM meta WHERE key = 'device_id'").pluck().get() as string | undefined) ?? null;
+
+    /** Runs a bucket step; on LOCKED left by a killed loop of ours, clears the dead lock and retries once. */
+    const withOp = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
+      const inLoop = mode !== 'embedded';
+      for (let attempt = 0; ; attempt++) {
+        if (inLoop) markOp(env, op);
+        try {
+          return await fn();
+        } catch (err) {
+          if (inLoop && attempt === 0 && err instanceof SuError && err.code === 'LOCKED' && breakDeadSyncLock(env, Date.now())) {
+            say('removed the sync lock left by a killed sync process');
+            continue;
+          }
+          throw err;
+        } finally {
+          if (inLoop) markOp(env, null);
+        }
+      }
+    };
+
+    const doAction = async (action: LoopAction): Promise<ActionReport> => {
+      const t0 = clock.now();
+      const done = (r: Omit<ActionReport, 'action' | 'ms'>): ActionReport => ({ action, ms: clock.now() - t0, ...r });
+      if (action === 'ingest') {
+        try {
+          addWatches();
+          const r = await ingest(db, { adapters: [...ADAPTERS], env, clock });
+          const fresh = r.events.inserted + r.events.updated;
+          counters.ingests++;
+          counters.newEvents += fresh;
+          if (r.malformedLines > 0) say(`ingest: skipped ${r.malformedLines} malformed line(s) in ${r.malformed.map((m) => m.path).join(', ')}`);
+          sched.ingested(clock.now(), fresh, hasPending(db, deviceId()));
+          return done({ ok: true, detail: `${fresh} new or changed event(s) from ${r.filesRead} file(s)`, events: fresh });
+        } catch (err) {
+          counters.ingestErrors++;
+          sched.ingested(clock.now(), 0, hasPending(db, deviceId()));
+          return done({ ok: false, detail: 'ingest failed', error: errInfo(err) });
+        }
+      }
+      try {
+        if (action === 'push') {
+          const c = await context();
+          const r = await withOp('push', async () => {
+            await recoverCompaction(c);
+            const pushed = await push(c);
+            if (pushed.generation !== null) recordPublishedAcks(c);
+            return pushed;
+          });
+          counters.pushes++;
+          counters.pushedEvents += r.stagedEvents;
+          let detail = r.generation === null ? 'nothing to push' : `${r.stagedEvents} event(s), ${r.uploadedSegments} segment(s), ${r.uploadedBytes} bytes, generation ${r.generation}`;
+          sched.succeeded('push', clock.now());
+          // Compaction is housekeeping: its failure is logged and retried after the next push.
+          try {
+            const compacted = await withOp('compact', () => compact(c));
+            if (compacted) {
+              counters.compactions++;
+              detail += `; compacted: ${compacted.snapshots} snapshot(s) replace ${compacted.replaced} segment(s) (${compacted.reason})`;
+            }
+          } catch (err) {
+            counters.compactErrors = (counters.compactErrors ?? 0) + 1;
+            detail += `; compaction failed (${errInfo(err).message})`;
+          }
+          if (hasPending(db, c.deviceId)) sched.localPending(clock.now(), false);
+          return done({ ok: true, detail, events: r.stagedEvents });
+        }
+        if (action === 'pull') {
+          const c = await context();
+          let result: PullResult;
+          try {
+            result = await withOp('pull', () => pull(c));
+          } catch (err) {
+            const partial = (err as { result?: PullResult }).result;
+            if (partial) {
+              counters.landedEvents += partial.landedEvents;
+              counters.badObjects += partial.peers.filter((p) => p.outcome === 'failed' && p.error?.code !== 'UNREACHABLE').length;
+              if (partial.landedEvents > 0) sched.markActive(clock.now());
+            }
+            throw err;
+          }
+          counters.pulls++;
+          counters.landedEvents += result.landedEvents;
+          sched.succeeded('pull', clock.now(), { landed: result.landedEvents });
+          let acked: number | null = null;
+          try {
+            acked = await withOp('acks', () => publishAcks(c, { minIntervalMs: settings().ackInterval * 1000 }));
+            if (acked !== null) counters.ackManifests++;
+          } catch (err) {
+            counters.ackErrors = (counters.ackErrors ?? 0) + 1;
+            say(`publishing acks failed (${errInfo(err).message}); trying again after the next pull`);
+          }
+          const landed = result.peers.filter((p) => p.outcome === 'landed');
+          const detail = landed.length === 0 ? 'nothing new' : landed.map((p) => `${p.events} event(s) from ${p.name ?? p.device}`).join(', ');
+          return done({ ok: true, detail: detail + (acked !== null ? `; acks published (generation ${acked})` : ''), events: result.landedEvents });
+        }
+        const c = await context();
+        const r = await withOp('prune', () => prune(c, { ackIntervalMs: settings().ackInterval * 1000 }));
+        counters.prunes++;
+        counters.prunedObjects += r.deleted;
+        sched.succeeded('prune', clock.now());
+        return done({ ok: true, detail: `deleted ${r.deleted} object(s) (${r.bytesSaved} bytes), kept ${r.kept}` });
+      } catch (err) {
+        const info = errInfo(err);
+        counters[action === 'push' ? 'pushErrors' : action === 'pull' ? 'pullErrors' : 'pruneErrors']++;
+        sched.failed(action, clock.now(), info.retryable);
+        return done({ ok: false, detail: `${action} failed`, error: info });
+      }
+    };
+
+    say(`sync loop started (${mode}, pid ${process.pid}); watching ${[...watched].join(', ') || 'nothing yet'}`);
+    try {
+      while (!stopping) {
+        if (mode !== 'embedded' && autoSwitch(db) === 'off') {
+          say('continuous sync was turned off (sync auto --disable): stopping');
+          break;
+        }
+        sched.cfg = scheduleConfig(settings());
+        const now = clock.now();
+        const action = sched.next(now);
+        if (action) {
+          const r = await doAction(action);
+          if (r.ok && action !== 'ingest') lastError = null;
+          if (!r.ok) {
+            lastError = { time: stamp(), op: action, code: r.error!.code, message: r.error!.message };
+            const wait = sched.backoffUntil !== null ? `; retrying in ${Math.round((sched.backoffUntil - clock.now()) / 1000)}s` : '';
+            say(`${action} failed (${r.error!.code}): ${r.error!.message}${wait}`);
+          } else if ((r.events ?? 0) > 0 || action === 'prune' || r.detail.includes('compacted') || r.detail.includes('acks published')) {
+            // Quiet when nothing happened: an idle loop must not grow its log by a line a minute.
+            say(`${action} ok: ${r.detail} (${r.ms} ms)`);
+          }
+          try {
+            opts.onAction?.(r);
+          } catch {
+            // an observer's bug must not stop the loop
+          }
+          publish();
+          continue;
+        }
+        publish();
+        const wait = Math.min(sched.wakeAt() - clock.now(), POLL_MS);
+        if (wait > 0) await sleep(wait);
+      }
+    } finally {
+      await watcher?.close().catch(() => undefined);
+      db.close();
+      say('sync loop stopped');
+    }
+  };
+
+  const done = run().catch((err) => {
+    log(`${new Date(clock.now()).toISOString()} sync loop crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      wake();
+      await done;
+    },
+    wake,
+    counters,
+    get schedule() {
+      return schedule;
+    },
+  };
+}
+
+/**
+ * Takes the single-instance lock, then runs the loop until `stop()` (or until `auto` is
+ * turned off, or the lock is lost). Returns null, with the holder, when another loop runs.
+ */
+export async function runLockedLoop(
+  opts: SyncLoopOptions & { mode: LoopMode },
+): Promise<{ loop: SyncLoop; lease: LoopLease; finished: Promise<void> } | { holder: { pid: number | null; mode: LoopMode | null } }> {
+  let loop: SyncLoop | null = null;
+  const got = await acquireLoopLock(opts.env, opts.mode, (err) => {
+    opts.log?.(`${new Date().toISOString()} lost the single-instance lock (${err.message}): stopping`);
+    void loop?.stop();
+  });
+  if ('holder' in got) return got;
+  loop = startSyncLoop(opts);
+  const finished = loop.done.finally(() => got.lease.release());
+  return { loop, lease: got.lease, finished };
+}
+
+/** Whether this store has sync set up and `auto` on: the condition for `serve` to run the loop. */
+export function autoWanted(db: Db): boolean {
+  const initialised = !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'").get() && !!db.prepare('SELECT 1 FROM sync_state WHERE id = 1').get();
+  return initialised && autoSwitch(db) === 'on';
+}
+
+/** Where the detached daemon logs (for messages). */
+export function daemonLogPath(env: NodeJS.ProcessEnv): string {
+  return daemonPaths(env).log;
+}
+
+/** The loop as `serve` hosts it. */
+export interface ServeSyncHost {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the loop inside `serve` while continuous sync is on and no other loop (a daemon)
+ * holds the lock. Re-checks every `pollMs`, so serve takes over when a daemon goes away and
+ * lets go when `sync auto --disable` turns it off. Log lines go to the daemon's log file.
+ */
+export function hostSyncInServe(opts: { env: NodeJS.ProcessEnv; clock?: Clock; notice?: (line: string) => void; pollMs?: number }): ServeSyncHost {
+  const { env } = opts;
+  let current: { loop: SyncLoop; finished: Promise<void> } | null = null;
+  let stopped = false;
+  let told: string | null = null;
+  let checking = false;
+  const tell = (line: string) => {
+    if (told === line) return;
+    told = line;
+    opts.notice?.(line);
+  };
+  const log = (line: string) => {
+    try {
+      mkdirSync(daemonPaths(env).logDir, { recursive: true, mode: 0o700 });
+      appendFileSync(daemonPaths(env).log, line + '\n', { mode: 0o600 });
+    } catch {
+      // logging is best effort
+    }
+  };
+  const check = async () => {
+    if (stopped || current || checking) return;
+    checking = true;
+    try {
+      const db = openDb(storePath(env));
+      let wanted: boolean;
+      try {
+        wanted = autoWanted(db);
+      } finally {
+        db.close();
+      }
+      if (!wanted || stopped) return;
+      const got = await runLockedLoop({ env, mode: 'serve', clock: opts.clock, log });
+      if ('holder' in got) {
+        tell(`continuous sync: runs in ${got.holder.mode === 'serve' ? 'another stackunderflow serve' : 'the sync daemon'}${got.holder.pid ? ` (pid ${got.holder.pid})` : ''}`);
+        return;
+      }
+      if (stopped) {
+        await got.loop.stop();
+        await got.finished;
+        return;
+      }
+      tell(`continuous sync: running in this process (log: ${daemonPaths(env).log})`);
+      current = { loop: got.loop, finished: got.finished };
+      void got.finished.then(() => {
+        current = null;
+        told = null;
+      });
+    } catch (err) {
+      tell(`continuous sync: could not start (${err instanceof Error ? err.message : String(err)})`);
+    } finally {
+      checking = false;
+    }
+  };
+  const timer = setInterval(() => void check(), opts.pollMs ?? 30_000);
+  timer.unref();
+  void check();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      while (checking) await new Promise((r) => setTimeout(r, 20));
+      if (current) {
+        await current.loop.stop();
+        await current.finished;
+      }
+    },
+  };
+}

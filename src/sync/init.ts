@@ -1,0 +1,196 @@
+import { hostname } from 'node:os';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import type { Db } from '../store/db.js';
+import { ensureDeviceId } from '../store/db.js';
+import { SuError } from '../errors.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import { fingerprint, generateIdentity, type Identity } from './crypto.js';
+import { decodeKeyJson, encodeKeyJson } from './codec.js';
+import { DEFAULT_KEY_ENV, identityPath, readIdentityFile, resolveIdentity, writeIdentityFile } from './keys.js';
+import { keyJsonKey } from './layout.js';
+import { isNotFound, openObjectStore, probeConditionalWrites, type ObjectStore } from './objectstore/index.js';
+import { readSettings, readSyncState, writeSettings } from './state.js';
+
+export interface InitOptions {
+  bucket: string;
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  keyFromEnv?: string;
+  deviceName?: string;
+  force?: boolean;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Injected object store (tests); default: opened from `bucket`. */
+  store?: ObjectStore;
+}
+
+export interface InitResult {
+  deviceId: string;
+  deviceName: string;
+  bucket: string;
+  fingerprint: string;
+  /** 'created': first device, new bucket; 'joined': the bucket already had our key. */
+  mode: 'created' | 'joined';
+  /** Where the key is kept: 'env' (never written by us) or the key file path. */
+  keySource: 'env' | 'file';
+  keyFile?: string;
+  /** Set only when this init generated the key: the caller prints it once. */
+  newIdentity?: Identity;
+  probe: { reachable: true; writable: true; conditionalWrites: boolean };
+}
+
+async function readBucketKey(store: ObjectStore) {
+  try {
+    return decodeKeyJson((await store.get(keyJsonKey())).body);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/**
+ * `sync init`: first device (bucket without key.json: generate or take the key, publish
+ * its fingerprint) or joining device (bucket has key.json: the key from the environment or
+ * key file must match it). Every check that can refuse happens before anything is written,
+ * locally or remotely.
+ */
+export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
+  const env = opts.env ?? process.env;
+  const clock = opts.clock ?? systemClock;
+  const keyFromEnv = opts.keyFromEnv ?? DEFAULT_KEY_ENV;
+  const existing = readSyncState(db);
+  const keyFile = identityPath(env);
+  const fileExists = existsSync(keyFile);
+  const envKeySet = (env[keyFromEnv] ?? '').trim() !== '';
+
+  // The key this run would use: the env var, else (unless --force) the key file, else a new one.
+  const candidate = envKeySet
+    ? await resolveIdentity({ env, keyFromEnv })
+    : fileExists && !opts.force
+      ? { identity: await readIdentityFile(keyFile), source: 'file' as const, from: keyFile }
+      : null;
+  const candidateFp = candidate ? fingerprint(await candidate.identity.recipient()) : null;
+
+  // Refusals come before any network access: re-init must not silently replace a key.
+  if (!opts.force) {
+    let oldFp = existing?.encryption_key_fingerprint ?? null;
+    if (!oldFp && fileExists) {
+      try {
+        oldFp = fingerprint(await (await readIdentityFile(keyFile)).recipient());
+      } catch {
+        oldFp = 'unreadable';
+      }
+    }
+    if (oldFp && candidateFp !== oldFp) {
+      throw new SuError('CONFIG', `a sync key already exists here (fingerprint ${oldFp}); init would replace it with ${candidateFp ? `another key (fingerprint ${candidateFp})` : 'a new key'}, and this device could no longer read data encrypted with the old one`, {
+        hint: 'run `stackunderflow sync key export` first if any bucket still needs it, then rerun with --force',
+      });
+    }
+    if (existing && existing.bucket_url !== opts.bucket) {
+      throw new SuError('CONFIG', `this device already syncs with ${existing.bucket_url}; init would switch it to ${opts.bucket}`, {
+        hint: 'rerun with --force to switch buckets (events already merged stay in the store)',
+      });
+    }
+  }
+
+  const store = opts.store ?? (await openObjectStore(opts.bucket, { endpoint: opts.endpoint, region: opts.region, profile: opts.profile }));
+  await store.init();
+  const bucketKey = await readBucketKey(store);
+
+  let identity: Identity;
+  let mode: InitResult['mode'];
+  let generated = false;
+  if (bucketKey) {
+    if (!candidate) {
+      throw new SuError('KEY', `the bucket ${store.url} is already set up for sync with key fingerprint ${bucketKey.fingerprint}, and this device has no key`, {
+        hint: `run \`stackunderflow sync key export\` on a device that syncs with this bucket, then rerun init with the key in ${keyFromEnv}`,
+      });
+    }
+    if (candidateFp !== bucketKey.fingerprint) {
+      throw new SuError('KEY', `this device's key (fingerprint ${candidateFp}) is not the bucket's key (fingerprint ${bucketKey.fingerprint}); nothing was written`, {
+        hint: `set ${keyFromEnv} to the key printed by \`stackunderflow sync key export\` on a device that syncs with ${store.url}`,
+      });
+    }
+    identity = candidate.identity;
+    mode = 'joined';
+  } else {
+    identity = candidate?.identity ?? (await generateIdentity());
+    generated = !candidate;
+    mode = 'created';
+  }
+  const recipient = await identity.recipient();
+  const fp = fingerprint(recipient);
+
+  // Probe before writing anything of ours: reachable and writable, and whether the
+  // bucket enforces conditional writes (our manifest writes use them when it does).
+  const conditionalWrites = await probeConditionalWrites(store, 'stackunderflow/v1/_probe/' + ensureDeviceId(db));
+
+  // The key file is written before key.json: a crash in between must never leave a bucket
+  // that names a key nobody kept.
+  const keySource: 'env' | 'file' = candidate?.source === 'env' ? 'env' : 'file';
+  let wroteKeyFile = false;
+  if (keySource === 'file' && !(candidate?.source === 'file')) {
+    if (fileExists) renameSync(keyFile, `${keyFile.replace(/\.txt$/, '')}.${fingerprint(await (await readIdentityFile(keyFile).catch(() => identity)).recipient()).slice(0, 16)}.replaced.txt`);
+    await writeIdentityFile(keyFile, identity, { created: new Date(clock.now()), overwrite: false });
+    wroteKeyFile = true;
+  }
+
+  if (mode === 'created') {
+    const created = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    try {
+      await store.put(keyJsonKey(), encodeKeyJson({ created, fingerprint: fp }), conditionalWrites ? { ifNoneMatch: '*' } : undefined);
+    } catch (err) {
+      if (wroteKeyFile && generated) rmSync(keyFile, { force: true });
+      if (err instanceof SuError && err.code === 'CONFLICT') {
+        throw new SuError('CONFLICT', `another device set up ${store.url} at the same moment; nothing was kept here`, {
+          hint: "rerun `stackunderflow sync init` with that device's key in STACKUNDERFLOW_SYNC_KEY",
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  const deviceId = ensureDeviceId(db);
+  const deviceName = opts.deviceName ?? readSettings(db).deviceName ?? hostname();
+  // Same bucket, same key, no --force (the refusals above guarantee it): a re-run of init
+  // only refreshes the settings; what was pushed and pulled stays known.
+  const rerun = !!existing && !opts.force;
+  db.transaction(() => {
+    if (!rerun) {
+      db.prepare('DELETE FROM sync_state').run();
+      db.prepare(`INSERT INTO sync_state(id, device_id, bucket_url, last_sync_ts, last_sync_event_id, encryption_key_fingerprint, remote_event_id, conflict_count)
+        VALUES (1, ?, ?, NULL, 0, ?, 0, 0)`).run(deviceId, opts.bucket, fp);
+    }
+    if (opts.force) {
+      // A new key or bucket: what we knew of the old bucket no longer applies.
+      db.prepare('DELETE FROM sync_peers').run();
+      db.prepare('DELETE FROM sync_segments').run();
+      db.prepare('DELETE FROM sync_outbox').run();
+      db.prepare('DELETE FROM sync_settings').run();
+    }
+    writeSettings(db, {
+      endpoint: opts.endpoint,
+      region: opts.region,
+      profile: opts.profile,
+      keyFromEnv: keyFromEnv === DEFAULT_KEY_ENV ? undefined : keyFromEnv,
+      deviceName,
+      conditionalWrites: conditionalWrites ? 'yes' : 'no',
+      ...(rerun ? {} : { generation: '0' }),
+    });
+  })();
+
+  return {
+    deviceId,
+    deviceName,
+    bucket: store.url,
+    fingerprint: fp,
+    mode,
+    keySource,
+    keyFile: keySource === 'file' ? keyFile : undefined,
+    newIdentity: generated ? identity : undefined,
+    probe: { reachable: true, writable: true, conditionalWrites },
+  };
+}

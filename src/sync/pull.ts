@@ -1,0 +1,226 @@
+import type { Db } from '../store/db.js';
+import { getMeta, setMeta } from '../store/db.js';
+import { Hlc } from '../util/clock.js';
+import { eventRow } from '../store/events.js';
+import { contentHash } from '../util/canonical.js';
+import { SuError } from '../errors.js';
+import { openManifest, openSegment, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { asSealed } from './crypto.js';
+import { isoNow, withSyncLock, type SyncContext } from './context.js';
+import { devicesPrefix, manifestKey, parseDeviceKey, segmentKey } from './layout.js';
+import { isNotFound } from './objectstore/index.js';
+import { countConflicts, logSync, readPeer } from './state.js';
+
+export interface PeerPullResult {
+  device: string;
+  name: string | null;
+  /** 'landed': new events merged; 'current': nothing new; 'failed': see error, nothing landed. */
+  outcome: 'landed' | 'current' | 'failed';
+  generation: number | null;
+  segments: number;
+  events: number;
+  error?: { code: string; message: string };
+}
+
+export interface PullResult {
+  peers: PeerPullResult[];
+  landedEvents: number;
+  conflictCount: number;
+}
+
+/** Devices that have a manifest in the bucket (ours included), with the manifest's ETag. */
+export async function listManifests(ctx: SyncContext): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for await (const o of ctx.store.list(devicesPrefix())) {
+    const parsed = parseDeviceKey(o.key);
+    if (parsed?.type === 'manifest') found.set(parsed.deviceId, o.etag);
+  }
+  return found;
+}
+
+/** Device ids that have a manifest in the bucket (ours included), sorted. */
+export async function listDevices(ctx: SyncContext): Promise<string[]> {
+  return [...(await listManifests(ctx)).keys()].sort();
+}
+
+/**
+ * What to fetch from a peer: the segments holding seqs beyond our cursor. Pure. A manifest
+ * older than one we accepted is a replay (or rollback) and is refused; the same
+ * generation means nothing new.
+ */
+export function planPeer(manifest: Manifest, known: { generation: number; cursor: number } | undefined): { action: 'current' } | { action: 'fetch'; segments: ManifestSegment[] } {
+  const generation = known?.generation ?? 0;
+  const cursor = known?.cursor ?? 0;
+  if (manifest.generation < generation) {
+    throw new SuError('INTEGRITY', `the manifest of device ${manifest.device} has generation ${manifest.generation}, older than generation ${generation} already merged (replayed or rolled back)`, {
+      hint: 'someone with write access to the bucket restored an old manifest; nothing was merged. Check the bucket, then run `stackunderflow sync verify`',
+    });
+  }
+  const segments = manifest.segments.filter((s) => s.seqTo > cursor).sort((a, b) => a.seqFrom - b.seqFrom);
+  if (manifest.generation === generation || segments.length === 0) return { action: 'current' };
+  return { action: 'fetch', segments };
+}
+
+/**
+ * Lands one peer's events in ONE transaction with its cursor and generation: all of its
+ * new events or none. A row of the same identity from the same peer is replaced only by a
+ * later `written_at` (the peer's own newer version).
+ */
+export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now: string, etag: string | null = null): number {
+  const insert = db.prepare(`INSERT INTO events(device_id, uid, provider, project, project_path, session_id, record_id, ts, ts_ms,
+      kind, model, sidechain, agent, usage_key, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+      reasoning_tokens, total_tokens, has_usage, text, extra, chash, seq, written_at)
+    VALUES (@device_id, @uid, @provider, @project, @project_path, @session_id, @record_id, @ts, @ts_ms,
+      @kind, @model, @sidechain, @agent, @usage_key, @input_tokens, @output_tokens, @cache_creation_tokens, @cache_read_tokens,
+      @reasoning_tokens, @total_tokens, @has_usage, @text, @extra, @chash, @seq, @written_at)
+    ON CONFLICT(device_id, uid) DO UPDATE SET provider=excluded.provider, project=excluded.project, project_path=excluded.project_path,
+      session_id=excluded.session_id, record_id=excluded.record_id, ts=excluded.ts, ts_ms=excluded.ts_ms, kind=excluded.kind,
+      model=excluded.model, sidechain=excluded.sidechain, agent=excluded.agent, usage_key=excluded.usage_key,
+      input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens, cache_creation_tokens=excluded.cache_creation_tokens,
+      cache_read_tokens=excluded.cache_read_tokens, reasoning_tokens=excluded.reasoning_tokens, total_tokens=excluded.total_tokens,
+      has_usage=excluded.has_usage, text=excluded.text, extra=excluded.extra, chash=excluded.chash, seq=excluded.seq,
+      written_at=excluded.written_at
+    WHERE excluded.written_at > events.written_at`);
+  const cursor = Math.max(0, ...manifest.segments.map((s) => s.seqTo));
+  let landed = 0;
+  db.transaction(() => {
+    for (const se of events) {
+      const r = insert.run(eventRow(se.event, manifest.device, contentHash(se.event), se.seq, se.writtenAt));
+      landed += r.changes;
+    }
+    db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
+      VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM events WHERE device_id = ?))
+      ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, generation = excluded.generation, cursor_seq = excluded.cursor_seq,
+        manifest_written_at = excluded.manifest_written_at, manifest_etag = excluded.manifest_etag,
+        last_pulled_at = excluded.last_pulled_at, events = excluded.events`)
+      .run(manifest.device, manifest.name || null, manifest.generation, cursor, stampToIso(manifest.writtenAt), etag, now, manifest.device);
+    db.prepare('UPDATE sync_state SET remote_event_id = COALESCE(remote_event_id, 0) + ?, conflict_count = ? WHERE id = 1').run(landed, countConflicts(db));
+    observeStamps(db, events, Date.parse(now));
+  })();
+  return landed;
+}
+
+/** The wall-clock part of a peer's HLC stamp, as ISO time (what status shows as "last push"). */
+function stampToIso(stamp: string): string {
+  return new Date(Hlc.parse(stamp).wall).toISOString();
+}
+
+/** A peer clock may lead ours by at most this much before we stop following it. */
+export const MAX_PEER_CLOCK_LEAD_MS = 24 * 3600 * 1000;
+
+/**
+ * Our HLC observes the newest landed stamp, so a later local write of the same event
+ * sorts after what we have seen (last-write-wins stays causal even when our wall clock
+ * is behind). A peer stamp far in the future is not followed, so one broken clock
+ * cannot pin every device's stamps ahead.
+ */
+function observeStamps(db: Db, events: SegmentEvent[], nowMs: number): void {
+  let max = getMeta(db, 'last_hlc') ?? '';
+  const cap = Hlc.format(nowMs + MAX_PEER_CLOCK_LEAD_MS, 0);
+  for (const e of events) if (e.writtenAt > max && e.writtenAt <= cap) max = e.writtenAt;
+  if (max) setMeta(db, 'last_hlc', max);
+}
+
+function touchPeer(db: Db, manifest: Manifest, etag: string, now: string): void {
+  db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
+    VALUES (?, ?, ?, 0, ?, ?, ?, 0)
+    ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, generation = MAX(sync_peers.generation, excluded.generation),
+      manifest_written_at = excluded.manifest_written_at, manifest_etag = excluded.manifest_etag, last_pulled_at = excluded.last_pulled_at`)
+    .run(manifest.device, manifest.name || null, manifest.generation, stampToIso(manifest.writtenAt), etag, now);
+}
+
+async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): Promise<PeerPullResult> {
+  const { db } = ctx;
+  const known = readPeer(db, device);
+  // The listing already told us the manifest's ETag: unchanged means nothing new, no GET.
+  if (known?.manifest_etag && known.manifest_etag === listedEtag) {
+    return { device, name: known.name, outcome: 'current', generation: known.generation, segments: 0, events: 0 };
+  }
+  const got = await ctx.store.get(manifestKey(device));
+  const manifest = await openManifest(asSealed(got.body), ctx.identity, { device, keyFingerprint: ctx.fingerprint, object: manifestKey(device) });
+  const plan = planPeer(manifest, known ? { generation: known.generation, cursor: known.cursor_seq } : undefined);
+  const now = isoNow(ctx.clock);
+  if (plan.action === 'current') {
+    touchPeer(db, manifest, got.etag, now);
+    return { device, name: manifest.name || null, outcome: 'current', generation: manifest.generation, segments: 0, events: 0 };
+  }
+  const cursor = known?.cursor_seq ?? 0;
+  const events: SegmentEvent[] = [];
+  const total = plan.segments.reduce((a, s) => a + s.bytes, 0);
+  let done = 0;
+  for (const seg of plan.segments) {
+    const key = segmentKey(device, seg.name);
+    const obj = await ctx.store.get(key).catch((err) => {
+      // The manifest lists it, so it was uploaded before the commit: gone means deleted or withheld.
+      if (isNotFound(err)) {
+        throw new SuError('INTEGRITY', `segment ${seg.name} of device ${device} is listed in its manifest but missing from the bucket`, {
+          hint: 'someone deleted or withheld it; nothing was merged from this device. Run `stackunderflow sync verify` for details',
+        });
+      }
+      throw err;
+    });
+    for (const e of await openSegment(asSealed(obj.body), ctx.identity, device, seg, key)) if (e.seq > cursor) events.push(e);
+    done += seg.bytes;
+    ctx.onProgress?.({ phase: 'download', done, total, bytes: seg.bytes, peer: device });
+  }
+  ctx.onProgress?.({ phase: 'land', done: 0, total: events.length, bytes: 0, peer: device });
+  const landed = landPeer(db, manifest, events, now, got.etag);
+  return { device, name: manifest.name || null, outcome: 'landed', generation: manifest.generation, segments: plan.segments.length, events: landed };
+}
+
+/**
+ * Pull: for every other device in the bucket, read its manifest, fetch the segments beyond
+ * our cursor, verify them, and land them in one transaction per peer. Peers are
+ * independent: one failing peer leaves its cursor and our store as they were and the
+ * others still land; the first failure is rethrown after all peers were tried, with the
+ * per-peer results attached. Pull never writes to the bucket.
+ */
+export async function pull(ctx: SyncContext): Promise<PullResult> {
+  return withSyncLock(ctx.env, async () => {
+    const result: PullResult = { peers: [], landedEvents: 0, conflictCount: 0 };
+    let firstError: unknown;
+    let manifests: Map<string, string>;
+    try {
+      manifests = await listManifests(ctx);
+      manifests.delete(ctx.deviceId);
+    } catch (err) {
+      logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    const devices = [...manifests.keys()].sort();
+    for (const device of devices) {
+      try {
+        const r = await pullPeer(ctx, device, manifests.get(device)!);
+        result.peers.push(r);
+        result.landedEvents += r.events;
+      } catch (err) {
+        firstError ??= err;
+        const code = err instanceof SuError ? err.code : 'INTERNAL';
+        result.peers.push({ device, name: readPeer(ctx.db, device)?.name ?? null, outcome: 'failed', generation: null, segments: 0, events: 0, error: { code, message: err instanceof Error ? err.message : String(err) } });
+      }
+    }
+    result.conflictCount = countConflicts(ctx.db);
+    const now = isoNow(ctx.clock);
+    ctx.db.prepare('UPDATE sync_state SET conflict_count = ? WHERE id = 1').run(result.conflictCount);
+    const failed = result.peers.filter((p) => p.outcome === 'failed');
+    if (failed.length > 0) {
+      // The exit code says the worst thing that happened: a wrong key, then damage, then the network.
+      const rank = (code: string) => (code === 'KEY' ? 0 : code === 'INTEGRITY' ? 1 : code === 'UNREACHABLE' ? 2 : 3);
+      const worst = failed.reduce((a, b) => (rank(b.error!.code) < rank(a.error!.code) ? b : a));
+      const first = firstError instanceof SuError ? firstError : undefined;
+      const message =
+        failed.length === 1
+          ? `device ${worst.name ?? '?'} (${worst.device}): ${worst.error!.message}`
+          : `${failed.length} devices failed, nothing merged from them: ` + failed.map((p) => `${p.name ?? '?'} (${p.device}): ${p.error!.message}`).join('; ');
+      const err = new SuError((worst.error!.code as SuError['code']) ?? 'INTERNAL', message, {
+        hint: first?.code === worst.error!.code ? first.hint : 'run `stackunderflow sync verify` for details; the store is unchanged for the failed devices',
+        cause: firstError,
+      });
+      logSync(ctx.db, now, 'pull', 'error', message);
+      (err as SuError & { result?: PullResult }).result = result;
+      throw err;
+    }
+    logSync(ctx.db, now, 'pull', 'ok', `${result.landedEvents} event(s) from ${devices.length} device(s)`);
+    return result;
+  });
+}

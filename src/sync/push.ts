@@ -1,0 +1,206 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SuError } from '../errors.js';
+import { syncDir } from '../paths.js';
+import { getMeta, setMeta } from '../store/db.js';
+import { Hlc } from '../util/clock.js';
+import { readEventsSince } from '../store/events.js';
+import { cutSegments, openManifest, sealManifest, sealSegment, SEGMENT_LIMITS, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { asSealed } from './crypto.js';
+import { isoNow, withSyncLock, type SyncContext } from './context.js';
+import { manifestKey, segmentKey } from './layout.js';
+import { isNotFound } from './objectstore/index.js';
+import { committedSegments, logSync, outboxSegments, readPeers, writeSettings, type SegmentRow } from './state.js';
+
+export interface PushResult {
+  /** Events newly staged into the spool by this push. */
+  stagedEvents: number;
+  /** Segments uploaded by this push (including ones spooled by an earlier, failed push). */
+  uploadedSegments: number;
+  uploadedBytes: number;
+  /** Manifest generation written, or null when there was nothing to push. */
+  generation: number | null;
+  /** Highest own seq now confirmed in the bucket. */
+  lastPushedSeq: number;
+}
+
+export function outboxDir(env: NodeJS.ProcessEnv): string {
+  return join(syncDir(env), 'outbox');
+}
+
+/** Events read from the store per staging round: bounds memory on a first push of a big store. */
+const STAGE_BATCH = SEGMENT_LIMITS.maxEvents;
+
+function writeFileDurable(path: string, data: Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/**
+ * Moves events with seq beyond everything already pushed or spooled into sealed segment
+ * files in the outbox, each recorded in `sync_outbox` once its file is durable. Resumable:
+ * a crash leaves complete spool entries (kept) and at most one stray file (removed here).
+ */
+export async function stage(ctx: SyncContext): Promise<number> {
+  const { db } = ctx;
+  const dir = outboxDir(ctx.env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const known = new Set(outboxSegments(db).map((s) => `${s.name}.age`));
+  for (const f of readdirSync(dir)) if (!known.has(f)) rmSync(join(dir, f), { force: true });
+
+  const pushed = (db.prepare('SELECT last_sync_event_id FROM sync_state WHERE id = 1').pluck().get() as number | null) ?? 0;
+  const spooled = (db.prepare('SELECT MAX(seq_to) FROM sync_outbox').pluck().get() as number | null) ?? 0;
+  let cursor = Math.max(pushed, spooled);
+  const total = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq > ?').pluck().get(ctx.deviceId, cursor) as number;
+  const insert = db.prepare(`INSERT INTO sync_outbox(name, kind, seq_from, seq_to, count, bytes, sha256, created_at)
+    VALUES (@name, @kind, @seqFrom, @seqTo, @count, @bytes, @sha256, @createdAt)`);
+  let staged = 0;
+  for (;;) {
+    const rows = readEventsSince(db, ctx.deviceId, cursor, STAGE_BATCH);
+    if (rows.length === 0) break;
+    const events: SegmentEvent[] = rows.map((r) => {
+      const { seq, writtenAt, ...event } = r;
+      return { seq, writtenAt, event };
+    });
+    for (const part of cutSegments(events)) {
+      const s = await sealSegment({ device: ctx.deviceId, kind: 'segment', events: part }, ctx.recipient);
+      writeFileDurable(join(dir, `${s.name}.age`), s.sealed);
+      insert.run({ ...s.entry, createdAt: isoNow(ctx.clock) });
+      staged += s.entry.count;
+      ctx.onProgress?.({ phase: 'stage', done: staged, total, bytes: s.entry.bytes });
+    }
+    cursor = rows[rows.length - 1].seq;
+  }
+  return staged;
+}
+
+/** Our manifest as the bucket has it, or null when there is none yet. */
+export async function readOwnManifest(ctx: SyncContext): Promise<{ manifest: Manifest; etag: string } | null> {
+  let got;
+  try {
+    got = await ctx.store.get(manifestKey(ctx.deviceId));
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+  const manifest = await openManifest(asSealed(got.body), ctx.identity, { device: ctx.deviceId, keyFingerprint: ctx.fingerprint });
+  return { manifest, etag: got.etag };
+}
+
+/** A fresh HLC stamp for our manifest, after every stamp this store has written or seen. */
+function manifestStamp(ctx: SyncContext): string {
+  const hlc = new Hlc(ctx.clock);
+  const last = getMeta(ctx.db, 'last_hlc');
+  if (last) hlc.observe(last);
+  const stamp = hlc.tick();
+  setMeta(ctx.db, 'last_hlc', stamp);
+  return stamp;
+}
+
+function toEntry(s: SegmentRow): ManifestSegment {
+  return { name: s.name, kind: s.kind, seqFrom: s.seq_from, seqTo: s.seq_to, count: s.count, bytes: s.bytes, sha256: s.sha256 };
+}
+
+/** Acknowledgements published with our manifest: for each peer, the highest of its seqs we merged. */
+export function currentAcks(ctx: SyncContext): Record<string, number> {
+  return Object.fromEntries(readPeers(ctx.db).filter((p) => p.cursor_seq > 0).map((p) => [p.device_id, p.cursor_seq]));
+}
+
+/**
+ * Writes our manifest listing `segments` — the commit point of a push. Reads the bucket's
+ * copy first: its generation is the floor for ours (a crash after an earlier manifest
+ * write left the local counter behind), its ETag guards the write where the bucket
+ * enforces conditional writes, and a segment it lists that we do not know means another
+ * process is writing as this device (a copied store), which we refuse to overwrite.
+ */
+export async function commitManifest(ctx: SyncContext, segments: ManifestSegment[], known: Set<string>): Promise<{ generation: number; etag: string }> {
+  const remote = await readOwnManifest(ctx);
+  if (remote) {
+    const foreign = remote.manifest.segments.filter((s) => !known.has(s.name));
+    if (foreign.length > 0) {
+      throw new SuError('CONFLICT', `the bucket's manifest for this device (${ctx.deviceId}) lists ${foreign.length} segment(s) this store never wrote`, {
+        hint: 'another machine is syncing with a copy of this store; run `stackunderflow sync init --force` on the copy so it gets its own device id',
+      });
+    }
+  }
+  const localGen = Number(ctx.settings.generation ?? 0);
+  const generation = Math.max(localGen, remote?.manifest.generation ?? 0) + 1;
+  const manifest: Manifest = {
+    device: ctx.deviceId,
+    name: ctx.deviceName,
+    generation,
+    keyFingerprint: ctx.fingerprint,
+    writtenAt: manifestStamp(ctx),
+    segments: [...segments].sort((a, b) => a.seqFrom - b.seqFrom || (a.name < b.name ? -1 : 1)),
+    acks: currentAcks(ctx),
+  };
+  const sealed = await sealManifest(manifest, ctx.recipient);
+  const conditional = ctx.settings.conditionalWrites === 'yes';
+  const opts = conditional ? (remote ? { ifMatch: remote.etag } : { ifNoneMatch: '*' as const }) : undefined;
+  const { etag } = await ctx.store.put(manifestKey(ctx.deviceId), sealed, opts);
+  return { generation, etag };
+}
+
+/**
+ * Push: stage new events into the spool, upload every spooled segment (the object name is
+ * the ciphertext's hash, so a retry re-sends identical bytes to the same key), then write
+ * the manifest. With nothing new and nothing spooled, the bucket is not contacted at all.
+ */
+export async function push(ctx: SyncContext): Promise<PushResult> {
+  return withSyncLock(ctx.env, async () => {
+    const { db } = ctx;
+    const result: PushResult = { stagedEvents: 0, uploadedSegments: 0, uploadedBytes: 0, generation: null, lastPushedSeq: ctx.state.last_sync_event_id ?? 0 };
+    try {
+      result.stagedEvents = await stage(ctx);
+      const outbox = outboxSegments(db);
+      if (outbox.length === 0) return result;
+      const dir = outboxDir(ctx.env);
+      const markUploaded = db.prepare('UPDATE sync_outbox SET uploaded_at = ? WHERE name = ?');
+      const totalBytes = outbox.reduce((a, s) => a + s.bytes, 0);
+      for (const seg of outbox) {
+        if (seg.uploaded_at) continue;
+        const file = join(dir, `${seg.name}.age`);
+        if (!existsSync(file)) {
+          throw new SuError('INTEGRITY', `spooled segment ${seg.name} is missing from ${dir}`, {
+            hint: 'the outbox was modified by hand; run `stackunderflow sync verify`, then `stackunderflow sync push` again',
+          });
+        }
+        const body = readFileSync(file);
+        await ctx.store.put(segmentKey(ctx.deviceId, seg.name), body);
+        markUploaded.run(isoNow(ctx.clock), seg.name);
+        result.uploadedSegments++;
+        result.uploadedBytes += body.length;
+        ctx.onProgress?.({ phase: 'upload', done: result.uploadedBytes, total: totalBytes, bytes: body.length });
+      }
+      const committed = committedSegments(db);
+      const all = [...committed, ...outbox];
+      const { generation, etag } = await commitManifest(ctx, all.map(toEntry), new Set(all.map((s) => s.name)));
+      const lastSeq = Math.max(result.lastPushedSeq, ...outbox.map((s) => s.seq_to));
+      const now = isoNow(ctx.clock);
+      db.transaction(() => {
+        const move = db.prepare(`INSERT OR REPLACE INTO sync_segments(name, kind, seq_from, seq_to, count, bytes, sha256, committed_at)
+          SELECT name, kind, seq_from, seq_to, count, bytes, sha256, ? FROM sync_outbox`);
+        move.run(now);
+        db.prepare('DELETE FROM sync_outbox').run();
+        db.prepare('UPDATE sync_state SET last_sync_event_id = ?, last_sync_ts = ? WHERE id = 1').run(lastSeq, now);
+        writeSettings(db, { generation: String(generation), manifestEtag: etag });
+        logSync(db, now, 'push', 'ok', `${outbox.length} segment(s), generation ${generation}`);
+      })();
+      ctx.settings.generation = String(generation);
+      for (const seg of outbox) rmSync(join(dir, `${seg.name}.age`), { force: true });
+      result.generation = generation;
+      result.lastPushedSeq = lastSeq;
+      return result;
+    } catch (err) {
+      logSync(db, isoNow(ctx.clock), 'push', 'error', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,111 @@
+import type { Db } from '../store/db.js';
+import { SuError } from '../errors.js';
+
+/** The single `sync_state` row (issue 5's exact shape). */
+export interface SyncStateRow {
+  device_id: string;
+  bucket_url: string;
+  last_sync_ts: string | null;
+  last_sync_event_id: number | null;
+  encryption_key_fingerprint: string;
+  remote_event_id: number;
+  conflict_count: number;
+}
+
+/** Non-secret settings kept beside sync_state. */
+export interface SyncSettings {
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  keyFromEnv?: string;
+  deviceName?: string;
+  conditionalWrites?: 'yes' | 'no';
+  manifestEtag?: string;
+  generation?: string;
+}
+
+export interface PeerRow {
+  device_id: string;
+  name: string | null;
+  generation: number;
+  cursor_seq: number;
+  manifest_written_at: string | null;
+  manifest_etag: string | null;
+  last_pulled_at: string | null;
+  events: number;
+}
+
+export interface SegmentRow {
+  name: string;
+  kind: 'segment' | 'snapshot';
+  seq_from: number;
+  seq_to: number;
+  count: number;
+  bytes: number;
+  sha256: string;
+}
+
+export function readSyncState(db: Db): SyncStateRow | undefined {
+  return db.prepare('SELECT * FROM sync_state WHERE id = 1').get() as SyncStateRow | undefined;
+}
+
+/** The sync state, or a CONFIG error telling the user to run `sync init`. */
+export function requireSyncState(db: Db): SyncStateRow {
+  const s = readSyncState(db);
+  if (!s) {
+    throw new SuError('CONFIG', 'sync is not set up on this device', {
+      hint: 'run `stackunderflow sync init --bucket s3://BUCKET[/prefix]` (or file:///abs/dir) first',
+    });
+  }
+  return s;
+}
+
+export function readSettings(db: Db): SyncSettings {
+  const rows = db.prepare('SELECT key, value FROM sync_settings').all() as { key: string; value: string }[];
+  return Object.fromEntries(rows.map((r) => [r.key, r.value])) as SyncSettings;
+}
+
+export function writeSettings(db: Db, s: SyncSettings): void {
+  const put = db.prepare('INSERT INTO sync_settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const del = db.prepare('DELETE FROM sync_settings WHERE key = ?');
+  for (const [k, v] of Object.entries(s)) {
+    if (v === undefined || v === null) del.run(k);
+    else put.run(k, String(v));
+  }
+}
+
+export function readPeers(db: Db): PeerRow[] {
+  return db.prepare('SELECT * FROM sync_peers ORDER BY device_id').all() as PeerRow[];
+}
+
+export function readPeer(db: Db, deviceId: string): PeerRow | undefined {
+  return db.prepare('SELECT * FROM sync_peers WHERE device_id = ?').get(deviceId) as PeerRow | undefined;
+}
+
+export function committedSegments(db: Db): SegmentRow[] {
+  return db.prepare('SELECT name, kind, seq_from, seq_to, count, bytes, sha256 FROM sync_segments ORDER BY seq_from, name').all() as SegmentRow[];
+}
+
+export function outboxSegments(db: Db): Array<SegmentRow & { uploaded_at: string | null }> {
+  return db
+    .prepare('SELECT name, kind, seq_from, seq_to, count, bytes, sha256, uploaded_at FROM sync_outbox ORDER BY seq_from, name')
+    .all() as Array<SegmentRow & { uploaded_at: string | null }>;
+}
+
+export function logSync(db: Db, ts: string, op: string, outcome: 'ok' | 'error', detail?: string): void {
+  db.prepare('INSERT INTO sync_log(ts, op, outcome, detail) VALUES (?, ?, ?, ?)').run(ts, op, outcome, detail ?? null);
+  // The log is for status, not an archive: keep it short.
+  db.prepare('DELETE FROM sync_log WHERE id <= (SELECT MAX(id) FROM sync_log) - 200').run();
+}
+
+export function lastSyncError(db: Db): { ts: string; op: string; detail: string | null } | undefined {
+  const last = db.prepare("SELECT ts, op, outcome, detail FROM sync_log ORDER BY id DESC LIMIT 1").get() as
+    | { ts: string; op: string; outcome: string; detail: string | null }
+    | undefined;
+  return last && last.outcome === 'error' ? { ts: last.ts, op: last.op, detail: last.detail } : undefined;
+}
+
+/** Identities (uids) present under more than one device: the conflicts the LWW rule resolves. */
+export function countConflicts(db: Db): number {
+  return db.prepare('SELECT COUNT(*) FROM (SELECT uid FROM events GROUP BY uid HAVING COUNT(*) > 1)').pluck().get() as number;
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { generate, type GenerateOptions, type GenerateResult } from '../../bench/gen.js';
+import { ADAPTERS } from '../../src/adapters/index.js';
+import type { EventRecord } from '../../src/adapters/types.js';
+
+// Large enough that every layout and record shape shows up for this seed, small enough to stay fast.
+const OPTS: Omit<GenerateOptions, 'outDir'> = { seed: 1, targetBytes: 3_000_000, days: 3, projects: 2, codexShare: 0.35, malformedRate: 1 / 400 };
+
+function treeDigest(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex') + (e.name === 'manifest.json' ? '' : ':' + Math.trunc(statSync(p).mtimeMs)));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+type Day = { inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number };
+
+describe('bench log generator', () => {
+  const dirs: string[] = [];
+  const mk = () => {
+    const d = mkdtempSync(join(tmpdir(), 'su-gen-'));
+    dirs.push(d);
+    return d;
+  };
+  let dir: string;
+  let result: GenerateResult;
+
+  beforeAll(() => {
+    dir = mk();
+    result = generate({ ...OPTS, outDir: dir });
+  });
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const again = mk();
+    const other = mk();
+    expect(generate({ ...OPTS, outDir: again })).toEqual(result);
+    const a = treeDigest(dir);
+    expect(a.size).toBe(result.files + 1 + [...a.keys()].filter((k) => k.endsWith('.meta.json')).length);
+    expect(treeDigest(again)).toEqual(a);
+    generate({ ...OPTS, seed: 2, outDir: other });
+    expect(treeDigest(other)).not.toEqual(a);
+  });
+
+  it('writes every layout and the tricky record shapes', () => {
+    const files = [...treeDigest(dir).keys()];
+    expect(files.some((f) => /^claude\/projects\/[^/]+\/[0-9a-f-]{36}\.jsonl$/.test(f))).toBe(true);
+    expect(files.some((f) => /\/[0-9a-f-]{36}\/subagents\/agent-a[0-9a-f]{16}\.jsonl$/.test(f))).toBe(true);
+    expect(files.some((f) => /^claude\/projects\/[^/]+\/agent-[0-9a-f]{8}\.jsonl$/.test(f))).toBe(true);
+    expect(files.some((f) => /^codex\/sessions\/\d{4}\/\d{2}\/\d{2}\/rollout-.+\.jsonl$/.test(f))).toBe(true);
+    const all = files.filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    for (const needle of ['"ephemeral_1h_input_tokens":', '"model":"<synthetic>"', '"type":"summary"', '"type":"file-history-snapshot"', '"type":"progress"', '"isSidechain":true', '"type":"tool_result"', '"subtype":"turn_duration"', '"type":"turn_context"', '"type":"function_call_output"', '"type":"reasoning"', '"info":null', '"total_token_usage"']) {
+      expect(all.includes(needle), needle).toBe(true);
+    }
+    expect(/"ephemeral_1h_input_tokens":[1-9]/.test(all)).toBe(true);
+    // The oldest logs keep subagent turns inline in the session file.
+    expect(/"isSidechain":true,"userType":"external","cwd":"[^"]*","sessionId":"[^"]*","version":"1\./.test(all)).toBe(true);
+    // Streaming splits and resumed sessions repeat billing keys; garbage lines exist.
+    expect(result.claude.usageLines).toBeGreaterThan(result.claude.uniqueUsage * 1.5);
+    expect(result.malformedLines).toBeGreaterThan(0);
+    const claudeDays = Object.keys(result.expected.claude);
+    expect(claudeDays.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('parses with our adapters: only the torn lines fail, billed usage equals the expected totals', async () => {
+    const env = { CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex') };
+    let malformed = 0;
+    let files = 0;
+    const claude: Record<string, Day> = {};
+    const codex: Record<string, Day> = {};
+    const seen = new Set<string>();
+    for (const adapter of ADAPTERS) {
+      for (const file of await adapter.discover(adapter.roots(env))) {
+        files++;
+        const parser = adapter.parser(file, null);
+        for (const line of readFileSync(file.path, 'utf8').split('\n')) {
+          if (line.trim() === '') continue;
+          const evs: EventRecord[] | null = parser.line(line);
+          if (evs === null) {
+            malformed++;
+            continue;
+          }
+          for (const e of evs) {
+            if (!e.usage) continue;
+            if (e.usageKey) {
+              if (seen.has(e.usageKey)) continue;
+              seen.add(e.usageKey);
+            }
+            const d = ((e.provider === 'claude' ? claude : codex)[e.ts.slice(0, 10)] ??= { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 });
+            d.inputTokens += e.usage.inputTokens;
+            d.outputTokens += e.usage.outputTokens;
+            d.cacheCreationTokens += e.usage.cacheCreationTokens;
+            d.cacheReadTokens += e.usage.cacheReadTokens;
+          }
+        }
+      }
+    }
+    expect(files).toBe(result.files);
+    expect(malformed).toBe(result.malformedLines);
+    const nonzero = (r: Record<string, Day>) => Object.fromEntries(Object.entries(r).filter(([, d]) => d.inputTokens + d.outputTokens + d.cacheCreationTokens + d.cacheReadTokens > 0));
+    expect(nonzero(claude)).toEqual(result.expected.claude);
+    const codexExpected = Object.fromEntries(Object.entries(result.expected.codex).map(([day, e]) => [day, { inputTokens: e.inputTokens, outputTokens: e.outputTokens, cacheCreationTokens: 0, cacheReadTokens: e.cacheReadTokens }]));
+    expect(nonzero(codex)).toEqual(codexExpected);
+  });
+
+  it('is accepted by ccusage 18.0.11 with the same per-day totals', () => {
+    const bin = join(createRequire(import.meta.url).resolve('ccusage/package.json'), '..', 'dist', 'index.js');
+    const out = execFileSync(process.execPath, [bin, 'daily', '--offline', '--json', '-z', 'UTC'], {
+      env: { ...process.env, CLAUDE_CONFIG_DIR: join(dir, 'claude'), NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    const daily = (JSON.parse(out) as { daily: Array<Day & { date: string }> }).daily;
+    const got = Object.fromEntries(daily.map((d) => [d.date, { inputTokens: d.inputTokens, outputTokens: d.outputTokens, cacheCreationTokens: d.cacheCreationTokens, cacheReadTokens: d.cacheReadTokens }]));
+    expect(got).toEqual(result.expected.claude);
+  }, 60_000);
+});

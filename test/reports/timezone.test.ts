@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { checkTimeZone, localDate, offsetAt, offsetSegments, parseReportDate } from '../../src/reports/timezone.js';
+import { dailyReport } from '../../src/reports/index.js';
+import { tempStore, usageEvent, write } from './helpers.js';
+
+/** The local date of an instant as Intl prints it: the reference our SQL must agree with. */
+function intlDate(tz: string, ms: number): string {
+  const p = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+  return p;
+}
+
+const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'America/Santiago', 'America/Havana', 'Europe/Dublin'];
+
+describe('offsets', () => {
+  it('match Intl in zones with DST, :30 and :45 offsets', () => {
+    expect(offsetAt('Asia/Kolkata', Date.parse('2026-01-15T00:00:00Z'))).toBe(5.5 * 3600_000);
+    expect(offsetAt('Asia/Kathmandu', Date.parse('2026-01-15T00:00:00Z'))).toBe(5.75 * 3600_000);
+    expect(offsetAt('America/New_York', Date.parse('2026-01-15T00:00:00Z'))).toBe(-5 * 3600_000);
+    expect(offsetAt('America/New_York', Date.parse('2026-07-15T00:00:00Z'))).toBe(-4 * 3600_000);
+  });
+
+  it('finds DST transitions to the second', () => {
+    const seg = offsetSegments('America/New_York', Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-12-31T00:00:00Z'));
+    // 2026-03-08 02:00 EST = 07:00Z; 2026-11-01 02:00 EDT = 06:00Z.
+    expect(seg.starts.slice(1).map((t) => new Date(t).toISOString())).toEqual(['2026-03-08T07:00:00.000Z', '2026-11-01T06:00:00.000Z']);
+    expect(seg.offsets).toEqual([-5 * 3600_000, -4 * 3600_000, -5 * 3600_000]);
+    // Lord Howe shifts by 30 minutes.
+    const lh = offsetSegments('Australia/Lord_Howe', Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-12-31T00:00:00Z'));
+    expect(new Set(lh.offsets)).toEqual(new Set([11 * 3600_000, 10.5 * 3600_000]));
+  });
+
+  it('localDate agrees with Intl on random instants', () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const tz of ZONES) {
+      for (let i = 0; i < 200; i++) {
+        const ms = Date.parse('2024-01-01T00:00:00Z') + Math.floor(rnd() * 3 * 365 * 86400_000);
+        expect(localDate(tz, ms), `${tz} ${new Date(ms).toISOString()}`).toBe(intlDate(tz, ms));
+      }
+    }
+  });
+});
+
+describe('day grouping in SQL', () => {
+  it('puts every request on the local day Intl says, in every zone', () => {
+    const { db } = tempStore();
+    // Instants near local midnights, around DST changes and random ones.
+    const instants: number[] = [
+      Date.parse('2026-03-08T06:59:59Z'), // 01:59:59 EST
+      Date.parse('2026-03-08T07:00:00Z'), // 03:00 EDT
+      Date.parse('2026-03-09T03:59:59Z'), // 23:59:59 EDT on the 8th
+      Date.parse('2026-03-09T04:00:00Z'), // 00:00 EDT on the 9th
+      Date.parse('2026-11-01T03:59:59Z'),
+      Date.parse('2026-11-01T04:00:00Z'),
+      Date.parse('2026-11-01T05:30:00Z'), // the repeated hour
+      Date.parse('2026-11-01T06:30:00Z'),
+      Date.parse('2026-01-14T18:29:59Z'), // 23:59:59 in Kolkata
+      Date.parse('2026-01-14T18:30:00Z'), // 00:00 in Kolkata
+      Date.parse('2026-01-14T18:14:59Z'), // 23:59:59 in Kathmandu
+      Date.parse('2026-01-14T18:15:00Z'),
+    ];
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 300; i++) instants.push(Date.parse('2025-01-01T00:00:00Z') + Math.floor(rnd() * 2 * 365 * 86400_000));
+    write(db, instants.map((ms) => usageEvent({ ts: new Date(ms).toISOString(), input: 1, output: 0 })));
+
+    for (const tz of ZONES) {
+      const expected = new Map<string, number>();
+      for (const ms of instants) expected.set(intlDate(tz, ms), (expected.get(intlDate(tz, ms)) ?? 0) + 1);
+      const got = new Map(dailyReport(db, { timezone: tz }).daily.map((d) => [d.date, d.inputTokens]));
+      expect(got, tz).toEqual(expected);
+    }
+  });
+
+  it('since/until are inclusive local days', () => {
+    const { db } = tempStore();
+    write(db, [
+      usageEvent({ ts: '2026-01-14T18:29:00Z', input: 1 }), // Kolkata 01-14 23:59, UTC 01-14
+      usageEvent({ ts: '2026-01-14T18:31:00Z', input: 10 }), // Kolkata 01-15 00:01, UTC 01-14
+      usageEvent({ ts: '2026-01-15T23:00:00Z', input: 100 }), // Kolkata 01-16 04:30, UTC 01-15
+    ]);
+    const k = dailyReport(db, { timezone: 'Asia/Kolkata', since: '2026-01-15', until: '2026-01-15' });
+    expect(k.daily.map((d) => [d.date, d.inputTokens])).toEqual([['2026-01-15', 10]]);
+    expect(k.totals.inputTokens).toBe(10);
+    const u = dailyReport(db, { timezone: 'UTC', since: '2026-01-14', until: '2026-01-14' });
+    expect(u.daily.map((d) => [d.date, d.inputTokens])).toEqual([['2026-01-14', 11]]);
+    expect(dailyReport(db, { timezone: 'UTC', since: '2026-01-15' }).totals.inputTokens).toBe(100);
+    expect(dailyReport(db, { timezone: 'UTC', until: '2026-01-13' }).daily).toEqual([]);
+  });
+});
+
+describe('input checks', () => {
+  it('rejects unknown zones and bad dates as usage errors', () => {
+    expect(() => checkTimeZone('Mars/Olympus')).toThrow(/unknown time zone/);
+    expect(checkTimeZone('Asia/Kolkata')).toBe('Asia/Kolkata');
+    expect(parseReportDate('20260131', '--since')).toBe('2026-01-31');
+    expect(() => parseReportDate('2026-02-30', '--since')).toThrow(/YYYY-MM-DD/);
+    expect(() => parseReportDate('yesterday', '--until')).toThrow(/--until/);
+  });
+});
