@@ -301,24 +301,29 @@ export function markOp(env: NodeJS.ProcessEnv, op: string | null): void {
 
 /**
  * After a loop was killed inside a push or pull, the sync lock it held stays until it goes
- * stale (30 s). Call on LOCKED, while holding the loop lock: when `daemon.op` names a dead
- * process and the sync lock has not been refreshed for longer than its holder's refresh
- * period, the lock is that dead process's and is removed. Returns whether it removed one.
+ * stale (30 s). The loop calls this before each bucket step and on LOCKED, while holding the
+ * loop lock: when `daemon.op` names a process that no longer exists, the sync lock is that
+ * process's and is removed — at once while the marker is younger than the sync lock's stale
+ * time (no other process can have taken a lock that was never stale), later only once the
+ * lock has not been refreshed for longer than a live holder's refresh period. Returns
+ * whether it removed a lock.
  */
 export function breakDeadSyncLock(env: NodeJS.ProcessEnv, now = Date.now()): boolean {
   const paths = daemonPaths(env);
   const op = readJson<{ pid: number }>(paths.op);
   if (!op || op.pid === process.pid || pidAlive(op.pid)) return false;
   const syncLock = join(syncDir(env), 'sync.lock.lock');
-  let mtime: number;
+  let markerAge: number;
+  let lockAgeMs: number;
   try {
-    mtime = statSync(syncLock).mtimeMs;
+    markerAge = now - statSync(paths.op).mtimeMs;
+    lockAgeMs = now - statSync(syncLock).mtimeMs;
   } catch {
     rmSync(paths.op, { force: true });
     return false;
   }
-  // withSyncLock's holder refreshes every 5 s: older than that plus slack means nobody is.
-  if (now - mtime < 7_000) return false;
+  // withSyncLock: stale after 30 s, refreshed every 5 s by a live holder.
+  if (markerAge >= 25_000 && lockAgeMs < 7_000) return false;
   rmSync(syncLock, { recursive: true, force: true });
   rmSync(paths.op, { force: true });
   return true;

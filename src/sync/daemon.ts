@@ -400,12 +400,13 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
     /** Runs a bucket step; on LOCKED left by a killed loop of ours, clears the dead lock and retries once. */
     const withOp = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
       const inLoop = mode !== 'embedded';
+      if (inLoop && breakDeadSyncLock(env)) say('removed the sync lock left by a killed sync process');
       for (let attempt = 0; ; attempt++) {
         if (inLoop) markOp(env, op);
         try {
           return await fn();
         } catch (err) {
-          if (inLoop && attempt === 0 && err instanceof SuError && err.code === 'LOCKED' && breakDeadSyncLock(env, Date.now())) {
+          if (inLoop && attempt === 0 && err instanceof SuError && err.code === 'LOCKED' && breakDeadSyncLock(env)) {
             say('removed the sync lock left by a killed sync process');
             continue;
           }

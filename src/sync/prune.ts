@@ -23,6 +23,11 @@ import { publishAcks, recoverCompactionLocked } from './compact.js';
 
 const DAY_MS = 86_400_000;
 
+/** Milliseconds of a manifest's `writtenAt`: an HLC stamp (`WWWWWWWWWWWWW.LLLLLL`) or, from older writers, ISO-8601. */
+export function stampMs(s: string): number {
+  return /^\d{13}\.\d{6}$/.test(s) ? Number(s.slice(0, 13)) : Date.parse(s);
+}
+
 /** One unlisted object of ours, and what prune does with it. */
 export interface PruneObject {
   key: string;
@@ -213,14 +218,14 @@ export async function prune(ctx: SyncContext, opts: PruneOptions = {}): Promise<
         try {
           const got = await ctx.store.get(manifestKey(id));
           const manifest = await openManifest(asSealed(got.body), ctx.identity, { device: id, keyFingerprint: ctx.fingerprint, object: manifestKey(id) });
-          const written = Date.parse(manifest.writtenAt);
+          const written = stampMs(manifest.writtenAt);
           // The later of the two: a peer whose clock runs ahead stays active longer, which only keeps more.
           const lastActiveMs = Math.max(modified ?? -Infinity, Number.isFinite(written) ? written : -Infinity);
           const last = Number.isFinite(lastActiveMs) ? lastActiveMs : null;
           const ackedSeq = manifest.acks[me] ?? 0;
           peerInputs.push({ id, ackedSeq, lastActiveMs: last });
           peers.push({ id, name: manifest.name || null, lastActive: last === null ? null : new Date(last).toISOString(), active: peerActive(last, nowMs, keepDays), ackedSeq });
-          saveAck.run(id, ackedSeq, manifest.writtenAt, m.lastModified?.toISOString() ?? null, seen);
+          saveAck.run(id, ackedSeq, Number.isFinite(written) ? new Date(written).toISOString() : null, m.lastModified?.toISOString() ?? null, seen);
         } catch (err) {
           // An unreadable peer acknowledges nothing; it holds pruning back while its manifest is recent.
           peerInputs.push({ id, ackedSeq: 0, lastActiveMs: modified });

@@ -207,7 +207,9 @@ describe('claude parser on fixture shapes', () => {
     expect(e.projectPath).toBe('/Users/test/dev/ai-music');
     expect(e.session).toBe('ba79134d-b6e9-4867-af0c-6941038c9e4b');
     expect(e.uid).toBe(eventUid('claude', e.session, e.record));
-    expect(e.record).toMatch(/^[0-9a-f-]{36}$/);
+    // A billed record's id is its uuid plus the API message it carries (rewinds reuse uuids).
+    expect(e.record).toMatch(/^[0-9a-f-]{36}#msg_[^:]+:req_/);
+    expect(e.record.endsWith('#' + e.usageKey)).toBe(true);
     expect(e.model).toBe('claude-sonnet-4-20250514');
     expect(e.usageKey).toMatch(/^msg_[^:]+:req_/);
     const x = JSON.parse(e.extra!);
@@ -309,7 +311,7 @@ describe('claude parser on fixture shapes', () => {
     const noTs = events.find((e) => e.record === 'edge_011' && e.ts === '');
     expect(noTs).toBeDefined();
     expect(noTs!.text).toBeNull();
-    const todo = events.find((e) => e.record === 'assistant_004')!;
+    const todo = events.find((e) => e.record === 'assistant_004#msg_004:req_004')!;
     expect(todo.session).toBe('todowrite_session');
     expect(todo.usageKey).toBe('msg_004:req_004');
     expect(todo.usage).toMatchObject({ inputTokens: 168, outputTokens: 85, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 253 });

@@ -228,7 +228,7 @@ describe('key files and resolution', () => {
     expect(fs.readdirSync(join(home, 'sync'))).toEqual(['identity.txt']);
   });
 
-  it.skipIf(process.platform === 'win32')('refuses a key file group/others can access, with a chmod hint', async () => {
+  it('refuses a key file group/others can access, with a chmod hint', async () => {
     const id = await generateIdentity();
     const path = identityPath(env);
     await writeIdentityFile(path, id, { created: new Date(0) });

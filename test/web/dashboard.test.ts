@@ -46,6 +46,13 @@ async function json(path: string, status = 200): Promise<any> {
 
 const close = (a: number | null, b: number | null) => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)));
 
+/** Token counts exactly; cost up to float summation order (the page shows cents). */
+function expectSameTotals(mine: any, report: any, where = ''): void {
+  const { totalCost, ...rest } = report;
+  expect(mine, where).toMatchObject(rest);
+  expect(close(mine.totalCost, totalCost), `${where} cost ${mine.totalCost} vs ${totalCost}`).toBe(true);
+}
+
 describe('GET /api/dashboard/summary', () => {
   const scopes = () => ['local', 'all', `device:${t.ids.desktop}`, 'device:devbox'];
   const ranges: Array<[string?, string?]> = [[], ['2025-11-01', '2025-12-31'], ['2026-01-01'], [undefined, '2025-10-31']];
@@ -124,7 +131,7 @@ describe('GET /api/dashboard/summary', () => {
     const after = await json('/api/dashboard/summary?scope=local');
     expect(after.totals.totalTokens).toBeGreaterThan(before.totals.totalTokens);
     expect(after.projects.map((p: any) => p.project)).toContain('-home-me-alpha');
-    expect(after.totals).toMatchObject((await json('/api/reports/daily?scope=local')).totals);
+    expectSameTotals(after.totals, (await json('/api/reports/daily?scope=local')).totals);
 
     // And a write through the served connection itself.
     const root = tempDir('su-web-own-');
@@ -147,7 +154,7 @@ describe('GET /api/dashboard/summary', () => {
     const third = await json('/api/dashboard/summary?scope=local');
     expect(third.totals.totalTokens).toBe(after.totals.totalTokens + 10);
     expect(third.projects.map((p: any) => p.project)).toContain('-home-me-delta');
-    expect(third.totals).toMatchObject((await json('/api/reports/daily?scope=local')).totals);
+    expectSameTotals(third.totals, (await json('/api/reports/daily?scope=local')).totals);
   });
 });
 
@@ -159,12 +166,23 @@ describe('GET /api/dashboard/sessions', () => {
         const theirs = await json(`/api/sessions?scope=${scope}${range}`);
         expect(mine.total, scope + range).toBe(theirs.sessions.length);
         expect(mine.sessions.map((s: any) => s.sessionId)).toEqual(theirs.sessions.map((s: any) => s.sessionId));
+        const holders = db.prepare('SELECT device_id FROM sessions WHERE provider = ? AND session_id = ? ORDER BY device_id').pluck();
         for (const [i, s] of mine.sessions.entries()) {
           const o = theirs.sessions[i];
-          expect([s.provider, s.project, s.lastTimestamp, s.lastActivity, s.totalTokens, s.deviceIds, s.modelsUsed, s.unpricedModels], `${scope}${range} ${s.sessionId}`).toEqual([
-            o.provider, o.project, o.lastTimestamp, o.lastActivity, o.totalTokens, o.deviceIds, o.modelsUsed, o.unpricedModels,
+          const where = `${scope}${range} ${s.sessionId}`;
+          expect([s.provider, s.project, s.lastTimestamp, s.lastActivity, s.totalTokens, s.modelsUsed, s.unpricedModels], where).toEqual([
+            o.provider, o.project, o.lastTimestamp, o.lastActivity, o.totalTokens, o.modelsUsed, o.unpricedModels,
           ]);
-          expect(close(s.totalCost, o.totalCost)).toBe(true);
+          expect(close(s.totalCost, o.totalCost), where).toBe(true);
+          // Every device holding a copy, where /api/sessions names the devices whose copies won.
+          const held = (holders.all(s.provider, s.sessionId) as string[]).filter((d) => scope === 'all' || o.deviceIds.includes(d));
+          expect(s.deviceIds, where).toEqual(held);
+          for (const d of o.deviceIds) expect(s.deviceIds, where).toContain(d);
+        }
+        if (scope === 'all' && range === '') {
+          const both = mine.sessions.filter((s: any) => s.deviceIds.length === 2);
+          expect(both.length, 'the shared project\'s sessions are on two devices').toBeGreaterThan(0);
+          expect(both.every((s: any) => s.project === SHARED_PROJECT)).toBe(true);
         }
       }
     }

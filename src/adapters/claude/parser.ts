@@ -215,7 +215,10 @@ export class ClaudeParser implements FileParser {
     const ts = normalizeTs(j.timestamp);
     const session = isNonEmptyStr(j.sessionId) ? j.sessionId : this.info.fallbackSession;
     let record: string;
-    if (isNonEmptyStr(j.uuid)) record = j.uuid;
+    // A uuid names a record, but rewinds and forks reuse a uuid for another API message. The
+    // message id keeps those apart, so every billed message stays an event of its own — on
+    // this device and on every peer that receives it.
+    if (isNonEmptyStr(j.uuid)) record = billed?.messageId && billed.requestId ? `${j.uuid}#${billed.messageId}:${billed.requestId}` : j.uuid;
     else {
       const ordinal = this.ords[ts] ?? 0;
       this.ords[ts] = ordinal + 1;

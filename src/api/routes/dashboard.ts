@@ -455,7 +455,10 @@ export interface DashboardSession {
   firstTimestamp: string;
   lastTimestamp: string;
   lastActivity: string;
-  /** Devices holding events of the session (in scope). */
+  /**
+   * Devices holding a copy of the session's events (in scope). Under `all` a session mounted on
+   * two machines names both, where `/api/sessions` names only the devices whose copies won.
+   */
   deviceIds: string[];
   /** The whole session's billed usage under the scope (as `/api/sessions`), whatever the range. */
   totalTokens: number;

@@ -37,13 +37,74 @@ export function prepareDemoHome(base: string = tmpdir(), samples: string = SAMPL
   };
 }
 
+/**
+ * Which sample logs each simulated device has. The devcontainer mounts the laptop's
+ * ~/.claude for one project, so that session is ingested on two devices: the union view
+ * must count it once.
+ */
+const DEVICES: Array<{ name: string; claude: string[]; codex: boolean }> = [
+  { name: 'laptop', claude: ['-Users-test-dev-ai-music', '-experiments-worktrees'], codex: false },
+  { name: 'workbox', claude: ['-home-marco-projects-spotter'], codex: true },
+  { name: 'devcontainer', claude: ['-experiments-worktrees'], codex: false },
+];
+
+/** Lays out one simulated device under `dir`: its own home and its own share of the sample logs. */
+function prepareDevice(dir: string, samples: string, d: (typeof DEVICES)[number]): Record<string, string> {
+  const root = join(dir, d.name);
+  for (const slug of d.claude) cpSync(join(samples, 'claude', 'projects', slug), join(root, 'claude', 'projects', slug), { recursive: true });
+  mkdirSync(join(root, 'claude', 'projects'), { recursive: true });
+  if (d.codex) cpSync(join(samples, 'codex'), join(root, 'codex'), { recursive: true });
+  else mkdirSync(join(root, 'codex'), { recursive: true });
+  mkdirSync(join(root, 'home'), { recursive: true });
+  return { STACKUNDERFLOW_HOME: join(root, 'home'), CLAUDE_CONFIG_DIR: join(root, 'claude'), CODEX_HOME: join(root, 'codex') };
+}
+
+/**
+ * Part two of the demo: three devices with different logs sync through a temporary
+ * file:// bucket (encrypted with a throwaway key), then the laptop shows the union.
+ */
+async function demoSync(io: CliIo, dir: string, opts: ReturnType<typeof parseReportOptions>): Promise<void> {
+  const out = io.stdout;
+  // Sync code loads only here, as it does for `sync` commands.
+  const { initSync, loadContext, push, pull, resolveIdentity } = await import('../../sync/index.js');
+  const bucket = 'file://' + join(dir, 'bucket');
+  out.write(`── Three devices, one encrypted bucket (${bucket}) ──\n\n`);
+  const envs = DEVICES.map((d) => ({ ...io.env, ...prepareDevice(dir, SAMPLES_DIR, d), STACKUNDERFLOW_SYNC_KEY: '' }));
+  const dbs = envs.map((env) => openDb(storePath(env)));
+  try {
+    let key = '';
+    for (let i = 0; i < DEVICES.length; i++) {
+      const env = { ...envs[i], STACKUNDERFLOW_SYNC_KEY: key };
+      const r = await ingest(dbs[i], { adapters: [...ADAPTERS], env, clock: io.clock });
+      const init = await initSync(dbs[i], { bucket, deviceName: DEVICES[i].name, env, clock: io.clock });
+      // The first device made the key; the others join with it, as a user would with `sync key export`.
+      if (!key) key = (await resolveIdentity({ env }))!.identity.revealSecret();
+      envs[i] = env;
+      const pushed = await push(await loadContext(dbs[i], { env: { ...env, STACKUNDERFLOW_SYNC_KEY: key }, clock: io.clock }));
+      out.write(`${DEVICES[i].name.padEnd(13)} ${init.mode === 'created' ? 'created the bucket key' : 'joined with the key   '}  ingested ${r.events.inserted} events, pushed ${pushed.stagedEvents} in ${pushed.uploadedSegments} encrypted segment(s)\n`);
+    }
+    for (let i = 0; i < DEVICES.length; i++) {
+      const pulled = await pull(await loadContext(dbs[i], { env: { ...envs[i], STACKUNDERFLOW_SYNC_KEY: key }, clock: io.clock }));
+      out.write(`${DEVICES[i].name.padEnd(13)} pulled ${pulled.landedEvents} events from ${pulled.peers.length} other device(s)\n`);
+    }
+    const conflicts = dbs[0].prepare('SELECT conflict_count FROM sync_state').pluck().get() as number;
+    out.write(`\nThe devcontainer and the laptop both ingested the same session: ${conflicts} events are claimed by two devices and counted once.\n\n`);
+    out.write('Union view on the laptop (stackunderflow report daily --scope all --by-device):\n');
+    out.write(renderReport('daily', runReport(dbs[0], 'daily', { ...opts, scope: { kind: 'all' }, byDevice: true }, io.env), { color: useColor(io) }) + '\n');
+    out.write(`The bucket holds only age-encrypted objects; recover any of them with stock tools:\n  age -d -i ${join((envs[0] as Record<string, string>).STACKUNDERFLOW_HOME, 'sync', 'identity.txt')} <object>.age | gunzip\n\n`);
+  } finally {
+    for (const db of dbs) db.close();
+  }
+}
+
 /** `stackunderflow demo`: the product on bundled logs, in one command, touching nothing of the user's. */
 export function registerDemo(program: Command, io: CliIo): void {
   program
     .command('demo')
-    .description('try it on bundled sample logs: ingest them into a temporary home and print reports (no setup, no network)')
+    .description('try it on bundled sample logs: ingest into a temporary home, print reports, then sync three simulated devices through a temporary encrypted bucket (no setup, no network)')
     .option('-z, --timezone <zone>', 'IANA time zone for day boundaries (default: the system zone)')
-    .action(async (flags: { timezone?: string }) => {
+    .option('--no-sync', 'skip the three-device sync part')
+    .action(async (flags: { timezone?: string; sync?: boolean }) => {
       const opts = parseReportOptions({ timezone: flags.timezone });
       const { dir, env: demoEnv } = prepareDemoHome();
       const env = { ...io.env, ...demoEnv };
@@ -51,22 +112,24 @@ export function registerDemo(program: Command, io: CliIo): void {
       const db = openDb(path);
       try {
         const out = io.stdout;
-        out.write(`Demo home: ${dir}\n\n`);
+        out.write(`Demo home: ${dir}\n\n── One machine ──\n\n`);
         const summary = await ingest(db, { adapters: [...ADAPTERS], env, clock: io.clock });
         out.write(renderIngestSummary(summary, ADAPTERS, env, path) + '\n');
         for (const kind of ['daily', 'project', 'model'] as ReportKind[]) {
           out.write(renderReport(kind, runReport(db, kind, opts, io.env), { color: useColor(io) }) + '\n');
         }
-        out.write(
-          [
-            'That was the demo: sample logs copied to the demo home above, nothing of yours was read or written.',
-            `Explore it:        STACKUNDERFLOW_HOME=${demoEnv.STACKUNDERFLOW_HOME} stackunderflow report session`,
-            'On your own logs:  stackunderflow ingest && stackunderflow report daily',
-            '',
-          ].join('\n'),
-        );
       } finally {
         db.close();
       }
+      if (flags.sync !== false) await demoSync(io, dir, opts);
+      io.stdout.write(
+        [
+          'That was the demo: sample logs copied to the demo home above, nothing of yours was read or written.',
+          `Explore it:        STACKUNDERFLOW_HOME=${demoEnv.STACKUNDERFLOW_HOME} stackunderflow report session`,
+          'On your own logs:  stackunderflow ingest && stackunderflow report daily',
+          'Sync your devices: stackunderflow sync init --bucket s3://BUCKET[/prefix]   (see README: Sync)',
+          '',
+        ].join('\n'),
+      );
     });
 }

@@ -98,3 +98,8 @@ export async function until<T>(fn: () => T | Promise<T>, ms: number, what: strin
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/** Whether `dev`'s store holds the Claude record with this uuid (from any device). Claude record ids start with the line's uuid. */
+export function hasRecord(dev: Device, uuid: string): boolean {
+  return dev.withDb((db) => !!db.prepare('SELECT 1 FROM events WHERE record_id >= ? AND record_id < ? LIMIT 1').get(uuid, uuid + '~'));
+}
