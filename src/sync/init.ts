@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { Db } from '../store/db.js';
-import { ensureDeviceId } from '../store/db.js';
+import { ensureDeviceId, setMeta } from '../store/db.js';
+import { randomBytes } from 'node:crypto';
 import { SuError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
@@ -20,6 +21,12 @@ export interface InitOptions {
   keyFromEnv?: string;
   deviceName?: string;
   force?: boolean;
+  /**
+   * Give this store a new device id (its own events move to it) and push everything again
+   * under it. For a copied or restored store that would otherwise write into another
+   * store's folder; the old folder stays in the bucket as a silent peer.
+   */
+  newDeviceId?: boolean;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   /** Injected object store (tests); default: opened from `bucket`. */
@@ -153,19 +160,27 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
     }
   }
 
-  const deviceId = ensureDeviceId(db);
+  let deviceId = ensureDeviceId(db);
   const deviceName = opts.deviceName ?? readSettings(db).deviceName ?? hostname();
   // Same bucket, same key, no --force (the refusals above guarantee it): a re-run of init
   // only refreshes the settings; what was pushed and pulled stays known.
-  const rerun = !!existing && !opts.force;
+  const reset = !!opts.force || !!opts.newDeviceId;
+  const rerun = !!existing && !reset;
   db.transaction(() => {
+    if (opts.newDeviceId) {
+      const old = deviceId;
+      deviceId = randomBytes(8).toString('hex');
+      // usage first: the events update trigger upserts usage rows under the new id.
+      for (const table of ['usage', 'sessions', 'events']) db.prepare(`UPDATE ${table} SET device_id = ? WHERE device_id = ?`).run(deviceId, old);
+      setMeta(db, 'device_id', deviceId);
+    }
     if (!rerun) {
       db.prepare('DELETE FROM sync_state').run();
       db.prepare(`INSERT INTO sync_state(id, device_id, bucket_url, last_sync_ts, last_sync_event_id, encryption_key_fingerprint, remote_event_id, conflict_count)
         VALUES (1, ?, ?, NULL, 0, ?, 0, 0)`).run(deviceId, opts.bucket, fp);
     }
-    if (opts.force) {
-      // A new key or bucket: what we knew of the old bucket no longer applies.
+    if (reset) {
+      // A new key, bucket or device id: what we knew of the old setup no longer applies.
       db.prepare('DELETE FROM sync_peers').run();
       db.prepare('DELETE FROM sync_segments').run();
       db.prepare('DELETE FROM sync_outbox').run();

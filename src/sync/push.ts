@@ -126,7 +126,7 @@ export async function commitManifest(ctx: SyncContext, segments: ManifestSegment
     const foreign = remote.manifest.segments.filter((s) => !known.has(s.name));
     if (foreign.length > 0) {
       throw new SuError('CONFLICT', `the bucket's manifest for this device (${ctx.deviceId}) lists ${foreign.length} segment(s) this store never wrote`, {
-        hint: 'another machine is syncing with a copy of this store; run `stackunderflow sync init --force` on the copy so it gets its own device id',
+        hint: `another machine is syncing with a copy of this store (or it was restored from a backup): on the copy, run \`stackunderflow sync init --bucket ${ctx.state.bucket_url} --new-device-id\` so it gets its own device id`,
       });
     }
   }

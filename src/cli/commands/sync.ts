@@ -94,6 +94,7 @@ export function registerSync(program: Command, io: CliIo): void {
     .option('--key-from-env <VAR>', 'read the key from this environment variable', 'STACKUNDERFLOW_SYNC_KEY')
     .option('--device-name <name>', 'a name for this device (default: hostname)')
     .option('--force', 'replace an existing key/bucket setup on this device')
+    .option('--new-device-id', 'give this store a new device id and push everything again (for a copied or restored store)')
     .option('--json', 'machine-readable output (never contains the key)')
     .action(async (flags) => {
       const { initSync } = await loadSync();
@@ -106,6 +107,7 @@ export function registerSync(program: Command, io: CliIo): void {
           keyFromEnv: flags.keyFromEnv,
           deviceName: flags.deviceName,
           force: !!flags.force,
+          newDeviceId: !!flags.newDeviceId,
           env: io.env,
           clock: io.clock,
         });

@@ -1,7 +1,7 @@
 // The only module that imports the AWS SDK: everything else sees `ObjectStore`.
 import { createHash } from 'node:crypto';
 import {
-  DeleteObjectsCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -54,7 +54,7 @@ export interface S3StoreOptions {
   conditionalWrites?: boolean;
 }
 
-const DELETE_BATCH = 1000;
+const DELETE_CONCURRENCY = 8;
 
 /**
  * `ObjectStore` over S3 with the settings every non-AWS endpoint needs: path-style for a
@@ -204,33 +204,28 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
   }
 
+  /**
+   * One DeleteObject per key, a few at a time. Not DeleteObjects: that call requires a
+   * Content-MD5 which the SDK now replaces with a CRC32 checksum, and MinIO and other
+   * S3-compatible servers refuse it. Deletes are rare here (pruning), so the extra
+   * requests cost little. A missing key is not an error (S3 answers 204 anyway).
+   */
   async delete(keys: string[]): Promise<void> {
     keys.forEach(checkKey);
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const batch = keys.slice(i, i + DELETE_BATCH);
-      let res;
-      try {
-        res = await this.#client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.#bucket,
-            Delete: { Objects: batch.map((k) => ({ Key: this.#full(k) })), Quiet: true },
-          }),
-        );
-      } catch (err) {
-        throw this.#mapError(err, 'delete', batch[0]);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++];
+        try {
+          await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#full(key) }));
+        } catch (err) {
+          const mapped = this.#mapError(err, 'delete', key);
+          if (mapped instanceof ObjectNotFound) continue;
+          throw mapped;
+        }
       }
-      const failed = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-      if (failed.length > 0) {
-        const e = failed[0];
-        const key = (e.Key ?? '').slice(this.#prefix.length);
-        const auth = e.Code === 'AccessDenied';
-        throw new SuError(
-          auth ? 'CONFIG' : 'UNREACHABLE',
-          `delete ${key}: ${e.Code ?? 'error'}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`,
-          { hint: auth ? credentialsHint : 'retry later' },
-        );
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
   }
 
   #put(key: string, body: Uint8Array, ifNoneMatch: string | undefined, ifMatch: string | undefined): Promise<{ etag: string }> {

@@ -129,10 +129,28 @@ describe.each(backends)('$name', (backend) => {
     const again = await copy.run(['sync', 'push']);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/never wrote|not the one this store wrote/);
+    expect(again.stderr).toContain('--new-device-id');
+
+    // The fix the hint names: the copy becomes a device of its own and pushes everything again.
+    const bucketUrl = (await copy.json(['sync', 'status'])).bucket as string;
+    const initArgs = backend.bucketArgs().slice(2); // endpoint/region for s3; none for file://
+    await copy.ok(['sync', 'init', '--bucket', bucketUrl, ...initArgs, '--new-device-id', '--device-name', 'copy']);
+    const copyId = copy.id;
+    expect(copyId).not.toBe(orig.id);
+    const copyPush = await copy.json(['sync', 'push']);
+    expect(copyPush.generation).toBe(1);
+    const joined = await peer.json(['sync', 'pull']);
+    expect(joined.peers.find((p: any) => p.device === copyId)).toMatchObject({ outcome: 'landed' });
+    // What the copy shares with the original (everything before the copy) counts once.
+    const union = await peer.daily('all');
+    const origOnly = await peer.daily(`device:${orig.id}`);
+    const copyOnly = await peer.daily(`device:${copyId}`);
+    expect(union.totals.inputTokens).toBeLessThan(origOnly.totals.inputTokens + copyOnly.totals.inputTokens);
+    expect(union.totals.inputTokens).toBeGreaterThanOrEqual(Math.max(origOnly.totals.inputTokens, copyOnly.totals.inputTokens));
     orig.addClaudeProjects('-app');
     await orig.ingest();
     expect((await orig.json(['sync', 'push'])).generation).toBe(3);
     const later = await peer.json(['sync', 'pull']);
-    expect(later.peers[0]).toMatchObject({ device: orig.id, outcome: 'landed', generation: 3, segments: 1 });
+    expect(later.peers.find((p: any) => p.device === orig.id)).toMatchObject({ outcome: 'landed', generation: 3, segments: 1 });
   });
 });
