@@ -25,8 +25,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8081;
+import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
+export { DEFAULT_HOST, DEFAULT_PORT };
 
 /** Starts the API on host:port and resolves once the socket is listening. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgressTypes from 'cli-progress';
+import { createRequire } from 'node:module';
+
+// cli-progress loads only when a bar is drawn (a TTY): scripted runs start faster.
+const loadProgress = (): typeof cliProgressTypes => createRequire(import.meta.url)('cli-progress');
 import { ADAPTERS, adaptersFor } from '../../adapters/index.js';
 import type { Adapter, Provider } from '../../adapters/types.js';
 import { ingest, type IngestReport } from '../../ingest/index.js';
@@ -48,7 +52,7 @@ export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[
 }
 
 function progressBar(stream: Output): { update: (p: { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number }) => void; stop: () => void } {
-  const bar = new cliProgress.SingleBar(
+  const bar = new (loadProgress().SingleBar)(
     {
       stream: stream as NodeJS.WritableStream,
       format: 'Ingesting [{bar}] {percentage}% | {files} files | {mb}',
@@ -56,7 +60,7 @@ function progressBar(stream: Output): { update: (p: { bytesDone: number; bytesTo
       clearOnComplete: true,
       etaBuffer: 50,
     },
-    cliProgress.Presets.shades_classic,
+    loadProgress().Presets.shades_classic,
   );
   let started = false;
   return {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import { storePath } from '../../paths.js';
 import { openDb, type Db } from '../../store/db.js';
-import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../api/server.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../api/defaults.js';
 import { isLoopbackHost } from '../../api/guard.js';
 import { storeIsEmpty } from '../../reports/index.js';
 import type { CliIo } from '../io.js';
@@ -74,6 +74,8 @@ Requests must name this server in their Host header (a guard against DNS rebindi
       const path = storePath(io.env);
       const db = openDb(path);
       try {
+        // The HTTP stack loads only for `serve`: other commands start faster without it.
+        const { startServer } = await import('../../api/server.js');
         const server = await startServer({
           db,
           host,

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgressTypes from 'cli-progress';
+import { createRequire } from 'node:module';
+
+// cli-progress loads only when a bar is drawn (a TTY): scripted runs start faster.
+const loadProgress = (): typeof cliProgressTypes => createRequire(import.meta.url)('cli-progress');
 import { SuError } from '../../errors.js';
 import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
@@ -43,9 +47,9 @@ Someone with write access can delete or withhold objects, but cannot forge or ro
 
 function progress(io: CliIo, label: string) {
   if (!(io.stderrIsTTY ?? io.isTTY)) return { onProgress: undefined, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
+  const bar = new (loadProgress().SingleBar)(
     { stream: io.stderr as NodeJS.WritableStream, format: `${label} [{bar}] {phase} {value}/{total}`, hideCursor: true, clearOnComplete: true },
-    cliProgress.Presets.shades_classic,
+    loadProgress().Presets.shades_classic,
   );
   let started = false;
   return {
