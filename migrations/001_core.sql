@@ -97,30 +97,10 @@ CREATE TABLE source_files (
   missing     INTEGER NOT NULL DEFAULT 0 -- 1 once the file disappeared (events are kept)
 ) WITHOUT ROWID;
 
-CREATE TRIGGER events_ai AFTER INSERT ON events BEGIN
-  INSERT INTO sessions(device_id, provider, session_id, project, first_ts, last_ts, events)
-  VALUES (NEW.device_id, NEW.provider, NEW.session_id, NEW.project, NEW.ts, NEW.ts, 1)
-  ON CONFLICT(device_id, provider, session_id) DO UPDATE SET
-    first_ts = CASE WHEN NEW.ts <> '' AND (sessions.first_ts = '' OR NEW.ts < sessions.first_ts) THEN NEW.ts ELSE sessions.first_ts END,
-    last_ts  = CASE WHEN NEW.ts > sessions.last_ts THEN NEW.ts ELSE sessions.last_ts END,
-    events   = sessions.events + 1;
-  INSERT INTO projects(provider, slug, path) VALUES (NEW.provider, NEW.project, NEW.project_path)
-  ON CONFLICT(provider, slug) DO UPDATE SET path = COALESCE(projects.path, excluded.path);
-END;
-
-CREATE TRIGGER events_usage_ai AFTER INSERT ON events WHEN NEW.has_usage = 1 AND NEW.usage_key IS NOT NULL BEGIN
-  INSERT INTO usage(usage_key, device_id, event_id, provider, project, session_id, ts, ts_ms, model,
-    input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens, written_at)
-  VALUES (NEW.usage_key, NEW.device_id, NEW.id, NEW.provider, NEW.project, NEW.session_id, NEW.ts, NEW.ts_ms, NEW.model,
-    NEW.input_tokens, NEW.output_tokens, NEW.cache_creation_tokens, NEW.cache_read_tokens, NEW.reasoning_tokens, NEW.total_tokens, NEW.written_at)
-  ON CONFLICT(usage_key, device_id) DO UPDATE SET
-    event_id = excluded.event_id, provider = excluded.provider, project = excluded.project, session_id = excluded.session_id,
-    ts = excluded.ts, ts_ms = excluded.ts_ms, model = excluded.model,
-    input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-    cache_creation_tokens = excluded.cache_creation_tokens, cache_read_tokens = excluded.cache_read_tokens,
-    reasoning_tokens = excluded.reasoning_tokens, total_tokens = excluded.total_tokens, written_at = excluded.written_at
-  WHERE excluded.ts < usage.ts;
-END;
+-- Sessions, projects and billing facts of NEW events are maintained per batch, set-based,
+-- by indexNewEvents() in src/store/events.ts (one statement per batch instead of three
+-- per row: the per-row triggers were the largest cost of a cold ingest). Changes to
+-- existing events keep a trigger: they are rare.
 
 -- A changed event (same identity, new content) is billed like a new one: it may have gained
 -- a usage key, or become the earliest record of its key; the row it already bills follows it.

@@ -1,8 +1,8 @@
 -- Full-text search over events.text (prompts, replies, tool calls and results), every device's events.
 --
 -- External content: the index keeps only tokens and refers back to events by id, so the text is
--- stored once. Triggers keep it current for every writer (ingest, sync pull landing peer events,
--- any future one) with no separate indexing step; `stackunderflow search --reindex` rebuilds it.
+-- stored once. Every writer (ingest, sync pull landing peer events) indexes its new rows per batch
+-- through indexNewEvents(), and triggers follow changes and deletes, with no separate step for the user; `stackunderflow search --reindex` rebuilds it.
 --
 -- Every event gets an index row, NULL text included (an empty document): that keeps FTS5's
 -- 'integrity-check' meaningful and lets 'rebuild' and the triggers agree row for row.
@@ -16,9 +16,8 @@ CREATE VIRTUAL TABLE events_fts USING fts5(
   tokenize = 'unicode61 remove_diacritics 2'
 );
 
-CREATE TRIGGER events_fts_ai AFTER INSERT ON events BEGIN
-  INSERT INTO events_fts(rowid, text) VALUES (NEW.id, NEW.text);
-END;
+-- New events are indexed per batch by indexNewEvents() (src/store/events.ts), in one
+-- INSERT … SELECT: a per-row trigger made FTS5 flush a tiny segment for every statement.
 
 CREATE TRIGGER events_fts_ad AFTER DELETE ON events BEGIN
   INSERT INTO events_fts(events_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);

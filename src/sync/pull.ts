@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../util/clock.js';
-import { eventRow } from '../store/events.js';
+import { eventRow, indexNewEvents, maxEventId } from '../store/events.js';
 import { contentHash } from '../util/canonical.js';
 import { SuError } from '../errors.js';
 import { openManifest, openSegment, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
@@ -84,10 +84,18 @@ export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now
   const cursor = Math.max(0, ...manifest.segments.map((s) => s.seqTo));
   let landed = 0;
   db.transaction(() => {
+    const before = maxEventId(db);
+    // The newest version of each identity only (see indexNewEvents: new rows are not changed within a batch).
+    const latest = new Map<string, SegmentEvent>();
     for (const se of events) {
+      const cur = latest.get(se.event.uid);
+      if (!cur || se.writtenAt > cur.writtenAt) latest.set(se.event.uid, se);
+    }
+    for (const se of latest.values()) {
       const r = insert.run(eventRow(se.event, manifest.device, contentHash(se.event), se.seq, se.writtenAt));
       landed += r.changes;
     }
+    indexNewEvents(db, before);
     db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
       VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM events WHERE device_id = ?))
       ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, generation = excluded.generation, cursor_seq = excluded.cursor_seq,
@@ -168,6 +176,12 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   return { device, name: manifest.name || null, outcome: 'landed', generation: manifest.generation, segments: plan.segments.length, events: landed };
 }
 
+/** Options of {@link pull}. */
+export interface PullOptions {
+  /** Peers to leave out of this pull (the daemon skips a peer whose unchanged manifest already failed verification). */
+  skip?: (device: string, listedEtag: string) => boolean;
+}
+
 /**
  * Pull: for every other device in the bucket, read its manifest, fetch the segments beyond
  * our cursor, verify them, and land them in one transaction per peer. Peers are
@@ -175,7 +189,7 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
  * others still land; the first failure is rethrown after all peers were tried, with the
  * per-peer results attached. Pull never writes to the bucket.
  */
-export async function pull(ctx: SyncContext): Promise<PullResult> {
+export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<PullResult> {
   return withSyncLock(ctx.env, async () => {
     const result: PullResult = { peers: [], landedEvents: 0, conflictCount: 0 };
     let firstError: unknown;
@@ -187,7 +201,7 @@ export async function pull(ctx: SyncContext): Promise<PullResult> {
       logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', err instanceof Error ? err.message : String(err));
       throw err;
     }
-    const devices = [...manifests.keys()].sort();
+    const devices = [...manifests.keys()].filter((d) => !opts.skip?.(d, manifests.get(d)!)).sort();
     for (const device of devices) {
       try {
         const r = await pullPeer(ctx, device, manifests.get(device)!);
