@@ -432,6 +432,7 @@ class Generator {
     this.result.claude.sessions++;
     if (rng.chance(0.004)) {
       // Claude Code leaves empty files behind (sessions opened and closed without a prompt).
+      file.lastTs = start;
       file.close();
       return;
     }

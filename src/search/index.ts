@@ -13,16 +13,16 @@ import { dateToDay, offsetSegments } from '../reports/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
-export { parseQuery, QUERY_SYNTAX_HELP, MAX_QUERY_CHARS, MAX_QUERY_TERMS, type ParsedQuery, type QueryTerm } from './query.js';
-export { showSession, resolveSession, type Conversation, type ConversationTurn, type ConversationTotals, type ShowOptions, type TurnUsage } from './show.js';
-export { renderSearch, renderConversation, markSnippet } from './render.js';
-export { roleOf, parseExtra, type Role } from './roles.js';
+export { parseQuery, QUERY_SYNTAX_HELP, type ParsedQuery, type QueryTerm } from './query.js';
+export { showSession, type Conversation, type ConversationTurn, type ConversationTotals, type ShowOptions, type TurnUsage } from './show.js';
+export { renderSearch, renderConversation } from './render.js';
+export type { Role } from './roles.js';
 
 /** Results per search unless asked otherwise, and the most one search returns. */
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 1000;
 
-export interface SearchOptions extends ReportOptions {
+export interface SearchOptions extends Omit<ReportOptions, 'byDevice'> {
   /** At most this many results (1..MAX_LIMIT, default DEFAULT_LIMIT). */
   limit?: number;
 }
@@ -75,7 +75,7 @@ const CLOSE = '\uE001';
 const SNIPPET_TOKENS = 24;
 
 /** Turns FTS5's marked snippet into plain text plus match offsets; whitespace runs become one space. */
-export function parseSnippet(marked: string): { snippet: string; highlights: Array<[number, number]> } {
+function parseSnippet(marked: string): { snippet: string; highlights: Array<[number, number]> } {
   const s = marked.replace(/\s+/g, ' ').trim();
   let out = '';
   const highlights: Array<[number, number]> = [];

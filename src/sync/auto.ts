@@ -204,7 +204,6 @@ function readPidFile(env: NodeJS.ProcessEnv): PidFile | null {
 // gone. A dead holder whose pid file names it is detected at once (see acquireLoopLock).
 const LOCK_STALE_MS = 20_000;
 const LOCK_UPDATE_MS = 2_000;
-const DEAD_LOCK_MS = 3_000;
 
 function lockOptions(env: NodeJS.ProcessEnv) {
   return { lockfilePath: daemonPaths(env).lock, realpath: false, stale: LOCK_STALE_MS } as const;
@@ -252,27 +251,14 @@ export async function acquireLoopLock(
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       const holder = readPidFile(env);
       if (attempt < 5 && holder && holder.pid !== process.pid && !pidAlive(holder.pid)) {
-        // The pid file names a process that is gone. Its lock is dead once it has not been
-        // refreshed for longer than a live holder's refresh period; a younger lock may belong
-        // to a loop that has just started and not yet written its pid file, so wait that out.
-        const age = lockAge(paths.lock);
-        if (age !== null && age < DEAD_LOCK_MS) {
-          await sleep(DEAD_LOCK_MS - age + 50);
-          continue;
-        }
+        // The pid file names a process that is gone: its lock is dead. (A loop that took the
+        // lock a moment ago and has not yet written its pid file would lose it here; it
+        // notices at its next refresh, through onCompromised, and stops: still one loop.)
         rmSync(paths.lock, { recursive: true, force: true });
         continue;
       }
       return { holder: { pid: holder?.pid ?? null, mode: holder?.mode ?? null } };
     }
-  }
-}
-
-function lockAge(path: string): number | null {
-  try {
-    return Date.now() - statSync(path).mtimeMs;
-  } catch {
-    return null;
   }
 }
 
@@ -346,13 +332,17 @@ export interface LoopState {
   backoff: { failures: number; delayMs: number; until: string } | null;
   active: boolean;
   lastError: { time: string; op: string; code: string; message: string } | null;
+  /** Peers whose objects failed verification: skipped until their manifest changes (and retried daily). */
+  quarantined?: Array<{ device: string; since: string; code: string; message: string }>;
   counters: Record<string, number>;
 }
 
+/** Publishes the loop's state for `sync status` (atomic replace). */
 export function writeLoopState(env: NodeJS.ProcessEnv, s: LoopState): void {
   writeJsonAtomic(daemonPaths(env).state, s);
 }
 
+/** The last state a loop published, or null. Check {@link loopRunning} before trusting it. */
 export function readLoopState(env: NodeJS.ProcessEnv): LoopState | null {
   return readJson<LoopState>(daemonPaths(env).state);
 }
@@ -380,8 +370,8 @@ export function estimateRequests(s: AutoSettings, peers: number): RequestEstimat
   const pruneReqs = prunes * (3 + peers);
   const acks = Math.round(month / Math.max(s.ackInterval, 1)) * 2;
   const idle = pulls + pruneReqs + acks;
-  // Active: pulls at the active interval instead of the idle one; a push (segment PUT +
-  // manifest GET + PUT) at most every pushMaxWait seconds.
+  // Active: pulls at the active interval instead of the idle one; during continuous activity a
+  // push (segment PUT + manifest GET + PUT) every pushMaxWait seconds.
   const activePulls = 3600 / Math.max(s.pullActiveInterval, 0.01) - 3600 / Math.max(s.pullInterval, 0.01);
   const pushes = 3600 / Math.max(s.pushMaxWait, 0.01);
   const activePerHour = Math.round(Math.max(0, activePulls) + pushes * 3);
@@ -389,7 +379,7 @@ export function estimateRequests(s: AutoSettings, peers: number): RequestEstimat
     idlePerMonth: idle,
     activePerHour,
     basis: `${pulls} pulls (1 LIST every ${s.pullInterval}s) + ${pruneReqs} prune + ${acks} ack requests per 30 days idle; ` +
-      `active: 1 LIST every ${s.pullActiveInterval}s and up to ${Math.round(pushes)} pushes/h × 3 requests`,
+      `active: 1 LIST every ${s.pullActiveInterval}s and, in continuous activity, ${Math.round(pushes)} pushes/h × 3 requests`,
   };
 }
 
@@ -528,6 +518,7 @@ export interface AutoStatus {
   /** Current backoff while the bucket is failing, null when healthy. */
   backoff: LoopState['backoff'];
   lastError: LoopState['lastError'];
+  quarantined: NonNullable<LoopState['quarantined']>;
   counters: Record<string, number> | null;
   log: string;
   settings: AutoSettings;
@@ -557,6 +548,7 @@ export function autoStatus(db: Db, env: NodeJS.ProcessEnv, peers: number): AutoS
     nextPruneAt: fresh?.nextPruneAt ?? null,
     backoff: fresh?.backoff ?? null,
     lastError: fresh?.lastError ?? null,
+    quarantined: fresh?.quarantined ?? [],
     counters: fresh?.counters ?? null,
     log: daemonPaths(env).log,
     settings,

@@ -24,6 +24,10 @@ import { AUTO_DEFAULTS, getSetting, readAutoSettings, setSettings } from './auto
 export interface CompactResult {
   /** Why compaction ran. */
   reason: string;
+  /** major: everything rewritten (superseded versions dropped); minor: the deltas and the small trailing snapshots. */
+  kind: 'minor' | 'major';
+  /** Snapshot segments left as they were. */
+  kept: number;
   /** S: every own event with seq ≤ S is in the snapshot(s). */
   through: number;
   snapshots: number;
@@ -38,6 +42,8 @@ export interface CompactResult {
 interface PendingCompaction {
   through: number;
   entries: ManifestSegment[];
+  /** Names of the listed segments the snapshots replace. */
+  replaced: string[];
 }
 
 const PENDING_KEY = 'compaction_pending';
@@ -55,27 +61,50 @@ function lastPushed(db: Db): number {
 }
 
 /**
- * Why our segment list should be compacted now, or null. Either rule of §10.1: more than
- * `compact_after` (default 64) delta segments listed, or more than half of the events the
- * listed segments carry superseded by later versions.
+ * Why our segment list should be compacted now, or null. `minor`: more than `compact_after`
+ * (default 64) delta segments are listed. `major`: from 8 listed segments on, more than half
+ * of the events they carry have been superseded by later versions.
  */
-export function compactionReason(db: Db, deviceId: string, compactAfter = readAutoSettings(db).compactAfter): string | null {
+export function compactionReason(db: Db, deviceId: string, compactAfter = readAutoSettings(db).compactAfter): { kind: 'minor' | 'major'; why: string } | null {
   const segs = committedSegments(db);
   const deltas = segs.filter((s) => s.kind === 'segment').length;
-  if (deltas > compactAfter) return `${deltas} segments listed (more than ${compactAfter})`;
   // Rewriting the whole history to save a few small segments is not worth its upload.
-  if (segs.length < SUPERSEDED_MIN_SEGMENTS) return null;
-  const S = lastPushed(db);
-  const listed = segs.reduce((a, s) => a + s.count, 0);
-  const live = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq <= ?').pluck().get(deviceId, S) as number;
-  if (listed - live > live) return `${listed - live} of ${listed} listed events are superseded`;
+  if (segs.length >= SUPERSEDED_MIN_SEGMENTS) {
+    const S = lastPushed(db);
+    const listed = segs.reduce((a, s) => a + s.count, 0);
+    const live = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq <= ?').pluck().get(deviceId, S) as number;
+    if (listed - live > live) return { kind: 'major', why: `${listed - live} of ${listed} listed events are superseded` };
+  }
+  if (deltas > compactAfter) return { kind: 'minor', why: `${deltas} segments listed (more than ${compactAfter})` };
   return null;
 }
 
 /**
- * Replaces the listed segments with snapshot segments, if {@link compactionReason} says so
- * (or `force`). Skipped (null) while anything is unpushed — events beyond S or a spool —
- * so the new manifest always lists the complete latest state. Takes the sync lock.
+ * Which listed segments a compaction rewrites. Pure. A major compaction (or the first one)
+ * rewrites everything: one snapshot of every live event up to S, as §10.1 describes. A minor
+ * one rewrites the delta segments plus the trailing snapshot segments that are not much larger
+ * than what is being merged (size-tiered, as log-structured stores do), so that a long history
+ * is not re-uploaded every 64 pushes: each event is rewritten O(log n) times, and the list
+ * stays short. Returns the segments kept as they are (a prefix) and the seq after which the
+ * new snapshot starts.
+ */
+export function planCompaction(segments: ReadonlyArray<Pick<SegmentRow, 'name' | 'kind' | 'seq_to' | 'bytes'>>, kind: 'minor' | 'major'): { keep: number; after: number } {
+  if (kind === 'major') return { keep: 0, after: 0 };
+  const snapshots = segments.filter((s) => s.kind === 'snapshot').length;
+  let acc = segments.slice(snapshots).reduce((a, s) => a + s.bytes, 0);
+  let keep = snapshots;
+  while (keep > 0 && segments[keep - 1].bytes <= 2 * acc) {
+    acc += segments[keep - 1].bytes;
+    keep--;
+  }
+  return { keep, after: keep === 0 ? 0 : segments[keep - 1].seq_to };
+}
+
+/**
+ * Replaces listed segments with snapshot segments, if {@link compactionReason} says so (or
+ * `force`, which rewrites everything). Skipped (null) while anything is unpushed — events
+ * beyond S or a spool — so the new manifest always lists the complete latest state. Takes
+ * the sync lock.
  */
 export async function compact(ctx: SyncContext, opts: { force?: boolean } = {}): Promise<CompactResult | null> {
   return withSyncLock(ctx.env, async () => {
@@ -90,14 +119,18 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
   if (S === 0 || outboxSegments(db).length > 0) return null;
   const pending = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq > ?').pluck().get(ctx.deviceId, S) as number;
   if (pending > 0) return null;
-  const reason = opts.force ? 'requested' : compactionReason(db, ctx.deviceId);
+  const reason = opts.force ? { kind: 'major' as const, why: 'requested' } : compactionReason(db, ctx.deviceId);
   if (!reason) return null;
-  const committed = committedSegments(db);
+  // Snapshot segments always precede deltas: a snapshot covers seqs up to the S of its time.
+  const committed = committedSegments(db).sort((a, b) => (a.kind === b.kind ? a.seq_from - b.seq_from : a.kind === 'snapshot' ? -1 : 1));
   if (committed.length === 0) return null;
+  const { keep, after } = planCompaction(committed, reason.kind);
+  const kept = committed.slice(0, keep);
+  const replaced = committed.slice(keep);
 
   try {
     const entries: ManifestSegment[] = [];
-    let cursor = 0;
+    let cursor = after;
     let events = 0;
     const read = db.prepare('SELECT * FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
     for (;;) {
@@ -119,21 +152,21 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
     }
     if (entries.length === 0) return null;
 
-    const later = committed.filter((s) => s.seq_from > S).map(toEntry);
-    const intent: PendingCompaction = { through: S, entries };
+    const intent: PendingCompaction = { through: S, entries, replaced: replaced.map((s) => s.name) };
     setSettings(db, { [PENDING_KEY]: JSON.stringify(intent) });
     const known = new Set([...committed.map((s) => s.name), ...entries.map((e) => e.name)]);
-    const { generation, etag } = await commitManifest(ctx, [...entries, ...later], known);
-    const replaced = committed.filter((s) => s.seq_from <= S);
-    adopt(ctx, intent, generation, etag, `compacted through seq ${S}: ${entries.length} snapshot segment(s) replace ${replaced.length}`);
+    const { generation, etag } = await commitManifest(ctx, [...kept.map(toEntry), ...entries], known);
+    adopt(ctx, intent, generation, etag, `${reason.kind} compaction through seq ${S}: ${entries.length} snapshot segment(s) replace ${replaced.length}`);
     return {
-      reason,
+      reason: reason.why,
+      kind: reason.kind,
       through: S,
       snapshots: entries.length,
       events,
       bytes: entries.reduce((a, e) => a + e.bytes, 0),
       replaced: replaced.length,
       replacedBytes: replaced.reduce((a, s) => a + s.bytes, 0),
+      kept: kept.length,
       generation,
     };
   } catch (err) {
@@ -143,14 +176,15 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
 }
 
 /**
- * The local half of a compaction whose manifest is in the bucket: committed segments up to S
- * move to `sync_retired` (prune deletes them later), the snapshots become the committed list.
+ * The local half of a compaction whose manifest is in the bucket: the replaced segments move
+ * to `sync_retired` (prune deletes them later), the snapshots join the committed list.
  */
 function adopt(ctx: SyncContext, intent: PendingCompaction, generation: number, etag: string, detail: string): void {
   const { db } = ctx;
   const now = isoNow(ctx.clock);
+  const replaced = new Set(intent.replaced);
   db.transaction(() => {
-    const old = committedSegments(db).filter((s) => s.seq_from <= intent.through);
+    const old = committedSegments(db).filter((s) => replaced.has(s.name));
     const retire = db.prepare(`INSERT OR REPLACE INTO sync_retired(name, kind, seq_from, seq_to, bytes, retired_at) VALUES (?, ?, ?, ?, ?, ?)`);
     const drop = db.prepare('DELETE FROM sync_segments WHERE name = ?');
     for (const s of old) {
@@ -194,9 +228,12 @@ export async function recoverCompactionLocked(ctx: SyncContext): Promise<'none' 
     setSettings(ctx.db, { [PENDING_KEY]: null });
     return 'abandoned';
   }
+  intent.replaced ??= [];
   const remote = await readOwnManifest(ctx);
   const listed = new Set(remote?.manifest.segments.map((s) => s.name) ?? []);
   if (remote && intent.entries.every((e) => listed.has(e.name))) {
+    // Whatever the bucket's manifest no longer lists was replaced, whether or not the intent named it.
+    intent.replaced = [...new Set([...intent.replaced, ...committedSegments(ctx.db).filter((s) => !listed.has(s.name)).map((s) => s.name)])];
     adopt(ctx, intent, remote.manifest.generation, remote.etag, `recovered an interrupted compaction through seq ${intent.through}`);
     return 'adopted';
   }

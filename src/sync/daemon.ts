@@ -47,6 +47,7 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** The process's own timers. */
 export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
@@ -250,10 +251,12 @@ export interface SyncLoop {
   wake(): void;
   readonly counters: Readonly<Record<string, number>>;
   readonly schedule: SyncSchedule | null;
+  /** Set when the loop itself failed (the store could not be opened, …): it has stopped. */
+  readonly error: unknown;
 }
 
 // How often an idle loop looks at the `auto` switch and reloads its settings.
-const POLL_MS = 2_000;
+const POLL_MS = 5_000;
 
 function errInfo(err: unknown): { code: string; message: string; retryable: boolean } {
   return {
@@ -303,6 +306,8 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
   let wakeUp: (() => void) | null = null;
   let schedule: SyncSchedule | null = null;
   let lastError: LoopState['lastError'] = null;
+  /** Peers whose objects failed verification, by device: skipped while their manifest ETag stays the same. */
+  const quarantine = new Map<string, { etag: string; since: string; code: string; message: string }>();
 
   const wake = () => {
     const w = wakeUp;
@@ -334,24 +339,30 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
     schedule = new SyncSchedule(scheduleConfig(settings()), clock.now(), { lastPruneMs: Number.isFinite(lastPrune) ? lastPrune : null, random: opts.random });
     const sched = schedule;
 
+    let published = '';
     const publish = () => {
       if (mode === 'embedded') return;
       const iso = (t: number | null) => (t === null || !Number.isFinite(t) ? null : new Date(t).toISOString());
       const gate = (t: number | null) => (t === null ? null : Math.max(t, sched.backoffUntil ?? -Infinity));
       try {
-        writeLoopState(env, {
+        const state: Omit<LoopState, 'updatedAt'> = {
           pid: process.pid,
           mode,
           startedAt,
-          updatedAt: stamp(),
           nextPushAt: iso(gate(sched.pushDueAt)),
           nextPullAt: iso(gate(sched.nextPullAt)),
           nextPruneAt: iso(gate(sched.nextPruneAt)),
           backoff: sched.backoffUntil === null ? null : { failures: sched.failures, delayMs: sched.backoffDelayMs, until: iso(sched.backoffUntil)! },
           active: sched.active(clock.now()),
           lastError,
+          quarantined: [...quarantine].map(([device, q]) => ({ device, since: q.since, code: q.code, message: q.message })),
           counters: { ...counters },
-        });
+        };
+        // An idle loop must not rewrite the file every poll.
+        const json = JSON.stringify(state);
+        if (json === published) return;
+        published = json;
+        writeLoopState(env, { ...state, updatedAt: stamp() });
       } catch {
         // Status is best effort; the loop must not stop because the state file could not be written.
       }
@@ -465,18 +476,30 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
         }
         if (action === 'pull') {
           const c = await context();
+          const seen = new Map<string, string>();
+          const skip = (device: string, etag: string) => {
+            seen.set(device, etag);
+            return quarantine.get(device)?.etag === etag;
+          };
           let result: PullResult;
+          let peerFailure: ReturnType<typeof errInfo> | null = null;
           try {
-            result = await withOp('pull', () => pull(c));
+            result = await withOp('pull', () => pull(c, { skip }));
           } catch (err) {
             const partial = (err as { result?: PullResult }).result;
-            if (partial) {
-              counters.landedEvents += partial.landedEvents;
-              counters.badObjects += partial.peers.filter((p) => p.outcome === 'failed' && p.error?.code !== 'UNREACHABLE').length;
-              if (partial.landedEvents > 0) sched.markActive(clock.now());
-            }
-            throw err;
+            if (!partial) throw err;
+            counters.landedEvents += partial.landedEvents;
+            if (partial.landedEvents > 0) sched.markActive(clock.now());
+            const failed = partial.peers.filter((p) => p.outcome === 'failed');
+            if (failed.some((p) => p.error?.code === 'UNREACHABLE')) throw err;
+            // Only damaged or foreign objects: the other peers landed. Leave those peers alone
+            // until their manifest changes (no re-download every interval), and go on.
+            for (const p of failed) quarantine.set(p.device, { etag: seen.get(p.device) ?? '', since: stamp(), code: p.error?.code ?? 'INTERNAL', message: p.error?.message ?? '' });
+            counters.badObjects += failed.length;
+            peerFailure = errInfo(err);
+            result = partial;
           }
+          for (const p of result.peers) if (p.outcome !== 'failed') quarantine.delete(p.device);
           counters.pulls++;
           counters.landedEvents += result.landedEvents;
           sched.succeeded('pull', clock.now(), { landed: result.landedEvents });
@@ -490,9 +513,13 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
           }
           const landed = result.peers.filter((p) => p.outcome === 'landed');
           const detail = landed.length === 0 ? 'nothing new' : landed.map((p) => `${p.events} event(s) from ${p.name ?? p.device}`).join(', ');
-          return done({ ok: true, detail: detail + (acked !== null ? `; acks published (generation ${acked})` : ''), events: result.landedEvents });
+          const full = detail + (acked !== null ? `; acks published (generation ${acked})` : '');
+          if (peerFailure) return done({ ok: false, detail: `${full}; left alone until they change: ${[...quarantine.keys()].join(', ')}`, error: peerFailure, events: result.landedEvents });
+          return done({ ok: true, detail: full, events: result.landedEvents });
         }
         const c = await context();
+        // Once a day, give peers that failed verification another chance.
+        quarantine.clear();
         const r = await withOp('prune', () => prune(c, { ackIntervalMs: settings().ackInterval * 1000 }));
         counters.prunes++;
         counters.prunedObjects += r.deleted;
@@ -546,7 +573,9 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
     }
   };
 
+  let crashed: unknown = null;
   const done = run().catch((err) => {
+    crashed = err;
     log(`${new Date(clock.now()).toISOString()} sync loop crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   });
   return {
@@ -560,6 +589,9 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
     counters,
     get schedule() {
       return schedule;
+    },
+    get error() {
+      return crashed;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SuError, exitCodeFor } from '../../src/errors.js';
-import { MAX_QUERY_CHARS, parseQuery } from '../../src/search/index.js';
+import { parseQuery } from '../../src/search/index.js';
+import { MAX_QUERY_CHARS } from '../../src/search/query.js';
 
 describe('parseQuery: the FTS5 expression for each piece of syntax', () => {
   const cases: Array<[string, string]> = [

@@ -332,6 +332,7 @@ function renderAuto(a: AutoStatusView, nowMs: number): string[] {
     out.push(`  Next prune:      ${inTime(a.nextPruneAt, nowMs)}`);
     if (a.backoff) out.push(`  Backing off:     ${a.backoff.failures} failure(s) in a row; next try ${inTime(a.backoff.until, nowMs)} (delay ${duration(Math.round(a.backoff.delayMs / 1000))})`);
     if (a.lastError) out.push(`  Loop error:      ${a.lastError.time} ${a.lastError.op} (${a.lastError.code}): ${a.lastError.message}`);
+    for (const q of a.quarantined) out.push(`  Not pulling ${q.device} until it writes a new manifest (${q.code} since ${q.since}): ${q.message}`);
   }
   out.push(`  Schedule:        push ${st.pushQuiet} s after the last new event (at most ${st.pushMaxWait} s after the first); pull every ${st.pullInterval} s idle, ${st.pullActiveInterval} s while active`);
   out.push(`  Requests:        ~${formatInt(a.requests.idlePerMonth)}/month idle; +~${formatInt(a.requests.activePerHour)} per hour of activity`);
@@ -448,6 +449,10 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
       } finally {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
+      }
+      if (res.loop.error) {
+        const e = res.loop.error;
+        throw e instanceof SuError ? e : new SuError('INTERNAL', `the sync loop stopped: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
 

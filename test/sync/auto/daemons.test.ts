@@ -5,7 +5,11 @@
  * holds A's events, and when it returns the spool drains, nothing is lost or duplicated,
  * and the backoff resets. Also: only one loop per store.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openObjectStore } from '../../../src/sync/objectstore/index.js';
 import { Device, setupSync, TcpGate } from '../../helpers/devices.js';
 import { runLockedLoop, type ActionReport, type SyncLoop } from '../../../src/sync/daemon.js';
 import type { AutoSettings } from '../../../src/sync/auto.js';
@@ -97,6 +101,29 @@ describe('two sync loops, one bucket', () => {
     a.withDb((db) => db.prepare("DELETE FROM sync_settings WHERE key = 'auto'").run());
   });
 
+  it('never stops on a bad log file or a bad object: logs, counts, and the good events still flow', async () => {
+    const lb = loops.get(b)!;
+    const store = await openObjectStore('s3://test-bucket', { endpoint: s3.endpoint, region: s3.region });
+    const bogus = 'stackunderflow/v1/devices/dddddddddddddddd/manifest.age';
+    await store.put(bogus, new Uint8Array(randomBytes(300)));
+    const dir = join(a.claudeDir, 'projects', 'broken');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'garbage.jsonl'), '{"type":\n\u0000\u0001 not json at all\n' + randomBytes(200).toString('binary') + '\n');
+    const [uuid] = appendClaude(a, { outputTokens: 5 });
+    await until(() => hasRecord(b, uuid), LATENCY_BOUND_MS * 2, 'a good event past the bad ones');
+    await until(() => lb.loop.counters.badObjects >= 1, 10_000, 'the bad manifest to be counted');
+    expect(lb.loop.schedule!.backoffUntil).toBeNull();
+    const st = await b.json(['sync', 'status']);
+    expect(st.auto.running).toBe(true);
+    expect(st.auto.quarantined).toMatchObject([{ device: 'dddddddddddddddd', code: 'INTEGRITY' }]);
+    // Left alone while unchanged: later pulls do not fetch it again.
+    const pulls = lb.loop.counters.pulls;
+    const bad = lb.loop.counters.badObjects;
+    await until(() => lb.loop.counters.pulls >= pulls + 2, 10_000, 'two more pulls');
+    expect(lb.loop.counters.badObjects).toBe(bad);
+    await store.delete([bogus]);
+  });
+
   it('bucket gone: both back off and A spools; bucket back: the spool drains, nothing lost or twice, backoff resets', async () => {
     const la = loops.get(a)!;
     const lb = loops.get(b)!;
@@ -126,7 +153,7 @@ describe('two sync loops, one bucket', () => {
     // Every event on both devices, each (device, uid) once, and the union report counts each once.
     expect(eventKeys(a)).toEqual(eventKeys(b));
     expect(new Set(eventKeys(a)).size).toBe(eventKeys(a).length);
-    expect(eventKeys(a, a.id)).toHaveLength(3 + 5 + 3);
+    expect(eventKeys(a, a.id)).toHaveLength(3 + 5 + 1 + 3);
     const all = await b.daily('all');
     const local = async (d: Device) => (await d.daily('local')).totals.outputTokens;
     expect(all.totals.outputTokens).toBe((await local(a)) + (await local(b)));

@@ -23,7 +23,7 @@ let counter = 0;
  * session of `dev`'s Claude logs. `outputTokens` per record makes every append visible in a
  * daily report. Returns the uuids written.
  */
-export function appendClaude(dev: Device, opts: { n?: number; session?: string; outputTokens?: number; project?: string; ts?: Date } = {}): string[] {
+export function appendClaude(dev: Device, opts: { n?: number; session?: string; outputTokens?: number; project?: string; ts?: Date; text?: string } = {}): string[] {
   const project = opts.project ?? `/home/u/${dev.name}-proj`;
   const slug = project.replace(/[^A-Za-z0-9]/g, '-');
   const session = opts.session ?? '00000000-0000-4000-8000-000000000001';
@@ -50,7 +50,7 @@ export function appendClaude(dev: Device, opts: { n?: number; session?: string; 
           type: 'message',
           role: 'assistant',
           model: 'claude-sonnet-4-5-20250929',
-          content: [{ type: 'text', text: `reply ${k} from ${dev.name}` }],
+          content: [{ type: 'text', text: `reply ${k} from ${dev.name}${opts.text ?? ''}` }],
           usage: { input_tokens: 10, output_tokens: opts.outputTokens ?? 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
         },
       }) + '\n';

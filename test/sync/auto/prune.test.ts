@@ -6,7 +6,8 @@
  * event, from the snapshot. Also: a compaction interrupted between its manifest write and
  * its local bookkeeping is adopted, one that never committed is forgotten.
  */
-import { copyFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, setupSync } from '../../helpers/devices.js';
 import { openObjectStore, type ObjectStore } from '../../../src/sync/objectstore/index.js';
@@ -250,5 +251,93 @@ describe('a compaction interrupted by a crash', () => {
     await fresh.ok(['sync', 'pull']);
     expect(eventKeys(fresh, d.id)).toEqual(eventKeys(d, d.id));
     expect(eventKeys(fresh, d.id)).toHaveLength(8);
+  });
+});
+
+describe('size-tiered compaction', () => {
+  let s3: Bucket;
+  const t = new Device('tiered');
+  const peer = new Device('peer2');
+
+  beforeAll(async () => {
+    s3 = await s3Bucket('tier-bucket');
+    await setupSync(s3.args(), t, peer);
+  }, 60_000);
+
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('a minor compaction keeps a large snapshot, merges only what came after it; a new device still gets the latest of every event', async () => {
+    const filler = ' lorem ipsum dolor sit amet'.repeat(40);
+    appendClaude(t, { n: 400, text: filler, session: '00000000-0000-4000-8000-00000000aaaa' });
+    await t.ingest();
+    await t.ok(['sync', 'push']);
+    const first = await t.json(['sync', 'prune', '--compact', '--keep-days', '1000']);
+    expect(first.compaction).toMatchObject({ kind: 'major', snapshots: 1, events: 400 });
+    await t.ok(['sync', 'auto', '--compact-after', '2']);
+
+    // A later version of an event the big snapshot holds: same record, new content.
+    const file = join(t.claudeDir, 'projects', '-home-u-tiered-proj', '00000000-0000-4000-8000-00000000aaaa.jsonl');
+    const line = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]);
+    line.message.content[0].text = 'edited later';
+    let compaction: any = null;
+    for (let i = 0; i < 3; i++) {
+      if (i === 1) appendFileSync(file, JSON.stringify(line) + '\n');
+      else appendClaude(t, { n: 1 });
+      await t.ingest();
+      const r = await t.json(['sync', 'push']);
+      compaction = r.compaction ?? compaction;
+    }
+    expect(compaction).toMatchObject({ kind: 'minor', kept: 1, replaced: 3 });
+    const listed = t.withDb((db) => db.prepare('SELECT kind FROM sync_segments ORDER BY seq_from').pluck().all());
+    expect(listed).toEqual(['snapshot', 'snapshot']);
+
+    const fresh = new Device('fresh2');
+    fresh.env.STACKUNDERFLOW_SYNC_KEY = peer.env.STACKUNDERFLOW_SYNC_KEY;
+    await fresh.ok(['sync', 'init', ...s3.args()]);
+    await fresh.ok(['sync', 'pull']);
+    const rows = (d: Device) => d.withDb((db) => db.prepare('SELECT uid, chash, text FROM events WHERE device_id = ? ORDER BY uid').all(t.id));
+    expect(rows(fresh)).toEqual(rows(t));
+    expect(rows(fresh).some((r: any) => r.text === 'edited later')).toBe(true);
+  });
+});
+
+describe('status: peer freshness and clock skew', () => {
+  let s3: Bucket;
+  const here = new Device('here');
+  const ahead = new Device('ahead');
+
+  beforeAll(async () => {
+    s3 = await s3Bucket('skew-bucket');
+    await setupSync(s3.args(), here, ahead);
+  }, 60_000);
+
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('warns when a peer’s clock leads ours by more than 5 minutes, and shows how far it merged our events', async () => {
+    appendClaude(here, { n: 2 });
+    await here.ingest();
+    await here.ok(['sync', 'push']);
+    ahead.clock = shifted(2 / 24);
+    appendClaude(ahead, { n: 1 });
+    await ahead.ingest();
+    await ahead.ok(['sync', 'pull']);
+    await ahead.ok(['sync', 'push']);
+    await here.ok(['sync', 'pull']);
+    await here.ok(['sync', 'prune']);
+    const s = await here.json(['sync', 'status']);
+    const peer = s.peers.find((p: any) => p.id === ahead.id);
+    expect(peer.clockAheadSeconds).toBeGreaterThan(7000);
+    expect(peer.ackedOurSeq).toBe(2);
+    expect(s.warnings).toHaveLength(1);
+    expect(s.warnings[0]).toMatch(/clock is ahead of ours by 2h/);
+    const text = (await here.ok(['sync', 'status'])).stdout;
+    expect(text).toMatch(/WARNING: ahead \([0-9a-f]{16}\)'s clock is ahead of ours by 2h/);
+    expect(text).toMatch(/has merged our events through seq 2 of 2 \(up to date\)/);
+    // The peer with the right clock sees no warning about us.
+    expect((await ahead.json(['sync', 'status'])).warnings).toEqual([]);
   });
 });
