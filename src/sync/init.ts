@@ -73,12 +73,12 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
   const envKeySet = (env[keyFromEnv] ?? '').trim() !== '';
 
   // The key this run would use: the env var, else (unless --force) the key file, else a new one.
-  const candidate = envKeySet
+  let candidate = envKeySet
     ? await resolveIdentity({ env, keyFromEnv })
     : fileExists && !opts.force
       ? { identity: await readIdentityFile(keyFile), source: 'file' as const, from: keyFile }
       : null;
-  const candidateFp = candidate ? fingerprint(await candidate.identity.recipient()) : null;
+  let candidateFp = candidate ? fingerprint(await candidate.identity.recipient()) : null;
 
   // Refusals come before any network access: re-init must not silently replace a key.
   if (!opts.force) {
@@ -109,6 +109,15 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
   let identity: Identity;
   let mode: InitResult['mode'];
   let generated = false;
+  if (bucketKey && !candidate && opts.force && fileExists) {
+    // --force skipped the key file so that init may choose afresh; joining a bucket that the
+    // key file already opens is not a replacement, so that key is the one to use.
+    const fromFile = await readIdentityFile(keyFile).catch(() => null);
+    if (fromFile && fingerprint(await fromFile.recipient()) === bucketKey.fingerprint) {
+      candidate = { identity: fromFile, source: 'file' as const, from: keyFile };
+      candidateFp = bucketKey.fingerprint;
+    }
+  }
   if (bucketKey) {
     if (!candidate) {
       throw new SuError('KEY', `the bucket ${store.url} is already set up for sync with key fingerprint ${bucketKey.fingerprint}, and this device has no key`, {
@@ -132,7 +141,7 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
 
   // Probe before writing anything of ours: reachable and writable, and whether the
   // bucket enforces conditional writes (our manifest writes use them when it does).
-  const conditionalWrites = await probeConditionalWrites(store, 'stackunderflow/v1/_probe/' + ensureDeviceId(db));
+  const conditionalWrites = await probeConditionalWrites(store, `stackunderflow/v1/_probe/${ensureDeviceId(db)}-${randomBytes(4).toString('hex')}`);
 
   // The key file is written before key.json: a crash in between must never leave a bucket
   // that names a key nobody kept.
@@ -162,9 +171,10 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
 
   let deviceId = ensureDeviceId(db);
   const deviceName = opts.deviceName ?? readSettings(db).deviceName ?? hostname();
-  // Same bucket, same key, no --force (the refusals above guarantee it): a re-run of init
-  // only refreshes the settings; what was pushed and pulled stays known.
-  const reset = !!opts.force || !!opts.newDeviceId;
+  // A re-run with the same bucket and key only refreshes the settings; what was pushed and
+  // pulled stays known. Only a new key, bucket or device id makes what we knew of the old setup wrong; --force on
+  // the same bucket and key keeps it, or the next push would not recognise its own segments.
+  const reset = !!opts.newDeviceId || !existing || existing.bucket_url !== opts.bucket || existing.encryption_key_fingerprint !== fp;
   const rerun = !!existing && !reset;
   db.transaction(() => {
     if (opts.newDeviceId) {
@@ -180,11 +190,12 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
         VALUES (1, ?, ?, NULL, 0, ?, 0, 0)`).run(deviceId, opts.bucket, fp);
     }
     if (reset) {
-      // A new key, bucket or device id: what we knew of the old setup no longer applies.
       db.prepare('DELETE FROM sync_peers').run();
       db.prepare('DELETE FROM sync_segments').run();
       db.prepare('DELETE FROM sync_outbox').run();
-      db.prepare('DELETE FROM sync_settings').run();
+      // Bookkeeping of the old setup only; the daemon's switches and intervals stay.
+      db.prepare("DELETE FROM sync_settings WHERE key IN ('generation', 'manifestEtag', 'compacted_through', 'compaction_pending', 'published_acks', 'acks_published_at', 'last_prune_at')").run();
+      for (const t of ['sync_retired', 'sync_peer_acks']) db.prepare(`DELETE FROM ${t}`).run();
     }
     writeSettings(db, {
       endpoint: opts.endpoint,

@@ -234,6 +234,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       (err as SuError & { result?: PullResult }).result = result;
       throw err;
     }
+    ctx.db.prepare('UPDATE sync_state SET last_sync_ts = ? WHERE id = 1').run(now);
     logSync(ctx.db, now, 'pull', 'ok', `${result.landedEvents} event(s) from ${devices.length} device(s)`);
     return result;
   });

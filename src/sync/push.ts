@@ -5,7 +5,9 @@ import { syncDir } from '../paths.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../util/clock.js';
 import { readEventsSince } from '../store/events.js';
-import { cutSegments, openManifest, sealManifest, sealSegment, SEGMENT_LIMITS, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { sha256Hex } from '../util/canonical.js';
+import { recoverCompactionLocked } from './compact.js';
+import { cutSegments, openManifest, sealManifest, sealSegment, SEGMENT_LIMITS, type Manifest, type ManifestSegment, type SealedSegment, type SegmentEvent } from './codec.js';
 import { asSealed } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
@@ -30,6 +32,12 @@ export function outboxDir(env: NodeJS.ProcessEnv): string {
 
 /** Events read from the store per staging round: bounds memory on a first push of a big store. */
 const STAGE_BATCH = SEGMENT_LIMITS.maxEvents;
+/**
+ * Segments being sealed at once. sealSegment serializes on the main thread, then gzips on
+ * libuv's pool: with one more in flight, the next segment (or the next batch's read) is
+ * serialized while the previous one compresses. Each costs up to ~2 × maxBytes of memory.
+ */
+const SEAL_AHEAD = 2;
 
 function writeFileDurable(path: string, data: Uint8Array): void {
   const tmp = `${path}.tmp`;
@@ -62,6 +70,15 @@ export async function stage(ctx: SyncContext): Promise<number> {
   const insert = db.prepare(`INSERT INTO sync_outbox(name, kind, seq_from, seq_to, count, bytes, sha256, created_at)
     VALUES (@name, @kind, @seqFrom, @seqTo, @count, @bytes, @sha256, @createdAt)`);
   let staged = 0;
+  // Spooled strictly in seq order (a resumed stage starts after MAX(seq_to)), whatever order the seals finish in.
+  const sealing: Promise<SealedSegment>[] = [];
+  const spoolNext = async () => {
+    const s = await sealing.shift()!;
+    writeFileDurable(join(dir, `${s.name}.age`), s.sealed);
+    insert.run({ ...s.entry, createdAt: isoNow(ctx.clock) });
+    staged += s.entry.count;
+    ctx.onProgress?.({ phase: 'stage', done: staged, total, bytes: s.entry.bytes });
+  };
   for (;;) {
     const rows = readEventsSince(db, ctx.deviceId, cursor, STAGE_BATCH);
     if (rows.length === 0) break;
@@ -70,14 +87,15 @@ export async function stage(ctx: SyncContext): Promise<number> {
       return { seq, writtenAt, event };
     });
     for (const part of cutSegments(events)) {
-      const s = await sealSegment({ device: ctx.deviceId, kind: 'segment', events: part }, ctx.recipient);
-      writeFileDurable(join(dir, `${s.name}.age`), s.sealed);
-      insert.run({ ...s.entry, createdAt: isoNow(ctx.clock) });
-      staged += s.entry.count;
-      ctx.onProgress?.({ phase: 'stage', done: staged, total, bytes: s.entry.bytes });
+      if (sealing.length >= SEAL_AHEAD) await spoolNext();
+      const sealed = sealSegment({ device: ctx.deviceId, kind: 'segment', events: part }, ctx.recipient);
+      // A seal may fail while an earlier one is awaited: handled here, rethrown by spoolNext's await.
+      sealed.catch(() => undefined);
+      sealing.push(sealed);
     }
     cursor = rows[rows.length - 1].seq;
   }
+  while (sealing.length > 0) await spoolNext();
   return staged;
 }
 
@@ -149,6 +167,26 @@ export async function commitManifest(ctx: SyncContext, segments: ManifestSegment
 }
 
 /**
+ * The spool is a cache of sealed bytes: a file that is missing or no longer hashes to its
+ * name (disk trouble, a hand edit) must never be uploaded. Then the whole outbox is dropped
+ * (the part not uploaded yet) and cut again from the store, where the events are. Returns true when it discarded.
+ */
+function discardDamagedSpool(ctx: SyncContext): boolean {
+  const dir = outboxDir(ctx.env);
+  const rows = outboxSegments(ctx.db);
+  const damaged = rows.some((seg) => {
+    if (seg.uploaded_at) return false;
+    const file = join(dir, `${seg.name}.age`);
+    return !existsSync(file) || sha256Hex(readFileSync(file)) !== seg.name;
+  });
+  if (!damaged) return false;
+  // Uploads go in seq order, so the rows not uploaded are the tail: cutting again starts after the uploaded ones.
+  ctx.db.prepare('DELETE FROM sync_outbox WHERE uploaded_at IS NULL').run();
+  for (const seg of rows) if (!seg.uploaded_at) rmSync(join(dir, `${seg.name}.age`), { force: true });
+  return true;
+}
+
+/**
  * Push: stage new events into the spool, upload every spooled segment (the object name is
  * the ciphertext's hash, so a retry re-sends identical bytes to the same key), then write
  * the manifest. With nothing new and nothing spooled, the bucket is not contacted at all.
@@ -158,6 +196,9 @@ export async function push(ctx: SyncContext): Promise<PushResult> {
     const { db } = ctx;
     const result: PushResult = { stagedEvents: 0, uploadedSegments: 0, uploadedBytes: 0, generation: null, lastPushedSeq: ctx.state.last_sync_event_id ?? 0 };
     try {
+      // A compaction a crash interrupted is finished (or forgotten) first, whoever calls push.
+      await recoverCompactionLocked(ctx);
+      if (discardDamagedSpool(ctx)) logSync(db, isoNow(ctx.clock), 'push', 'ok', 'the outbox was damaged; its segments were cut again from the store');
       result.stagedEvents = await stage(ctx);
       const outbox = outboxSegments(db);
       if (outbox.length === 0) return result;
@@ -166,13 +207,7 @@ export async function push(ctx: SyncContext): Promise<PushResult> {
       const totalBytes = outbox.reduce((a, s) => a + s.bytes, 0);
       for (const seg of outbox) {
         if (seg.uploaded_at) continue;
-        const file = join(dir, `${seg.name}.age`);
-        if (!existsSync(file)) {
-          throw new SuError('INTEGRITY', `spooled segment ${seg.name} is missing from ${dir}`, {
-            hint: 'the outbox was modified by hand; run `stackunderflow sync verify`, then `stackunderflow sync push` again',
-          });
-        }
-        const body = readFileSync(file);
+        const body = readFileSync(join(dir, `${seg.name}.age`));
         await ctx.store.put(segmentKey(ctx.deviceId, seg.name), body);
         markUploaded.run(isoNow(ctx.clock), seg.name);
         result.uploadedSegments++;

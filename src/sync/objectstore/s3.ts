@@ -285,6 +285,19 @@ export class S3ObjectStore implements ObjectStore {
       }
       if (key !== undefined && op !== 'list' && op !== 'delete') return new ObjectNotFound(key, { cause });
     }
+    if (name === 'RequestTimeTooSkewed') {
+      return new SuError('CONFIG', `${what}: this machine's clock is too far off for the bucket to accept signed requests${this.#at()}`, {
+        hint: 'set the system clock (e.g. enable NTP), then retry',
+        cause,
+      });
+    }
+    // Throttling and timeouts are passing conditions: queued work goes up later.
+    if (status === 429 || status === 408 || name === 'SlowDown' || name === 'RequestTimeout' || name === 'ThrottlingException') {
+      return new SuError('UNREACHABLE', `${what}: the bucket asked us to slow down (HTTP ${status ?? name})${this.#at()}`, {
+        hint: 'work stays queued; retry later',
+        cause,
+      });
+    }
     if (
       status === 403 ||
       status === 401 ||
