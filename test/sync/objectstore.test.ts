@@ -309,6 +309,24 @@ function network(b: Backend, s3: NonNullable<Backend['s3']>): void {
     }
   });
 
+  it('a server answering conditional headers with 501 (as B2 does) probes as "no conditional writes", and stays writable', async () => {
+    const proxy = await startFaultProxy(s3.target().endpoint);
+    try {
+      const s = await s3.openAt(proxy.url);
+      proxy.reset();
+      proxy.failNext(1, 501);
+      expect(await probeConditionalWrites(s, 'probe/b2-like')).toBe(false);
+      const puts = proxy.requests.filter((r) => r.method === 'PUT');
+      expect(puts[0]).toMatchObject({ outcome: 'failed', status: 501 });
+      expect(puts[0].headers['if-none-match']).toBe('*');
+      // The fallback write carries no condition, and the probe cleans up after itself.
+      expect(puts[1].headers['if-none-match']).toBeUndefined();
+      expect(await collect(s.list('probe/'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('5xx answers are retried with identical bytes; the put succeeds', async () => {
     const proxy = await startFaultProxy(s3.target().endpoint);
     try {

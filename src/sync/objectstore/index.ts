@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { SuError } from '../../errors.js';
 import { FileObjectStore } from './file.js';
 import type { S3StoreOptions } from './s3.js';
-import type { ObjectStore } from './types.js';
+import { ConditionalWritesUnsupported, type ObjectStore } from './types.js';
 
-export { ObjectNotFound, isNotFound, normalizeEtag } from './types.js';
+export { ObjectNotFound, ConditionalWritesUnsupported, isNotFound, normalizeEtag } from './types.js';
 export type { ObjectInfo, ObjectStore, PutOptions } from './types.js';
 export type { S3Credentials } from './s3.js';
 
@@ -95,7 +95,15 @@ function checkEndpoint(endpoint: string): void {
  */
 export async function probeConditionalWrites(store: ObjectStore, key = `_probe/${randomBytes(8).toString('hex')}`): Promise<boolean> {
   try {
-    const first = await store.put(key, new TextEncoder().encode('probe 1'), { ifNoneMatch: '*' });
+    let first;
+    try {
+      first = await store.put(key, new TextEncoder().encode('probe 1'), { ifNoneMatch: '*' });
+    } catch (err) {
+      if (!(err instanceof ConditionalWritesUnsupported)) throw err;
+      // Writable without conditions? A plain put answers that (and errors the usual way if not).
+      await store.put(key, new TextEncoder().encode('probe 1'));
+      return false;
+    }
     const refused = async (p: Promise<unknown>) =>
       p.then(
         () => false,

@@ -19,6 +19,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  ConditionalWritesUnsupported,
 } from './types.js';
 
 /** Static credentials; without them the standard AWS chain (env, `profile`, ~/.aws, SSO, IMDS) is used. */
@@ -126,7 +127,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       return await this.#put(key, body, opts.ifNoneMatch, ifMatch);
     } catch (err) {
-      const mapped = this.#mapError(err, 'put', key, opts.ifMatch !== undefined);
+      const mapped = this.#mapError(err, 'put', key, opts.ifMatch !== undefined, opts.ifNoneMatch !== undefined || opts.ifMatch !== undefined);
       if (mapped.code !== 'CONFLICT') throw mapped;
       // A 412 can be a lie in two ways: our own earlier attempt landed and the SDK's retry
       // hit its own write (the response was lost), or the server wanted a quoted If-Match.
@@ -256,13 +257,17 @@ export class S3ObjectStore implements ObjectStore {
    * SDK error → SuError. Messages are built from codes and statuses only: server messages
    * and request details stay out so no credential material can leak into output.
    */
-  #mapError(err: unknown, op: string, key: string | undefined, conditional = false): SuError {
+  #mapError(err: unknown, op: string, key: string | undefined, conditional = false, anyCondition = conditional): SuError {
     if (err instanceof SuError) return err;
     const name = (err as { name?: string } | undefined)?.name ?? '';
     const code = (err as { code?: string } | undefined)?.code ?? '';
     const status = httpStatus(err);
     const what = key === undefined ? `${op} ${this.url}` : `${op} ${key}`;
     const cause = sanitizedCause(err);
+    // Some S3-compatible servers (B2 among them) answer conditional headers with 501.
+    if (anyCondition && op === 'put' && (status === 501 || name === 'NotImplemented')) {
+      return new ConditionalWritesUnsupported(`${what}: the bucket does not support conditional writes (${name || status})`, cause);
+    }
     if (status === 412 || name === 'PreconditionFailed' || status === 409 || name === 'ConditionalRequestConflict') {
       return new SuError('CONFLICT', `${what}: conditional write refused (${name || status})`, {
         hint: 'another device wrote first; re-read and retry',

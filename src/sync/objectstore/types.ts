@@ -115,3 +115,15 @@ export function checkPutOptions(opts: PutOptions | undefined): void {
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+/**
+ * The store refused a conditional write because it does not implement the condition headers
+ * at all. The probe turns this into "no conditional writes" (the local lock then guards
+ * manifest writes); callers never send conditions to such a store afterwards.
+ */
+export class ConditionalWritesUnsupported extends SuError {
+  constructor(message: string, cause?: unknown) {
+    super('CONFIG', message, { hint: 'run `stackunderflow sync init` again so it records that this bucket has no conditional writes', cause });
+    this.name = 'ConditionalWritesUnsupported';
+  }
+}
