@@ -8,7 +8,8 @@
  * ever put into the page as text nodes (never as HTML).
  *
  * Each full render is recorded as a `su:render` performance measure (from the triggering input,
- * or navigation start for the first, to the frame after the DOM was updated): the benchmark reads it.
+ * or navigation start for the first, to the frame after the DOM was updated), split into
+ * `su:fetch` and `su:draw`: the benchmark reads them.
  */
 import uPlot from 'uplot';
 
@@ -376,6 +377,10 @@ function renderTotals(t: Totals, days: number): void {
 
 const PALETTE = ['#2563eb', '#16a34a', '#f59e0b', '#db2777', '#7c3aed', '#0891b2', '#dc2626', '#64748b'];
 let chart: uPlot | null = null;
+/** What the current chart was built for: same series and metric → new data only (setData), no rebuild. */
+let chartKey = '';
+/** Shows the legend for a hovered day (or the range totals); replaced with each new data set. */
+let legendFor: (idx: number | null) => void = () => {};
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
@@ -388,11 +393,15 @@ function renderChart(): void {
   const series = s ? (state.by === 'device' ? s.byDevice.map((x) => ({ ...x, label: x.key === 'other' || !devices ? x.label : deviceName(x.key) })) : s.byModel) : [];
   const empty = !s || s.days.length === 0 || series.length === 0;
   $('#chart-empty').hidden = !empty;
+  $('#chart-empty').textContent = s && !s.dataSpan ? 'No usage in this scope yet. Run `stackunderflow ingest` to read this machine\'s logs.' : 'No usage in this range.';
   host.hidden = empty;
   $('#legend').hidden = empty;
-  chart?.destroy();
-  chart = null;
-  if (empty || !s) return;
+  if (empty || !s) {
+    chart?.destroy();
+    chart = null;
+    chartKey = '';
+    return;
+  }
 
   const metric = state.metric;
   const xs = s.days.map((d) => Date.parse(d + 'T00:00:00Z') / 1000);
@@ -413,7 +422,15 @@ function renderChart(): void {
   const width = Math.max(320, host.clientWidth || host.parentElement!.clientWidth - 28);
   const text = cssVar('--muted');
   const grid = cssVar('--grid');
-  const legend = renderLegend(series, s.days, raw, metric, fmtV);
+  legendFor = renderLegend(series, s.days, raw, metric, fmtV);
+  const data: uPlot.AlignedData = [xs, ...order.map((i) => cum[i])];
+  const key = `${metric}|${series.map((x) => `${x.key}\u0000${x.label}`).join('\u0001')}`;
+  if (chart && key === chartKey) {
+    chart.setData(data);
+    return;
+  }
+  chart?.destroy();
+  chartKey = key;
   const opts: uPlot.Options = {
     width,
     height: 300,
@@ -438,9 +455,9 @@ function renderChart(): void {
         points: { show: false },
       })),
     ],
-    hooks: { setCursor: [(u: uPlot) => legend(u.cursor.idx ?? null)] },
+    hooks: { setCursor: [(u: uPlot) => legendFor(u.cursor.idx ?? null)] },
   };
-  chart = new uPlot(opts, [xs, ...order.map((i) => cum[i])], host);
+  chart = new uPlot(opts, data, host);
 }
 
 /**
@@ -614,7 +631,7 @@ async function runSearch(): Promise<void> {
     $('#search-summary').textContent = err instanceof ApiError ? err.message + (err.hint ? ` — ${err.hint}` : '') : 'search failed';
     return;
   }
-  $('#search-summary').textContent = r.results.length === 0 ? `No match for “${state.q}”` : `${r.results.length}${r.more ? '+' : ''} match${r.results.length === 1 ? '' : 'es'} for “${state.q}”`;
+  $('#search-summary').textContent = r.results.length === 0 ? `No match for ${state.q}` : `${r.results.length}${r.more ? '+' : ''} match${r.results.length === 1 ? '' : 'es'} for ${state.q}`;
   for (const h of r.results) {
     const li = el('li');
     li.dataset.session = h.sessionId;
@@ -637,6 +654,8 @@ async function runSearch(): Promise<void> {
 }
 
 const TEXT_LIMIT = 3000;
+/** Rows of the session list: the most recent sessions of the range. */
+const SESSION_ROWS = 50;
 
 function turnNode(t: Turn): HTMLLIElement {
   const li = el('li', null, `turn ${t.role}${t.sidechain ? ' sidechain' : ''}`);
@@ -722,9 +741,11 @@ async function refresh(started: number, also?: Promise<unknown>): Promise<void> 
   const gen = ++generation;
   document.body.setAttribute('aria-busy', 'true');
   const params = scopeParams();
+  let fetched = 0;
   try {
-    const [s, list] = await Promise.all([api<Summary>('/api/dashboard/summary', params), api<Sessions>('/api/dashboard/sessions', { ...params, limit: '100' }), also]);
+    const [s, list] = await Promise.all([api<Summary>('/api/dashboard/summary', params), api<Sessions>('/api/dashboard/sessions', { ...params, limit: String(SESSION_ROWS) }), also]);
     if (gen !== generation) return;
+    fetched = performance.now();
     summary = s;
     showError(null);
     renderTotals(s.totals, s.days.length);
@@ -743,7 +764,13 @@ async function refresh(started: number, also?: Promise<unknown>): Promise<void> 
   if (gen !== generation) return;
   document.body.removeAttribute('aria-busy');
   document.body.dataset.rendered = String(gen);
-  performance.measure('su:render', { start: started, end: performance.now() });
+  const end = performance.now();
+  performance.measure('su:render', { start: started, end });
+  // The two halves: waiting for the numbers, then drawing them.
+  if (fetched) {
+    performance.measure('su:fetch', { start: started, end: fetched });
+    performance.measure('su:draw', { start: fetched, end });
+  }
 }
 
 function setScope(scope: string): void {

@@ -114,6 +114,17 @@ describe('GET /api/dashboard/summary', () => {
     expect(shared.totalTokens).toBeGreaterThan(0);
     expect(sum - all.totals.totalTokens).toBe(shared.totalTokens);
     expect(all.byDevice.map((d: any) => d.key).sort()).toEqual(Object.values(t.ids).sort());
+    // Each shared request is attributed to the device whose copy wins, as the reports attribute it.
+    const report = await json('/api/reports/daily?scope=all&byDevice=true');
+    const perDevice = new Map<string, number>();
+    for (const day of report.daily) for (const d of day.devices) perDevice.set(d.deviceId, (perDevice.get(d.deviceId) ?? 0) + d.totalTokens);
+    expect(Object.fromEntries(all.byDevice.map((d: any) => [d.key, d.totalTokens]))).toEqual(Object.fromEntries(perDevice));
+    const written = db.prepare('SELECT MAX(written_at) FROM usage WHERE device_id = ? AND project = ?').pluck();
+    // The copy written last wins (ties to the higher device id): its device gets the shared tokens.
+    const last = (written.get(t.ids.devbox, SHARED_PROJECT) as string) > (written.get(t.ids.laptop, SHARED_PROJECT) as string) ? t.ids.devbox : t.ids.laptop;
+    const local = parts[0].byDevice[0].totalTokens;
+    const laptopShare = all.byDevice.find((d: any) => d.key === t.ids.laptop).totalTokens;
+    expect(laptopShare).toBe(last === t.ids.laptop ? local : local - shared.totalTokens);
   });
 
   it('takes only scope, range and zone, and rejects bad values as the reports do', async () => {

@@ -1,6 +1,6 @@
 /**
  * A store holding three synced devices, made with the real CLI and the real sync (file://
- * bucket): the fixture projects (but one, see LEFT_OUT) are dealt round-robin to laptop, desktop and devbox, devbox
+ * bucket): the fixture projects are dealt round-robin to laptop, desktop and devbox, devbox
  * also holds the Codex fixtures and a copy of one laptop project (a dev container that mounts
  * the host's logs, so some events exist on two devices). All three ingest and push; the laptop
  * pulls, and its store is the one served.
@@ -15,14 +15,6 @@ import { FIXTURES_DIR } from '../helpers/fixtures.js';
 /** The laptop project that devbox holds a copy of. */
 export const SHARED_PROJECT = '-home-u-proj';
 
-/**
- * `-tmp` rewrites records in place with an earlier timestamp; the per-device `sessions` table is
- * not updated on such a rewrite, so `/api/sessions` itself then tells two stories (scope `local`
- * reads that table, scope `all` the events) and a session list cannot equal both. Left out here;
- * the reports' own tests cover it.
- */
-const LEFT_OUT = ['-tmp'];
-
 export interface ThreeDevices {
   laptop: Device;
   desktop: Device;
@@ -30,14 +22,13 @@ export interface ThreeDevices {
   ids: { laptop: string; desktop: string; devbox: string };
 }
 
+/** Builds the three devices' stores (a few seconds: real ingest, push and pull). */
 export async function threeSyncedDevices(): Promise<ThreeDevices> {
   const laptop = new Device('laptop');
   const desktop = new Device('desktop');
   const devbox = new Device('devbox');
   const devices = [laptop, desktop, devbox];
-  const projects = readdirSync(join(FIXTURES_DIR, 'claude', 'projects'))
-    .filter((p) => !LEFT_OUT.includes(p))
-    .sort();
+  const projects = readdirSync(join(FIXTURES_DIR, 'claude', 'projects')).sort();
   projects.forEach((p, i) => devices[i % 3].addClaudeProjects(p));
   devbox.addCodexFixtures();
   if (!projects.includes(SHARED_PROJECT) || projects.indexOf(SHARED_PROJECT) % 3 !== 0) throw new Error(`fixture ${SHARED_PROJECT} should land on the laptop`);

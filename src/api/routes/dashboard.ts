@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import type { Provider } from '../../adapters/types.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db.js';
 import { ensureDeviceId } from '../../store/db.js';
-import { reportContext, type AggRow, type ReportContext } from '../../reports/aggregate.js';
-import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../../reports/pricing.js';
+import { reportContext, type ReportContext } from '../../reports/aggregate.js';
+import { costOf, LONG_CONTEXT_THRESHOLD, priceFor, type ModelPrice } from '../../reports/pricing.js';
 import { formatScope, knownDevices } from '../../reports/scope.js';
-import { dayToDate, localDaySql, localDate, offsetAt, offsetSegments } from '../../reports/timezone.js';
+import { dayToDate, defaultTimeZone, localDaySql, localDate, offsetAt, offsetSegments } from '../../reports/timezone.js';
 import { SYNTHETIC_MODEL, type ReportMeta, type UsageTotals, type ReportOptions } from '../../reports/index.js';
 import type { ApiContext } from '../app.js';
 import { parseLimit, readQuery, reportOptionsFromQuery } from '../query.js';
@@ -15,6 +16,7 @@ const DAY_MS = 86_400_000;
 const MAX_SERIES = 8;
 /** Longest day axis sent: a range wider than this is cut to the days that have data. */
 const MAX_AXIS_DAYS = 3660;
+/** The key of the series that sums the smaller ones. */
 export const OTHER_SERIES = 'other';
 
 /** One stacked series: a model or a device, its tokens and cost per day of `days`. */
@@ -27,6 +29,7 @@ export interface DashboardSeries {
   totalCost: number;
 }
 
+/** One row of the models table: a model's usage in the range. */
 export interface DashboardModel {
   modelName: string;
   provider: Provider;
@@ -40,6 +43,7 @@ export interface DashboardModel {
   totalCost: number | null;
 }
 
+/** One row of the projects table: a project's usage in the range. */
 export interface DashboardProject {
   project: string;
   projectPath: string | null;
@@ -153,7 +157,7 @@ function part(r: RawRoll, p: string, requests: number, first: number | null, las
 
 /** Changes whenever anything is committed to the store, by this connection or another. */
 function changeKey(db: Db): string {
-  return `${db.pragma('data_version', { simple: true })}:${db.prepare('SELECT total_changes()').pluck().get()}`;
+  return `${db.pragma('data_version', { simple: true })}:${stmt(db, 'SELECT total_changes()').pluck().get()}`;
 }
 
 function rollup(db: Db, timezone: string): Rollup {
@@ -167,13 +171,17 @@ function rollup(db: Db, timezone: string): Rollup {
     const day = localDaySql('u.ts_ms', offsetSegments(timezone, lo, hi));
     // The window runs over every usage row (a row without a time can still win and hide
     // another device's copy), and rows without a time are then left out, as the reports do.
+    // The winner is the row whose "written_at device_id" is the partition's greatest: written_at
+    // holds no character below the space, so this orders exactly as the pair does, and a MAX
+    // over a partition in primary-key order needs no sort (ROW_NUMBER with ORDER BY would).
+    const cols = 'usage_key, device_id, ts_ms, project, session_id, provider, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens';
     const raw = db
       .prepare(
         `SELECT u.device_id AS device, ${day} AS day, u.project AS project, u.session_id AS session, u.provider AS provider, u.model AS model,
            ${sumCols('', 'a_')}, COUNT(*) AS a_n, MIN(u.ts_ms) AS a_first, MAX(u.ts_ms) AS a_last,
            ${sumCols('u.win * ', 'w_')}, SUM(u.win) AS w_n,
            MIN(CASE WHEN u.win = 1 THEN u.ts_ms END) AS w_first, MAX(CASE WHEN u.win = 1 THEN u.ts_ms END) AS w_last
-         FROM (SELECT usage.*, (ROW_NUMBER() OVER (PARTITION BY usage_key ORDER BY written_at DESC, device_id DESC) = 1) AS win FROM usage) u
+         FROM (SELECT ${cols}, (written_at || ' ' || device_id) = MAX(written_at || ' ' || device_id) OVER (PARTITION BY usage_key) AS win FROM usage) u
          WHERE u.ts_ms > 0
          GROUP BY u.device_id, day, u.project, u.session_id, u.provider, u.model`,
       )
@@ -194,49 +202,36 @@ function rollup(db: Db, timezone: string): Rollup {
   return built;
 }
 
-/** The rollup's rows a scope and range count, as AggRows with the matching token sums. */
-function scoped(db: Db, ctx: ReportContext): AggRow[] {
+/**
+ * Calls `fn` for each rollup row the scope and range count, with the sums that scope counts:
+ * under `all` the winning rows' sums, under one device that device's rows.
+ */
+function eachScoped(db: Db, ctx: ReportContext, fn: (r: RollRow, p: Part) => void): void {
   const { rows } = rollup(db, ctx.timezone);
   const device = ctx.scope.kind === 'all' ? null : ctx.scope.deviceId;
-  const out: AggRow[] = [];
+  const lo = ctx.sinceDay ?? -Infinity;
+  const hi = ctx.untilDay ?? Infinity;
   for (const r of rows) {
     if (device !== null && r.device !== device) continue;
-    if (ctx.sinceDay !== undefined && r.day < ctx.sinceDay) continue;
-    if (ctx.untilDay !== undefined && r.day > ctx.untilDay) continue;
+    if (r.day < lo || r.day > hi) continue;
     const p = device === null ? r.win : r.all;
-    if (p.requests === 0) continue;
-    out.push({
-      day: r.day,
-      project: r.project,
-      session: r.session,
-      device: r.device,
-      provider: r.provider,
-      model: r.model,
-      inputTokens: p.inputTokens,
-      outputTokens: p.outputTokens,
-      cacheCreationTokens: p.cacheCreationTokens,
-      cacheReadTokens: p.cacheReadTokens,
-      reasoningTokens: p.reasoningTokens,
-      inputAbove: p.inputAbove,
-      outputAbove: p.outputAbove,
-      cacheCreationAbove: p.cacheCreationAbove,
-      cacheReadAbove: p.cacheReadAbove,
-      requests: p.requests,
-      firstTs: new Date(p.firstMs).toISOString(),
-      lastTs: new Date(p.lastMs).toISOString(),
-    });
+    if (p.requests > 0) fn(r, p);
   }
-  return out;
 }
 
 /** Only scope, range and zone: the page has no other filter, and the rollup is built for these. */
 const DASHBOARD_PARAMS = ['scope', 'since', 'until', 'timezone'] as const;
 
-function groupCost(r: AggRow): number | null {
-  const tokens = tokensOf(r);
-  if (tokens === 0 || r.model === SYNTHETIC_MODEL) return 0;
-  const p = priceFor(r.model);
-  return p ? costOf(r, p) : null;
+// Model names repeat across thousands of rollup rows; normalizing each name once is enough.
+const prices = new Map<string, ModelPrice | null>();
+
+/** Cost of one rollup row's sums, as the reports price a group; null when the model has no price. */
+function costOfPart(model: string | null, p: Part): number | null {
+  if (tokensOf(p) === 0 || model === SYNTHETIC_MODEL) return 0;
+  if (model === null) return null;
+  let price = prices.get(model);
+  if (price === undefined) prices.set(model, (price = priceFor(model)));
+  return price ? costOf(p, price) : null;
 }
 
 const tokensOf = (r: { inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number }) =>
@@ -256,6 +251,29 @@ function metaOf(ctx: ReportContext): ReportMeta {
   };
 }
 
+// Resolving the default zone builds an Intl formatter: once per TZ value is enough.
+const zones = new Map<string, string>();
+
+/** reportContext, with the default zone resolved once per environment value. */
+function contextOf(db: Db, opts: ReportOptions, env: NodeJS.ProcessEnv = process.env): ReportContext {
+  if (opts.timezone !== undefined) return reportContext(db, opts, env);
+  const k = env.TZ ?? '';
+  let tz = zones.get(k);
+  if (tz === undefined) zones.set(k, (tz = defaultTimeZone(env)));
+  return reportContext(db, { ...opts, timezone: tz }, env);
+}
+
+// Statements prepared once per connection.
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+function stmt(db: Db, sql: string): Statement {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 class Sums {
   inputTokens = 0;
   outputTokens = 0;
@@ -265,24 +283,24 @@ class Sums {
   requests = 0;
   cost = 0;
   unpricedTokens = 0;
-  lastTs = '';
+  lastDay = -Infinity;
   readonly unpriced = new Set<string>();
   readonly providers = new Set<Provider>();
   readonly sessions = new Set<string>();
 
-  add(r: AggRow, cost: number | null): void {
-    this.inputTokens += r.inputTokens;
-    this.outputTokens += r.outputTokens;
-    this.cacheCreationTokens += r.cacheCreationTokens;
-    this.cacheReadTokens += r.cacheReadTokens;
-    this.reasoningTokens += r.reasoningTokens;
-    this.requests += r.requests;
+  add(r: RollRow, p: Part, cost: number | null): void {
+    this.inputTokens += p.inputTokens;
+    this.outputTokens += p.outputTokens;
+    this.cacheCreationTokens += p.cacheCreationTokens;
+    this.cacheReadTokens += p.cacheReadTokens;
+    this.reasoningTokens += p.reasoningTokens;
+    this.requests += p.requests;
     this.providers.add(r.provider);
-    if (r.session !== null) this.sessions.add(r.provider + '\u0000' + r.session);
-    if (r.lastTs > this.lastTs) this.lastTs = r.lastTs;
+    this.sessions.add(r.provider + '\u0000' + r.session);
+    if (r.day > this.lastDay) this.lastDay = r.day;
     if (cost === null) {
       this.unpriced.add(r.model ?? 'unknown');
-      this.unpricedTokens += tokensOf(r);
+      this.unpricedTokens += tokensOf(p);
     } else {
       this.cost += cost;
     }
@@ -335,28 +353,30 @@ function toSeries(perKey: DailyAcc): DashboardSeries[] {
 
 /** See {@link DashboardSummary}. */
 export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv, now: number = Date.now()): DashboardSummary {
-  const ctx = reportContext(db, opts, env);
-  const inScope = scoped(db, { ...ctx, sinceDay: undefined, untilDay: undefined });
+  const ctx = contextOf(db, opts, env);
+  // The data's span in scope (whatever the range), and the first day with data in the range.
   let spanLo = Infinity;
   let spanHi = -Infinity;
-  for (const r of inScope) {
-    if ((r.day as number) < spanLo) spanLo = r.day as number;
-    if ((r.day as number) > spanHi) spanHi = r.day as number;
-  }
-  const span = inScope.length ? { first: dayToDate(spanLo), last: dayToDate(spanHi) } : null;
-  const rows = inScope.filter((r) => (ctx.sinceDay === undefined || (r.day as number) >= ctx.sinceDay) && (ctx.untilDay === undefined || (r.day as number) <= ctx.untilDay));
+  let rangeLo = Infinity;
+  const sinceDay = ctx.sinceDay ?? -Infinity;
+  const untilDay = ctx.untilDay ?? Infinity;
+  eachScoped(db, { ...ctx, sinceDay: undefined, untilDay: undefined }, (r) => {
+    if (r.day < spanLo) spanLo = r.day;
+    if (r.day > spanHi) spanHi = r.day;
+    if (r.day >= sinceDay && r.day <= untilDay && r.day < rangeLo) rangeLo = r.day;
+  });
+  const span = Number.isFinite(spanLo) ? { first: dayToDate(spanLo), last: dayToDate(spanHi) } : null;
 
   // The axis: the requested range, else the data's span; never thousands of empty years.
   let first = ctx.sinceDay ?? (span ? spanLo : undefined);
   let last = ctx.untilDay ?? (span ? spanHi : undefined);
   if (first !== undefined && last !== undefined && last - first + 1 > MAX_AXIS_DAYS) {
-    let lo = Infinity;
-    for (const r of rows) lo = Math.min(lo, r.day as number);
-    first = Number.isFinite(lo) ? Math.max(first, lo) : last - MAX_AXIS_DAYS + 1;
+    first = Number.isFinite(rangeLo) ? Math.max(first, rangeLo) : last - MAX_AXIS_DAYS + 1;
     last = Math.max(first, Math.min(last, first + MAX_AXIS_DAYS - 1));
   }
   const n = first === undefined || last === undefined ? 0 : last - first + 1;
-  const days = Array.from({ length: n }, (_, i) => dayToDate((first as number) + i));
+  const axis0 = first ?? 0;
+  const days = Array.from({ length: n }, (_, i) => dayToDate(axis0 + i));
 
   const names = new Map(knownDevices(db).map((d) => [d.deviceId, d.name ?? d.deviceId.slice(0, 8)]));
   const totals = new Sums();
@@ -365,59 +385,59 @@ export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.Proce
   const models = new Map<string, Sums>();
   const projects = new Map<string, Sums>();
   const bump = (m: DailyAcc, key: string, label: string, i: number, t: number, c: number) => {
-    let s = m.get(key);
-    if (!s) m.set(key, (s = { label, tokens: new Float64Array(n), cost: new Float64Array(n) }));
-    s.tokens[i] += t;
-    s.cost[i] += c;
+    let acc = m.get(key);
+    if (!acc) m.set(key, (acc = { label, tokens: new Float64Array(n), cost: new Float64Array(n) }));
+    acc.tokens[i] += t;
+    acc.cost[i] += c;
   };
   const sumsOf = (m: Map<string, Sums>, key: string) => {
-    let s = m.get(key);
-    if (!s) m.set(key, (s = new Sums()));
-    return s;
+    let acc = m.get(key);
+    if (!acc) m.set(key, (acc = new Sums()));
+    return acc;
   };
-  for (const r of rows) {
-    const cost = groupCost(r);
-    totals.add(r, cost);
+  eachScoped(db, ctx, (r, p) => {
+    const cost = costOfPart(r.model, p);
+    totals.add(r, p, cost);
     const model = r.model ?? 'unknown';
-    if (r.model !== SYNTHETIC_MODEL) sumsOf(models, model).add(r, cost);
-    sumsOf(projects, r.project ?? '').add(r, cost);
-    const i = (r.day as number) - (first as number);
-    const t = tokensOf(r);
-    if (i < 0 || i >= n || t === 0) continue;
+    if (r.model !== SYNTHETIC_MODEL) sumsOf(models, model).add(r, p, cost);
+    sumsOf(projects, r.project).add(r, p, cost);
+    const i = r.day - axis0;
+    const t = tokensOf(p);
+    if (i < 0 || i >= n || t === 0) return;
     bump(byModel, model, model, i, t, cost ?? 0);
-    const dev = r.device ?? '';
-    bump(byDevice, dev, names.get(dev) ?? dev.slice(0, 8), i, t, cost ?? 0);
-  }
+    bump(byDevice, r.device, names.get(r.device) ?? r.device.slice(0, 8), i, t, cost ?? 0);
+  });
 
   const paths = new Map<string, string>();
-  for (const p of db.prepare('SELECT slug, path FROM projects WHERE path IS NOT NULL').all() as Array<{ slug: string; path: string }>) {
-    if (!paths.has(p.slug)) paths.set(p.slug, p.path);
+  for (const row of stmt(db, 'SELECT slug, path FROM projects WHERE path IS NOT NULL').all() as Array<{ slug: string; path: string }>) {
+    if (!paths.has(row.slug)) paths.set(row.slug, row.path);
   }
   const modelList: DashboardModel[] = [...models.entries()]
-    .map(([modelName, s]) => ({
+    .map(([modelName, m]) => ({
       modelName,
-      provider: [...s.providers][0],
-      requests: s.requests,
-      inputTokens: s.inputTokens,
-      outputTokens: s.outputTokens,
-      cacheCreationTokens: s.cacheCreationTokens,
-      cacheReadTokens: s.cacheReadTokens,
-      totalTokens: s.totalTokens,
-      totalCost: s.unpriced.size === 0 ? s.cost : null,
+      provider: [...m.providers][0],
+      requests: m.requests,
+      inputTokens: m.inputTokens,
+      outputTokens: m.outputTokens,
+      cacheCreationTokens: m.cacheCreationTokens,
+      cacheReadTokens: m.cacheReadTokens,
+      totalTokens: m.totalTokens,
+      totalCost: m.unpriced.size === 0 ? m.cost : null,
     }))
-    .sort((a, b) => (b.totalCost ?? -1) - (a.totalCost ?? -1) || b.totalTokens - a.totalTokens || a.modelName.localeCompare(b.modelName));
+    .sort((x, y) => (y.totalCost ?? -1) - (x.totalCost ?? -1) || y.totalTokens - x.totalTokens || x.modelName.localeCompare(y.modelName));
   const projectList: DashboardProject[] = [...projects.entries()]
-    .map(([project, s]) => ({
+    .map(([project, m]) => ({
       project,
       projectPath: paths.get(project) ?? null,
-      providers: [...s.providers].sort(),
-      sessions: s.sessions.size,
-      requests: s.requests,
-      totalTokens: s.totalTokens,
-      totalCost: s.cost,
-      lastActivity: s.lastTs ? localDate(ctx.timezone, Date.parse(s.lastTs)) : '',
+      providers: [...m.providers].sort(),
+      sessions: m.sessions.size,
+      requests: m.requests,
+      totalTokens: m.totalTokens,
+      totalCost: m.cost,
+      // The rollup's days are local days of the zone: the last one is the last activity's date.
+      lastActivity: dayToDate(m.lastDay),
     }))
-    .sort((a, b) => b.totalCost - a.totalCost || b.totalTokens - a.totalTokens || a.project.localeCompare(b.project));
+    .sort((x, y) => y.totalCost - x.totalCost || y.totalTokens - x.totalTokens || x.project.localeCompare(y.project));
 
   return {
     meta: metaOf(ctx),
@@ -468,6 +488,7 @@ export interface DashboardSession {
   unpricedModels: string[];
 }
 
+/** GET /api/dashboard/sessions: see {@link dashboardSessions}. */
 export interface DashboardSessions {
   sessions: DashboardSession[];
   /** Sessions active in the range, of which `sessions` are the most recent. */
@@ -491,7 +512,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * session's whole billed usage from the rollup. It never scans the events, and has no event counts.
  */
 export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number }, env?: NodeJS.ProcessEnv): DashboardSessions {
-  const ctx = reportContext(db, opts, env);
+  const ctx = contextOf(db, opts, env);
   const limit = Math.min(opts.limit ?? 50, 500);
   const where: string[] = [];
   const params: unknown[] = [];
@@ -508,37 +529,34 @@ export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number
     having.push("MIN(NULLIF(u.first_ts, '')) < ?");
     params.push(iso(localMidnight(ctx.timezone, ctx.untilDay + 1)));
   }
-  const rows = db
-    .prepare(
-      `SELECT u.provider, u.session_id, MAX(u.project) AS project, COALESCE(MIN(NULLIF(u.first_ts, '')), '') AS first_ts,
-         MAX(u.last_ts) AS last_ts, group_concat(DISTINCT u.device_id) AS devices, COUNT(*) OVER () AS total
-       FROM sessions u ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       GROUP BY u.provider, u.session_id ${having.length ? 'HAVING ' + having.join(' AND ') : ''}
-       ORDER BY last_ts DESC, u.session_id LIMIT ?`,
-    )
-    .all(...params, limit) as Array<{ provider: Provider; session_id: string; project: string; first_ts: string; last_ts: string; devices: string; total: number }>;
+  const rows = stmt(
+    db,
+    `SELECT u.provider, u.session_id, MAX(u.project) AS project, COALESCE(MIN(NULLIF(u.first_ts, '')), '') AS first_ts,
+       MAX(u.last_ts) AS last_ts, group_concat(DISTINCT u.device_id) AS devices, COUNT(*) OVER () AS total
+     FROM sessions u ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+     GROUP BY u.provider, u.session_id ${having.length ? 'HAVING ' + having.join(' AND ') : ''}
+     ORDER BY last_ts DESC, u.session_id LIMIT ?`,
+  ).all(...params, limit) as Array<{ provider: Provider; session_id: string; project: string; first_ts: string; last_ts: string; devices: string; total: number }>;
 
-  const wanted = new Set(rows.map((r) => r.provider + '\u0000' + r.session_id));
-  const usage = new Map<string, { tokens: number; cost: number; requests: number; models: Map<string, string>; unpriced: Set<string> }>();
-  for (const r of scoped(db, { ...ctx, sinceDay: undefined, untilDay: undefined })) {
-    const k = r.provider + '\u0000' + r.session;
-    if (!wanted.has(k)) continue;
-    let u = usage.get(k);
-    if (!u) usage.set(k, (u = { tokens: 0, cost: 0, requests: 0, models: new Map(), unpriced: new Set() }));
-    const t = tokensOf(r);
+  const usage = new Map<string, { tokens: number; cost: number; requests: number; models: Map<string, number>; unpriced: Set<string> }>();
+  for (const r of rows) usage.set(r.provider + '\u0000' + r.session_id, { tokens: 0, cost: 0, requests: 0, models: new Map(), unpriced: new Set() });
+  eachScoped(db, { ...ctx, sinceDay: undefined, untilDay: undefined }, (r, p) => {
+    const u = usage.get(r.provider + '\u0000' + r.session);
+    if (!u) return;
+    const t = tokensOf(p);
     u.tokens += t;
-    u.requests += r.requests;
-    if (r.model === SYNTHETIC_MODEL) continue;
+    u.requests += p.requests;
+    if (r.model === SYNTHETIC_MODEL) return;
     const name = r.model ?? 'unknown';
     const prev = u.models.get(name);
-    if (!prev || r.firstTs < prev) u.models.set(name, r.firstTs);
-    const p = priceFor(r.model);
-    if (p) u.cost += costOf(r, p);
+    if (prev === undefined || p.firstMs < prev) u.models.set(name, p.firstMs);
+    const cost = costOfPart(r.model, p);
+    if (cost !== null) u.cost += cost;
     else if (t > 0) u.unpriced.add(name);
-  }
-  const pathOf = db.prepare('SELECT path FROM projects WHERE provider = ? AND slug = ?').pluck();
+  });
+  const pathOf = stmt(db, 'SELECT path FROM projects WHERE provider = ? AND slug = ?').pluck();
   const sessions = rows.map((r) => {
-    const u = usage.get(r.provider + '\u0000' + r.session_id);
+    const u = usage.get(r.provider + '\u0000' + r.session_id)!;
     return {
       sessionId: r.session_id,
       provider: r.provider,
@@ -548,11 +566,11 @@ export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number
       lastTimestamp: r.last_ts,
       lastActivity: r.last_ts ? localDate(ctx.timezone, Date.parse(r.last_ts)) : '',
       deviceIds: r.devices.split(',').sort(),
-      totalTokens: u?.tokens ?? 0,
-      totalCost: u?.cost ?? 0,
-      requests: u?.requests ?? 0,
-      modelsUsed: u ? [...u.models.entries()].sort((a, b) => a[1].localeCompare(b[1])).map(([m]) => m) : [],
-      unpricedModels: u ? [...u.unpriced].sort() : [],
+      totalTokens: u.tokens,
+      totalCost: u.cost,
+      requests: u.requests,
+      modelsUsed: [...u.models.entries()].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).map(([m]) => m),
+      unpricedModels: [...u.unpriced].sort(),
     };
   });
   return { sessions, total: rows[0]?.total ?? 0, meta: { ...metaOf(ctx), limit } };
@@ -576,6 +594,7 @@ export interface DashboardDevice {
   conflicts: number;
 }
 
+/** GET /api/devices: see {@link dashboardDevices}. */
 export interface DashboardDevices {
   devices: DashboardDevice[];
   sync: {
@@ -592,6 +611,7 @@ export interface DashboardDevices {
   };
 }
 
+/** What the Devices panel tells a machine without sync to run. */
 export const SYNC_INIT_COMMAND = 'stackunderflow sync init --bucket s3://BUCKET[/prefix]';
 
 // Per-device conflict counts need a pass over the uid index: kept until the store changes.
@@ -616,6 +636,18 @@ function conflictsByDevice(db: Db, deviceIds: string[]): Map<string, number> {
   return counts;
 }
 
+let statusModule: Promise<typeof import('../../sync/status.js')> | undefined;
+
+/**
+ * The sync status module, loaded on first use as /api/sync/status loads it (serving reports
+ * alone never loads the sync modules). Loading it (age and the daemon's modules) takes a while,
+ * so the warm-up starts it.
+ */
+function syncStatusModule(): Promise<typeof import('../../sync/status.js')> {
+  statusModule ??= import('../../sync/status.js');
+  return statusModule;
+}
+
 /** GET /api/devices: every device the store knows, and this machine's sync status. No secrets. */
 export async function dashboardDevices(db: Db, env?: NodeJS.ProcessEnv): Promise<DashboardDevices> {
   const self = ensureDeviceId(db);
@@ -628,8 +660,7 @@ export async function dashboardDevices(db: Db, env?: NodeJS.ProcessEnv): Promise
       last: string;
     }>).map((r) => [r.device_id, r]),
   );
-  // Loaded on first use, as /api/sync/status does: serving reports never loads the sync modules.
-  const { syncStatus } = await import('../../sync/status.js');
+  const { syncStatus } = await syncStatusModule();
   const status = syncStatus(db, env);
   const peers = new Map(status.peers.map((p) => [p.id, p]));
   const conflicts = conflictsByDevice(db, known.map((d) => d.deviceId));
@@ -667,9 +698,64 @@ export async function dashboardDevices(db: Db, env?: NodeJS.ProcessEnv): Promise
   };
 }
 
+/** How often the background check looks for a changed store, and how long after the page's last request it keeps looking. */
+const WARM_CHECK_MS = 5_000;
+const WARM_WHILE_MS = 120_000;
+
+/**
+ * Builds the rollup and conflict counts off the request path: once when the app starts (the
+ * page is opened seconds after `serve` prints its address), and again whenever the store has
+ * changed (an ingest, a pull) while the page is in use. A request never waits for a rebuild
+ * that could have happened while nobody was asking; with no page open nothing runs.
+ */
+class Warmer {
+  private lastRequest = 0;
+  private builtFor = '';
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly ctx: ApiContext) {
+    setImmediate(() => {
+      this.build();
+      syncStatusModule().catch(() => undefined);
+    }).unref?.();
+    this.timer = setInterval(() => {
+      if (Date.now() - this.lastRequest < WARM_WHILE_MS) this.build();
+    }, WARM_CHECK_MS);
+    this.timer.unref();
+  }
+
+  /** Called on each dashboard request. */
+  touch(): void {
+    this.lastRequest = Date.now();
+  }
+
+  private build(): void {
+    const { db } = this.ctx;
+    if (!db.open) {
+      clearInterval(this.timer);
+      return;
+    }
+    try {
+      const key = changeKey(db);
+      if (key === this.builtFor) return;
+      const ctx = contextOf(db, {}, this.ctx.env);
+      rollup(db, ctx.timezone);
+      conflictsByDevice(db, knownDevices(db).map((d) => d.deviceId));
+      this.builtFor = key;
+    } catch {
+      // A store being migrated or closed: the next request builds (and reports) for itself.
+    }
+  }
+}
+
 /** The dashboard's endpoints (mounted under /api): summary, sessions, devices. */
 export function dashboardRoutes(ctx: ApiContext): Hono {
   const r = new Hono();
+  const warmer = new Warmer(ctx);
+  r.use('/dashboard/*', async (_c, next) => {
+    warmer.touch();
+    await next();
+  });
   r.get('/dashboard/summary', (c) => c.json(dashboardSummary(ctx.db, reportOptionsFromQuery(readQuery(c, DASHBOARD_PARAMS)), ctx.env)));
   r.get('/dashboard/sessions', (c) => {
     const q = readQuery(c, [...DASHBOARD_PARAMS, 'limit']);
@@ -677,6 +763,7 @@ export function dashboardRoutes(ctx: ApiContext): Hono {
   });
   r.get('/devices', async (c) => {
     readQuery(c, []);
+    warmer.touch();
     return c.json(await dashboardDevices(ctx.db, ctx.env));
   });
   return r;

@@ -84,7 +84,7 @@ Requests must name this server in their Host header (a guard against DNS rebindi
           onInternalError: (err) => io.stderr.write(`serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
         });
         if (!isLoopbackHost(host)) io.stderr.write(exposureWarning(host, server.port));
-        io.stdout.write(`Serving ${path} (read-only) at ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
+        io.stdout.write(`Serving ${path} (read-only)\n  dashboard: ${server.url}/\n  JSON API:  ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
         if (storeIsEmpty(db)) io.stderr.write(emptyStoreNotice(path));
         const sync = await hostContinuousSync(io, db);
         await untilStopped();
