@@ -388,6 +388,9 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
         });
         w.on('add', () => (sched.fileChanged(clock.now()), wake()));
         w.on('change', () => (sched.fileChanged(clock.now()), wake()));
+        // A line written while the watcher was still scanning raises no event (the scan takes it
+        // for the initial state): once the scan is done, ingest once to catch it.
+        w.on('ready', () => (sched.fileChanged(clock.now()), wake()));
         w.on('error', (err) => {
           counters.watchErrors++;
           say(`watch error: ${err instanceof Error ? err.message : String(err)}`);
