@@ -3,7 +3,11 @@
  * byte, and the requests of small pushes and pulls, against a `file://` bucket, s3rver
  * (in this process) and a Ceph radosgw on loopback (`scripts/radosgw.sh start`).
  *
- *   npx tsx bench/sync.ts [--targets file,s3rver,rgw] [--data DIR] [--lines N] [--cpu-prof] [--keep]
+ *   npx tsx bench/sync.ts [--targets file,s3rver,rgw] [--data DIR] [--lines N] [--cpu-prof] [--keep] [--prepare-only]
+ *                         [--compact-after N] [--node-args '--max-semi-space-size=64'] [--label NAME] [--push-only]
+ *
+ * `--compact-after N` sets device A's compaction threshold before the push (default 64: a first
+ * push of more than 64 segments is compacted at once); `--node-args` go to the measured push and pull.
  *
  * Every measured step is the real CLI (`dist/cli/main.js`, rebuilt when older than `src/`) in
  * its own child process, so wall time and peak RSS are what a user would see. Device A's store
@@ -37,6 +41,8 @@ const TIME = '/usr/bin/time';
 const DEFAULT_LINES = 1_260_000;
 /** A measured step that runs longer than this is killed: the targets are 60 s. */
 const STEP_TIMEOUT_MS = 20 * 60 * 1000;
+/** The one-time cold ingest of ~1.6 GB of logs took ~20 min at load 10 on 2 cores. */
+const INGEST_TIMEOUT_MS = 90 * 60 * 1000;
 
 type Target = 'file' | 's3rver' | 'rgw';
 
@@ -60,7 +66,7 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const log = (s: string) => process.stderr.write(`[sync-bench] ${s}\n`);
 
 /** Runs the CLI in a child process under GNU time (peak RSS, CPU) and fails on a non-zero exit. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Measure> {
+async function cli(argv: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = [], timeoutMs = STEP_TIMEOUT_MS): Promise<Measure> {
   const timeOut = join(OUT, `.time-${process.pid}.txt`);
   const useTime = existsSync(TIME);
   const cmd = [process.execPath, ...nodeArgs, CLI, ...argv];
@@ -84,7 +90,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = 
           /* exited between polls */
         }
       }, 20);
-  const killer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS);
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));
   const wallMs = performance.now() - t0;
   clearTimeout(killer);
@@ -183,6 +189,8 @@ async function prepareBase(dataDir: string): Promise<Base> {
       const dest = join(logs, relative(dataDir, f));
       mkdirSync(dirname(dest), { recursive: true });
       linkSync(f, dest);
+      // Source bytes are the logs ingest reads (sub-agent .meta.json files are not).
+      if (!f.endsWith('.jsonl')) continue;
       const size = statSync(f).size;
       sourceBytes[provider] += size;
       sourceBytes.total += size;
@@ -195,7 +203,7 @@ async function prepareBase(dataDir: string): Promise<Base> {
   restoreAppendTarget({ appendTo, appendOriginal });
 
   log('ingesting (device A), once; this takes minutes on a busy 2-core machine');
-  const m = await cli(['ingest', '--json'], deviceEnv(join(dir, 'root'), home, logs));
+  const m = await cli(['ingest', '--json'], deviceEnv(join(dir, 'root'), home, logs), [], INGEST_TIMEOUT_MS);
   const db = new Database(join(home, 'store.db'), { readonly: true });
   const events = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
   db.close();
@@ -387,6 +395,10 @@ function summarizeProfile(file: string, top = 15): { totalMs: number; self: [str
   return { totalMs: Math.round(total), self: sorted(self), inclusive: sorted(incl) };
 }
 
+function nodeArgs(): string[] {
+  return (arg('--node-args') ?? '').split(' ').filter(Boolean);
+}
+
 function profArgs(dir: string, name: string): string[] {
   if (!flag('--cpu-prof')) return [];
   mkdirSync(dir, { recursive: true });
@@ -422,7 +434,7 @@ async function runTarget(target: Target, base: Base): Promise<Record<string, unk
   const dir = join(OUT, 'sync-work', target);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const profDir = join(OUT, 'prof-sync', target);
+  const profDir = join(OUT, 'prof-sync', `${target}${arg('--label') ? `-${arg('--label')}` : ''}`);
   if (flag('--cpu-prof')) rmSync(profDir, { recursive: true, force: true });
 
   // Device A: a copy of the ingested store, the same log mirror (paths match its bookkeeping).
@@ -441,20 +453,24 @@ async function runTarget(target: Target, base: Base): Promise<Record<string, unk
     const where = (endpoint?: string) => ['--bucket', bucket.url, ...(endpoint ? ['--endpoint', endpoint] : [])];
     await cli(['sync', 'init', ...where(bucket.endpoint), '--device-name', 'bench-A', '--json'], envA);
     const key = (await cli(['sync', 'key', 'export'], envA)).stdout.trim();
+    const compactAfter = arg('--compact-after');
+    if (compactAfter) await cli(['sync', 'auto', '--compact-after', compactAfter, '--json'], envA);
+    out.settings = { compactAfter: compactAfter ? Number(compactAfter) : 'default', nodeArgs: nodeArgs() };
     const eventsA = countEvents(homeA);
     const idA = deviceIdOf(homeA);
 
     log(`${target}: initial push of ${eventsA} events`);
-    const push = await cli(['sync', 'push', '--json'], envA, profArgs(profDir, 'push'));
+    const push = await cli(['sync', 'push', '--json'], envA, [...nodeArgs(), ...profArgs(profDir, 'push')]);
     const bytes = await bucketBytes(bucket);
     out.initialPush = { ...strip(push), events: eventsA, eventsPerSec: Math.round(eventsA / (push.wallMs / 1000)), sourceMBps: round(base.sourceBytes.total / 1e6 / (push.wallMs / 1000)), uploadMBps: round(bytes.bytes / 1e6 / (push.wallMs / 1000)) };
     out.bucket = { ...bytes, perSourceByte: round(bytes.bytes / base.sourceBytes.total, 4), sourceBytes: base.sourceBytes.total };
     log(`${target}: push ${push.wallMs} ms, ${push.peakRssMB} MB RSS; bucket ${round(bytes.bytes / 1e6)} MB (${round(bytes.bytes / base.sourceBytes.total, 4)} per source byte)`);
 
+    if (flag('--push-only')) return out;
     const envB = deviceEnv(join(dir, 'B'), homeB, null, { ...bucket.env, STACKUNDERFLOW_SYNC_KEY: key });
     await cli(['sync', 'init', ...where(bucket.endpoint), '--device-name', 'bench-B', '--json'], envB);
     log(`${target}: initial pull`);
-    const pull = await cli(['sync', 'pull', '--json'], envB, profArgs(profDir, 'pull'));
+    const pull = await cli(['sync', 'pull', '--json'], envB, [...nodeArgs(), ...profArgs(profDir, 'pull')]);
     const landed = countEvents(homeB, idA);
     if (landed !== eventsA) throw new Error(`B has ${landed} events of A, A has ${eventsA}`);
     out.initialPull = { ...strip(pull), events: landed, eventsPerSec: Math.round(landed / (pull.wallMs / 1000)), downloadMBps: round(bytes.bytes / 1e6 / (pull.wallMs / 1000)), sourceMBps: round(base.sourceBytes.total / 1e6 / (pull.wallMs / 1000)) };
@@ -512,11 +528,12 @@ async function main(): Promise<void> {
   }
   ensureCli();
   const base = await prepareBase(dataDir);
-  log(`device A: ${base.events} events from ${round(base.sourceBytes.total / 1e6)} MB of logs (ingest ${Math.round(base.ingest.wallMs / 1000)} s)`);
+  log(`device A: ${base.events} events from ${round(base.sourceBytes.total / 1e6)} MB of logs`);
+  if (flag('--prepare-only')) return;
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), node: process.version };
   for (const t of targets) {
     const r = await runTarget(t, base);
-    const file = join(OUT, `sync-results-${t}.json`);
+    const file = join(OUT, `sync-results-${t}${arg('--label') ? `-${arg('--label')}` : ''}.json`);
     const res = { date: new Date().toISOString(), machine, data: relative(ROOT, dataDir), sourceBytes: base.sourceBytes, baseIngest: base.ingest, ...r };
     writeFileSync(file, JSON.stringify(res, null, 2));
     log(`${t}: results in ${relative(ROOT, file)}`);

@@ -67,12 +67,9 @@ export function planPeer(manifest: Manifest, known: { generation: number; cursor
  * later `written_at` (the peer's own newer version).
  */
 export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now: string, etag: string | null = null): number {
-  const insert = db.prepare(`INSERT INTO events(device_id, uid, provider, project, project_path, session_id, record_id, ts, ts_ms,
-      kind, model, sidechain, agent, usage_key, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-      reasoning_tokens, total_tokens, has_usage, text, extra, chash, seq, written_at)
-    VALUES (@device_id, @uid, @provider, @project, @project_path, @session_id, @record_id, @ts, @ts_ms,
-      @kind, @model, @sidechain, @agent, @usage_key, @input_tokens, @output_tokens, @cache_creation_tokens, @cache_read_tokens,
-      @reasoning_tokens, @total_tokens, @has_usage, @text, @extra, @chash, @seq, @written_at)
+  // Positional parameters: binding 26 named ones from an object per row cost ~17 % of the insert (1M-event pull).
+  const insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')})
+    VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
     ON CONFLICT(device_id, uid) DO UPDATE SET provider=excluded.provider, project=excluded.project, project_path=excluded.project_path,
       session_id=excluded.session_id, record_id=excluded.record_id, ts=excluded.ts, ts_ms=excluded.ts_ms, kind=excluded.kind,
       model=excluded.model, sidechain=excluded.sidechain, agent=excluded.agent, usage_key=excluded.usage_key,
@@ -83,30 +80,52 @@ export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now
     WHERE excluded.written_at > events.written_at`);
   const cursor = Math.max(0, ...manifest.segments.map((s) => s.seqTo));
   let landed = 0;
-  db.transaction(() => {
-    const before = maxEventId(db);
-    // The newest version of each identity only (see indexNewEvents: new rows are not changed within a batch).
-    const latest = new Map<string, SegmentEvent>();
-    for (const se of events) {
-      const cur = latest.get(se.event.uid);
-      if (!cur || se.writtenAt > cur.writtenAt) latest.set(se.event.uid, se);
-    }
-    for (const se of latest.values()) {
-      const r = insert.run(eventRow(se.event, manifest.device, contentHash(se.event), se.seq, se.writtenAt));
-      landed += r.changes;
-    }
-    indexNewEvents(db, before);
-    db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
-      VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM events WHERE device_id = ?))
-      ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, generation = excluded.generation, cursor_seq = excluded.cursor_seq,
-        manifest_written_at = excluded.manifest_written_at, manifest_etag = excluded.manifest_etag,
-        last_pulled_at = excluded.last_pulled_at, events = excluded.events`)
-      .run(manifest.device, manifest.name || null, manifest.generation, cursor, stampToIso(manifest.writtenAt), etag, now, manifest.device);
-    db.prepare('UPDATE sync_state SET remote_event_id = COALESCE(remote_event_id, 0) + ?, conflict_count = ? WHERE id = 1').run(landed, countConflicts(db));
-    observeStamps(db, events, Date.parse(now));
-  })();
+  // A big landing inserts into indexes keyed by random uids: with SQLite's default 16 MB page
+  // cache most inserts miss it. A larger cache (a ceiling, filled only as pages are touched)
+  // cut the insert CPU by ~25 % for 1M events; restored afterwards.
+  const big = events.length > LARGE_LANDING;
+  const cacheSize = db.pragma('cache_size', { simple: true }) as number;
+  if (big) db.pragma(`cache_size = ${LANDING_CACHE_KIB}`);
+  try {
+    db.transaction(() => {
+      const before = maxEventId(db);
+      // The newest version of each identity only (see indexNewEvents: new rows are not changed within a batch).
+      const latest = new Map<string, SegmentEvent>();
+      for (const se of events) {
+        const cur = latest.get(se.event.uid);
+        if (!cur || se.writtenAt > cur.writtenAt) latest.set(se.event.uid, se);
+      }
+      for (const se of latest.values()) {
+        const row = eventRow(se.event, manifest.device, contentHash(se.event), se.seq, se.writtenAt);
+        const r = insert.run(EVENT_COLUMNS.map((c) => row[c]));
+        landed += r.changes;
+      }
+      indexNewEvents(db, before);
+      db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
+        VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM events WHERE device_id = ?))
+        ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, generation = excluded.generation, cursor_seq = excluded.cursor_seq,
+          manifest_written_at = excluded.manifest_written_at, manifest_etag = excluded.manifest_etag,
+          last_pulled_at = excluded.last_pulled_at, events = excluded.events`)
+        .run(manifest.device, manifest.name || null, manifest.generation, cursor, stampToIso(manifest.writtenAt), etag, now, manifest.device);
+      db.prepare('UPDATE sync_state SET remote_event_id = COALESCE(remote_event_id, 0) + ?, conflict_count = ? WHERE id = 1').run(landed, countConflicts(db));
+      observeStamps(db, events, Date.parse(now));
+    })();
+  } finally {
+    if (big) db.pragma(`cache_size = ${cacheSize}`);
+  }
   return landed;
 }
+
+/** The columns landPeer writes, in the order of its positional parameters. */
+const EVENT_COLUMNS = [
+  'device_id', 'uid', 'provider', 'project', 'project_path', 'session_id', 'record_id', 'ts', 'ts_ms',
+  'kind', 'model', 'sidechain', 'agent', 'usage_key', 'input_tokens', 'output_tokens', 'cache_creation_tokens', 'cache_read_tokens',
+  'reasoning_tokens', 'total_tokens', 'has_usage', 'text', 'extra', 'chash', 'seq', 'written_at',
+] as const satisfies readonly (keyof ReturnType<typeof eventRow>)[];
+/** Landings above this many events get the larger page cache. */
+const LARGE_LANDING = 50_000;
+/** Page cache during a large landing, as SQLite's negative KiB (256 MiB). */
+const LANDING_CACHE_KIB = -262_144;
 
 /** The wall-clock part of a peer's HLC stamp, as ISO time (what status shows as "last push"). */
 function stampToIso(stamp: string): string {
