@@ -419,6 +419,16 @@ function countEvents(home: string, deviceId?: string): number {
   }
 }
 
+/** Bytes of the segments a device's manifest lists (what a new peer downloads). */
+function listedBytes(home: string): number {
+  const db = new Database(join(home, 'store.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT COALESCE(SUM(bytes), 0) FROM sync_segments').pluck().get() as number) ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
 function deviceIdOf(home: string): string {
   const db = new Database(join(home, 'store.db'), { readonly: true });
   try {
@@ -463,7 +473,15 @@ async function runTarget(target: Target, base: Base): Promise<Record<string, unk
     const push = await cli(['sync', 'push', '--json'], envA, [...nodeArgs(), ...profArgs(profDir, 'push')]);
     const bytes = await bucketBytes(bucket);
     out.initialPush = { ...strip(push), events: eventsA, eventsPerSec: Math.round(eventsA / (push.wallMs / 1000)), sourceMBps: round(base.sourceBytes.total / 1e6 / (push.wallMs / 1000)), uploadMBps: round(bytes.bytes / 1e6 / (push.wallMs / 1000)) };
-    out.bucket = { ...bytes, perSourceByte: round(bytes.bytes / base.sourceBytes.total, 4), sourceBytes: base.sourceBytes.total };
+    const listedAfterPush = listedBytes(homeA);
+    out.bucket = {
+      ...bytes,
+      perSourceByte: round(bytes.bytes / base.sourceBytes.total, 4),
+      // Objects the manifest lists; the rest (segments a compaction replaced) wait for prune.
+      listedBytes: listedAfterPush,
+      listedPerSourceByte: round(listedAfterPush / base.sourceBytes.total, 4),
+      sourceBytes: base.sourceBytes.total,
+    };
     log(`${target}: push ${push.wallMs} ms, ${push.peakRssMB} MB RSS; bucket ${round(bytes.bytes / 1e6)} MB (${round(bytes.bytes / base.sourceBytes.total, 4)} per source byte)`);
 
     if (flag('--push-only')) return out;
@@ -473,7 +491,9 @@ async function runTarget(target: Target, base: Base): Promise<Record<string, unk
     const pull = await cli(['sync', 'pull', '--json'], envB, [...nodeArgs(), ...profArgs(profDir, 'pull')]);
     const landed = countEvents(homeB, idA);
     if (landed !== eventsA) throw new Error(`B has ${landed} events of A, A has ${eventsA}`);
-    out.initialPull = { ...strip(pull), events: landed, eventsPerSec: Math.round(landed / (pull.wallMs / 1000)), downloadMBps: round(bytes.bytes / 1e6 / (pull.wallMs / 1000)), sourceMBps: round(base.sourceBytes.total / 1e6 / (pull.wallMs / 1000)) };
+    // A new device downloads what A's manifest lists (after a compaction: the snapshots only).
+    const listed = listedBytes(homeA);
+    out.initialPull = { ...strip(pull), events: landed, eventsPerSec: Math.round(landed / (pull.wallMs / 1000)), downloadedBytes: listed, downloadMBps: round(listed / 1e6 / (pull.wallMs / 1000)), sourceMBps: round(base.sourceBytes.total / 1e6 / (pull.wallMs / 1000)) };
     log(`${target}: pull ${pull.wallMs} ms, ${pull.peakRssMB} MB RSS`);
 
     // Small steps, through the counting proxy for S3 (a re-run of init only updates the endpoint).
