@@ -52,7 +52,15 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
     });
   }
   db.pragma('busy_timeout = 5000');
+  // Statement journals and sort/group B-trees in memory, not in temp files: an upsert into
+  // events keeps a statement journal, and in a file every statement paid for page writes
+  // (a third of a 1 M-event pull's time was spent in the kernel writing them).
+  db.pragma('temp_store = MEMORY');
   if (!opts.readonly) {
+    // 16 KiB pages for a new store (no effect on an existing one): events average ~1.7 KB with a
+    // long tail, and with 4 KiB pages many spilled into overflow chains; a 1 M-event landing took
+    // ~20 % less CPU and its commit wrote less. It must be set before WAL mode creates the file.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db);

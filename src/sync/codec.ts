@@ -13,6 +13,7 @@
  * …one line per event, ascending seq, '\n' after every line
  * ```
  */
+import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gunzipSync, gzip as gzipCallback, gzipSync } from 'node:zlib';
 import { eventUid } from '../adapters/identity.js';
@@ -299,14 +300,17 @@ function segmentObject(expect: SegmentExpectation): string {
 
 function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): SegmentEvent[] {
   if (sha256Hex(raw) !== expect.sha256) throw integrity(object, 'content hash does not match the manifest');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch {
-    throw integrity(object, 'not UTF-8 text');
+  // Validated once, then decoded line by line: decoding the whole 8 MB at once made one
+  // two-byte string of it whenever a single character was outside Latin-1, and every line
+  // sliced from it stayed two-byte (~10 s per 1 M events, against ~1 s this way).
+  if (!isUtf8(raw)) throw integrity(object, 'not UTF-8 text');
+  if (raw.length === 0 || raw[raw.length - 1] !== 0x0a) throw integrity(object, 'last line is not terminated');
+  const lines: string[] = [];
+  for (let start = 0; start < raw.length; ) {
+    const nl = raw.indexOf(0x0a, start);
+    lines.push(raw.toString('utf8', start, nl));
+    start = nl + 1;
   }
-  if (!text.endsWith('\n')) throw integrity(object, 'last line is not terminated');
-  const lines = text.slice(0, -1).split('\n');
 
   const header = parseJson(lines[0], object, 'header');
   checkHeader(header, expect, object);
@@ -542,12 +546,21 @@ export async function sealSegment(input: SegmentInput, recipient: Recipient): Pr
 
 /** Size and name (= SHA-256 of the sealed bytes) checks, open, then decodeSegment against the manifest entry. */
 export async function openSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<SegmentEvent[]> {
+  const { gz, expect } = await unsealSegment(sealed, identity, device, entry, object);
+  return parseSegment(await gunzipAsync(gz, expect.object!), expect, expect.object!);
+}
+
+/**
+ * The first half of openSegment: size and name checks and decryption. What it returns is the
+ * gzip stream (about a sixth of the decoded size) and what decodeSegment must check it against,
+ * so a pull can hold a peer's whole backlog compressed and decode it segment by segment.
+ */
+export async function unsealSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<{ gz: Plain; expect: SegmentExpectation }> {
   const what = object ?? `segment ${entry.name} of device ${device}`;
   if (sealed.length !== entry.bytes) throw integrity(what, `its size is ${sealed.length} bytes, the manifest says ${entry.bytes}`);
   if (sha256Hex(sealed) !== entry.name) throw integrity(what, 'its SHA-256 is not its name: damaged or altered');
-  const plain = await open(sealed, identity, what);
-  const expect: SegmentExpectation = { device, kind: entry.kind, seqFrom: entry.seqFrom, seqTo: entry.seqTo, count: entry.count, sha256: entry.sha256, object: what };
-  return parseSegment(await gunzipAsync(plain, what), expect, what);
+  const gz = await open(sealed, identity, what);
+  return { gz, expect: { device, kind: entry.kind, seqFrom: entry.seqFrom, seqTo: entry.seqTo, count: entry.count, sha256: entry.sha256, object: what } };
 }
 
 /** encodeManifest, then seal. */

@@ -1,10 +1,10 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../util/clock.js';
-import { eventRow, indexNewEvents, maxEventId } from '../store/events.js';
-import { contentHash } from '../util/canonical.js';
+import { EVENT_COLUMNS, indexNewEvents, maxEventId } from '../store/events.js';
+import { decodeHere, decodeInWorker, peerRows, type RowBatch, type UnsealedSegment } from './decoder.js';
 import { SuError } from '../errors.js';
-import { openManifest, openSegment, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { openManifest, unsealSegment, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
 import { asSealed } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { devicesPrefix, manifestKey, parseDeviceKey, segmentKey } from './layout.js';
@@ -65,9 +65,12 @@ export function planPeer(manifest: Manifest, known: { generation: number; cursor
  * Lands one peer's events in ONE transaction with its cursor and generation: all of its
  * new events or none. A row of the same identity from the same peer is replaced only by a
  * later `written_at` (the peer's own newer version).
+ *
+ * `batches` are decoded inside the transaction, one at a time (a pull passes one decoder per
+ * segment): a peer's backlog is held compressed, never as a million decoded events, and a
+ * batch that fails to decode throws, which rolls the whole landing back.
  */
-export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now: string, etag: string | null = null): number {
-  // Positional parameters: binding 26 named ones from an object per row cost ~17 % of the insert (1M-event pull).
+export function landPeer(db: Db, manifest: Manifest, batches: Iterable<RowBatch> | SegmentEvent[], now: string, etag: string | null = null, opts: { size?: number } = {}): number {
   const insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')})
     VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
     ON CONFLICT(device_id, uid) DO UPDATE SET provider=excluded.provider, project=excluded.project, project_path=excluded.project_path,
@@ -79,28 +82,37 @@ export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now
       written_at=excluded.written_at
     WHERE excluded.written_at > events.written_at`);
   const cursor = Math.max(0, ...manifest.segments.map((s) => s.seqTo));
+  // Decoded events are one batch (tests); a pull passes its decoder, which yields row batches.
+  const source: Iterable<RowBatch> = Array.isArray(batches) ? [peerRows(batches, manifest.device, 0)] : batches;
   let landed = 0;
-  // A big landing inserts into indexes keyed by random uids: with SQLite's default 16 MB page
+  // A big landing inserts into an index keyed by random uids: with SQLite's default page
   // cache most inserts miss it. A larger cache (a ceiling, filled only as pages are touched)
   // cut the insert CPU by ~25 % for 1M events; restored afterwards.
-  const big = events.length > LARGE_LANDING;
+  const big = (opts.size ?? (Array.isArray(batches) ? batches.length : 0)) > LARGE_LANDING;
   const cacheSize = db.pragma('cache_size', { simple: true }) as number;
   if (big) db.pragma(`cache_size = ${LANDING_CACHE_KIB}`);
+  let newest = getMeta(db, 'last_hlc') ?? '';
+  const cap = Hlc.format(Date.parse(now) + MAX_PEER_CLOCK_LEAD_MS, 0);
   try {
     db.transaction(() => {
-      const before = maxEventId(db);
-      // The newest version of each identity only (see indexNewEvents: new rows are not changed within a batch).
-      const latest = new Map<string, SegmentEvent>();
-      for (const se of events) {
-        const cur = latest.get(se.event.uid);
-        if (!cur || se.writtenAt > cur.writtenAt) latest.set(se.event.uid, se);
+      for (const batch of source) {
+        const before = maxEventId(db);
+        // The newest version of each identity only: derived data of new rows is built per batch
+        // (indexNewEvents), so a row must not be inserted and then changed within one batch. A later
+        // batch may change it: that is an update of an existing row, which the triggers follow.
+        const latest = new Map<string, unknown[]>();
+        for (const row of batch) {
+          const cur = latest.get(row[UID] as string);
+          if (!cur || (row[WRITTEN_AT] as string) > (cur[WRITTEN_AT] as string)) latest.set(row[UID] as string, row);
+        }
+        for (const row of latest.values()) {
+          landed += insert.run(row).changes;
+          // Our HLC observes the newest landed stamp (see observeStamps).
+          const stamp = row[WRITTEN_AT] as string;
+          if (stamp > newest && stamp <= cap) newest = stamp;
+        }
+        indexNewEvents(db, before);
       }
-      for (const se of latest.values()) {
-        const row = eventRow(se.event, manifest.device, contentHash(se.event), se.seq, se.writtenAt);
-        const r = insert.run(EVENT_COLUMNS.map((c) => row[c]));
-        landed += r.changes;
-      }
-      indexNewEvents(db, before);
       db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM events WHERE device_id = ?))
         ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, generation = excluded.generation, cursor_seq = excluded.cursor_seq,
@@ -108,7 +120,7 @@ export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now
           last_pulled_at = excluded.last_pulled_at, events = excluded.events`)
         .run(manifest.device, manifest.name || null, manifest.generation, cursor, stampToIso(manifest.writtenAt), etag, now, manifest.device);
       db.prepare('UPDATE sync_state SET remote_event_id = COALESCE(remote_event_id, 0) + ?, conflict_count = ? WHERE id = 1').run(landed, countConflicts(db));
-      observeStamps(db, events, Date.parse(now));
+      if (newest) setMeta(db, 'last_hlc', newest);
     })();
   } finally {
     if (big) db.pragma(`cache_size = ${cacheSize}`);
@@ -116,12 +128,11 @@ export function landPeer(db: Db, manifest: Manifest, events: SegmentEvent[], now
   return landed;
 }
 
-/** The columns landPeer writes, in the order of its positional parameters. */
-const EVENT_COLUMNS = [
-  'device_id', 'uid', 'provider', 'project', 'project_path', 'session_id', 'record_id', 'ts', 'ts_ms',
-  'kind', 'model', 'sidechain', 'agent', 'usage_key', 'input_tokens', 'output_tokens', 'cache_creation_tokens', 'cache_read_tokens',
-  'reasoning_tokens', 'total_tokens', 'has_usage', 'text', 'extra', 'chash', 'seq', 'written_at',
-] as const satisfies readonly (keyof ReturnType<typeof eventRow>)[];
+const UID = EVENT_COLUMNS.indexOf('uid');
+const WRITTEN_AT = EVENT_COLUMNS.indexOf('written_at');
+
+/** Landings above this many events decode on a worker thread. */
+export const WORKER_LANDING = 20_000;
 /** Landings above this many events get the larger page cache. */
 const LARGE_LANDING = 50_000;
 /** Page cache during a large landing, as SQLite's negative KiB (256 MiB). */
@@ -135,18 +146,12 @@ function stampToIso(stamp: string): string {
 /** A peer clock may lead ours by at most this much before we stop following it. */
 export const MAX_PEER_CLOCK_LEAD_MS = 24 * 3600 * 1000;
 
-/**
+/*
  * Our HLC observes the newest landed stamp, so a later local write of the same event
  * sorts after what we have seen (last-write-wins stays causal even when our wall clock
  * is behind). A peer stamp far in the future is not followed, so one broken clock
- * cannot pin every device's stamps ahead.
+ * cannot pin every device's stamps ahead. (landPeer does it as it lands.)
  */
-function observeStamps(db: Db, events: SegmentEvent[], nowMs: number): void {
-  let max = getMeta(db, 'last_hlc') ?? '';
-  const cap = Hlc.format(nowMs + MAX_PEER_CLOCK_LEAD_MS, 0);
-  for (const e of events) if (e.writtenAt > max && e.writtenAt <= cap) max = e.writtenAt;
-  if (max) setMeta(db, 'last_hlc', max);
-}
 
 function touchPeer(db: Db, manifest: Manifest, etag: string, now: string): void {
   db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
@@ -172,7 +177,10 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
     return { device, name: manifest.name || null, outcome: 'current', generation: manifest.generation, segments: 0, events: 0 };
   }
   const cursor = known?.cursor_seq ?? 0;
-  const events: SegmentEvent[] = [];
+  // Fetch and decrypt every planned segment before the transaction (no network I/O inside it);
+  // gunzip and the content checks run inside it, segment by segment, and any failure rolls the
+  // landing back: nothing of this peer lands unless every segment is intact.
+  const unsealed: UnsealedSegment[] = [];
   const total = plan.segments.reduce((a, s) => a + s.bytes, 0);
   let done = 0;
   for (const seg of plan.segments) {
@@ -186,12 +194,20 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
       }
       throw err;
     });
-    for (const e of await openSegment(asSealed(obj.body), ctx.identity, device, seg, key)) if (e.seq > cursor) events.push(e);
+    unsealed.push(await unsealSegment(asSealed(obj.body), ctx.identity, device, seg, key));
     done += seg.bytes;
     ctx.onProgress?.({ phase: 'download', done, total, bytes: seg.bytes, peer: device });
   }
-  ctx.onProgress?.({ phase: 'land', done: 0, total: events.length, bytes: 0, peer: device });
-  const landed = landPeer(db, manifest, events, now, got.etag);
+  const size = plan.segments.reduce((a, s) => a + s.count, 0);
+  ctx.onProgress?.({ phase: 'land', done: 0, total: size, bytes: 0, peer: device });
+  // A big backlog decodes on a worker thread while this one inserts; a small one is not worth starting it.
+  const decoded = size > WORKER_LANDING ? decodeInWorker(unsealed, device, cursor) : decodeHere(unsealed, device, cursor);
+  let landed: number;
+  try {
+    landed = landPeer(db, manifest, decoded, now, got.etag, { size });
+  } finally {
+    decoded.return(undefined);
+  }
   return { device, name: manifest.name || null, outcome: 'landed', generation: manifest.generation, segments: plan.segments.length, events: landed };
 }
 

@@ -167,4 +167,35 @@ describe('incremental ingest of Claude logs', () => {
     expect(second.malformedLines).toBe(0);
     expect(second.events.inserted + second.events.updated).toBe(0);
   });
+
+  it('a run that dies part-way records no offset without its events; the next run ends where a clean run does', async () => {
+    const root = copyFixture('claude');
+    const env = { CLAUDE_CONFIG_DIR: root };
+    const clean = openDb(join(tempDir(), 'store.db'));
+    await ingest(clean, { adapters: [claudeAdapter], env });
+
+    // Files share transactions now (one per batch of events, not per file): a failure in the
+    // 40th file must roll back, with their offsets, the files before it whose events were not committed yet.
+    const db = openDb(join(tempDir(), 'store.db'));
+    let opened = 0;
+    const dying = {
+      ...claudeAdapter,
+      parser: (file: Parameters<typeof claudeAdapter.parser>[0], state: Parameters<typeof claudeAdapter.parser>[1]) => {
+        if (++opened === 40) throw new Error('killed');
+        return claudeAdapter.parser(file, state);
+      },
+    };
+    // Small batches, so that some files were committed before the failure and some were not.
+    await expect(ingest(db, { adapters: [dying], env, batchEvents: 100 })).rejects.toThrow('killed');
+    const recorded = count(db, 'SELECT COUNT(*) FROM source_files');
+    expect(recorded).toBeGreaterThan(0);
+    expect(recorded).toBeLessThan(39);
+
+    // Recorded files are skipped as unchanged: had any of them lost its events, they would be missing for good.
+    const again = await ingest(db, { adapters: [claudeAdapter], env });
+    expect(again.filesUnchanged).toBe(recorded);
+    expect(uids(db)).toEqual(uids(clean));
+    expect(storeDaily(db)).toEqual(storeDaily(clean));
+    expect(count(db, 'SELECT COUNT(*) FROM sessions')).toBe(count(clean, 'SELECT COUNT(*) FROM sessions'));
+  });
 });

@@ -1,0 +1,50 @@
+import type { EventRecord } from '../adapters/types.js';
+
+// Event rows as SQL parameters. Kept apart from the writers (no database import) so that
+// sync's decoder worker can build rows off the main thread.
+
+/** The column values of one event row. Shared by local writes and by sync's landing of peer events. */
+export function eventRow(e: EventRecord, deviceId: string, chash: string, seq: number, writtenAt: string) {
+  const u = e.usage;
+  const tsMs = e.ts ? Date.parse(e.ts) : 0;
+  return {
+    device_id: deviceId,
+    uid: e.uid,
+    provider: e.provider,
+    project: e.project,
+    project_path: e.projectPath,
+    session_id: e.session,
+    record_id: e.record,
+    ts: e.ts,
+    ts_ms: Number.isFinite(tsMs) ? tsMs : 0,
+    kind: e.kind,
+    model: e.model,
+    sidechain: e.sidechain ? 1 : 0,
+    agent: e.agent,
+    usage_key: e.usageKey,
+    input_tokens: u?.inputTokens ?? 0,
+    output_tokens: u?.outputTokens ?? 0,
+    cache_creation_tokens: u?.cacheCreationTokens ?? 0,
+    cache_read_tokens: u?.cacheReadTokens ?? 0,
+    reasoning_tokens: u?.reasoningTokens ?? 0,
+    total_tokens: u?.totalTokens ?? 0,
+    has_usage: u ? 1 : 0,
+    text: e.text,
+    extra: e.extra,
+    chash,
+    seq,
+    written_at: writtenAt,
+  };
+}
+
+/** The events columns every writer fills, in the order of {@link rowValues}. */
+export const EVENT_COLUMNS = [
+  'device_id', 'uid', 'provider', 'project', 'project_path', 'session_id', 'record_id', 'ts', 'ts_ms',
+  'kind', 'model', 'sidechain', 'agent', 'usage_key', 'input_tokens', 'output_tokens', 'cache_creation_tokens', 'cache_read_tokens',
+  'reasoning_tokens', 'total_tokens', 'has_usage', 'text', 'extra', 'chash', 'seq', 'written_at',
+] as const satisfies readonly (keyof ReturnType<typeof eventRow>)[];
+
+/** An event row as positional parameters, in {@link EVENT_COLUMNS} order. */
+export function rowValues(row: ReturnType<typeof eventRow>): unknown[] {
+  return EVENT_COLUMNS.map((c) => row[c]);
+}

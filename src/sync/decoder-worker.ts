@@ -1,0 +1,33 @@
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { SuError } from '../errors.js';
+import { decodeSegment } from './codec.js';
+import { peerRows, POSTED, TAKEN, type DecoderMessage, type UnsealedSegment } from './decoder.js';
+
+// The worker half of decodeInWorker (decoder.ts): decodes the segments in order, posts each
+// one's rows, and stays at most `ahead` segments in front of the landing.
+
+const { port, state, device, cursor, items, ahead } = workerData as {
+  port: MessagePort;
+  state: Int32Array;
+  device: string;
+  cursor: number;
+  items: UnsealedSegment[];
+  ahead: number;
+};
+
+for (let i = 0; i < items.length; i++) {
+  for (let taken = Atomics.load(state, TAKEN); i - taken >= ahead; taken = Atomics.load(state, TAKEN)) Atomics.wait(state, TAKEN, taken);
+  let msg: DecoderMessage;
+  try {
+    msg = { i, rows: peerRows(decodeSegment(items[i].gz, items[i].expect), device, cursor) };
+  } catch (err) {
+    const e = err instanceof SuError ? err : null;
+    msg = { i, error: { code: e?.code ?? 'INTERNAL', message: err instanceof Error ? err.message : String(err), hint: e?.hint } };
+  }
+  items[i] = { gz: new Uint8Array(0), expect: items[i].expect };
+  port.postMessage(msg);
+  Atomics.add(state, POSTED, 1);
+  Atomics.notify(state, POSTED);
+  if ('error' in msg) break;
+}
+// The port stays open until the landing terminates this worker: closing it could drop a posted message.

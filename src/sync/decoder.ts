@@ -1,0 +1,103 @@
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { SuError, type ErrorCode } from '../errors.js';
+import { contentHash } from '../util/canonical.js';
+import { eventRow, rowValues } from '../store/rows.js';
+import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './codec.js';
+
+/**
+ * Turning a peer's segments into event rows: gunzip, the content checks of decodeSegment, the
+ * content hash of every event and its row values. A pull lands the rows inside one
+ * synchronous SQLite transaction, so the decoder is a plain generator the landing pulls from,
+ * segment by segment; for a big backlog it runs on a worker thread, one segment ahead or more,
+ * so that decoding (about a third of a 1 M-event pull) overlaps the inserts on the other core.
+ */
+
+/** A decrypted segment (still gzip) and what it must decode to. */
+export interface UnsealedSegment {
+  gz: Uint8Array;
+  expect: SegmentExpectation;
+}
+
+/** One segment's rows, in EVENT_COLUMNS order (uid at 1, written_at last). */
+export type RowBatch = unknown[][];
+
+/** Rows of a peer's events, keeping only those beyond `cursor` (already landed before). */
+export function peerRows(events: SegmentEvent[], device: string, cursor: number): RowBatch {
+  const rows: RowBatch = [];
+  for (const se of events) if (se.seq > cursor) rows.push(rowValues(eventRow(se.event, device, contentHash(se.event), se.seq, se.writtenAt)));
+  return rows;
+}
+
+/** Decodes on this thread. */
+export function* decodeHere(segments: UnsealedSegment[], device: string, cursor: number): Generator<RowBatch> {
+  for (let i = 0; i < segments.length; i++) {
+    const { gz, expect } = segments[i];
+    segments[i] = { gz: EMPTY, expect }; // the compressed bytes can go once decoded
+    yield peerRows(decodeSegment(gz, expect), device, cursor);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Segments the worker may decode ahead of the landing: bounds memory to a few segments' rows. */
+const AHEAD = 3;
+/** How long the landing waits for one segment before it calls the worker stuck. */
+const STALL_MS = 120_000;
+
+/** What the worker posts for each segment. */
+export type DecoderMessage = { i: number; rows: RowBatch } | { i: number; error: { code: ErrorCode; message: string; hint?: string } };
+
+/** The worker's shared counters: [segments posted, segments taken by the landing]. */
+export const POSTED = 0;
+export const TAKEN = 1;
+
+/**
+ * Decodes on a worker thread; the generator blocks (Atomics.wait) until the next segment's rows
+ * arrive, which is what lets a synchronous transaction consume them. A failure in the worker
+ * comes back as the same SuError the in-thread decoder would throw. The worker ends when the
+ * generator finishes, is closed early, or throws.
+ */
+export function* decodeInWorker(segments: UnsealedSegment[], device: string, cursor: number): Generator<RowBatch> {
+  const state = new Int32Array(new SharedArrayBuffer(8));
+  const { port1, port2 } = new MessageChannel();
+  const items = segments.map(({ gz, expect }) => ({ gz, expect }));
+  // The compressed bytes move to the worker (no copy); the caller's array no longer holds them.
+  const transfer = [port2, ...new Set(items.map((s) => s.gz.buffer as ArrayBuffer))];
+  const workerData = { port: port2, state, device, cursor, items, ahead: AHEAD };
+  const worker = FROM_SOURCE
+    ? new Worker(SOURCE_BOOT, { eval: true, workerData, transferList: transfer })
+    : new Worker(new URL('./decoder-worker.js', import.meta.url), { workerData, transferList: transfer });
+  worker.unref();
+  let exited: string | null = null;
+  worker.on('error', (err) => (exited = err.message));
+  worker.on('exit', (code) => (exited ??= `exited with code ${code}`));
+  for (let i = 0; i < segments.length; i++) segments[i] = { gz: EMPTY, expect: segments[i].expect };
+  try {
+    for (let taken = 0; taken < items.length; ) {
+      const got = receiveMessageOnPort(port1);
+      if (!got) {
+        const posted = Atomics.load(state, POSTED);
+        if (posted > taken) continue; // posted just now: the message is there
+        if (Atomics.wait(state, POSTED, posted, STALL_MS) === 'timed-out') {
+          throw new SuError('INTERNAL', `the segment decoder stopped responding${exited ? ` (${exited})` : ''}`, { hint: 'run the pull again; nothing was merged from this device' });
+        }
+        continue;
+      }
+      const msg = got.message as DecoderMessage;
+      taken++;
+      Atomics.store(state, TAKEN, taken);
+      Atomics.notify(state, TAKEN);
+      if ('error' in msg) throw new SuError(msg.error.code, msg.error.message, { hint: msg.error.hint });
+      yield msg.rows;
+    }
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
+}
+
+// Compiled, the worker is a .js beside this file. Run from source (the tests), it is the .ts,
+// loaded through tsx's loader, registered inside the worker (Node 20 does not apply a
+// `--import` hook to a worker's entry module).
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const SOURCE_BOOT = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./decoder-worker.ts', import.meta.url).href)}); })`;

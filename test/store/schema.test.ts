@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { loadMigrations, migrate, openDb } from '../../src/store/db.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const plan = (db: Database.Database, sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x', 'y') as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+
+describe('store schema', () => {
+  it('one identity index serves lookups by uid alone and by (device, uid), and the upsert target', () => {
+    const db = openDb(join(tempDir(), 'store.db'));
+    const indexes = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
+    expect(indexes).toEqual(['events_device_seq', 'events_session', 'events_uid_device']);
+    expect(plan(db, 'SELECT id FROM events WHERE uid = ? OR uid = ?')).toMatch(/events_uid_device/);
+    expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid = ?')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
+    // ON CONFLICT(device_id, uid) must still find a unique index on those columns.
+    expect(() => db.prepare(`INSERT INTO events(device_id, uid, provider, project, session_id, record_id, ts, ts_ms, kind, chash, seq, written_at)
+      VALUES ('d', 'u', 'claude', 'p', 's', 'r', '', 0, 'user', 'h', 1, 'w') ON CONFLICT(device_id, uid) DO NOTHING`).run()).not.toThrow();
+  });
+
+  it('a new store gets 16 KiB pages; an existing store keeps its own', () => {
+    const fresh = openDb(join(tempDir(), 'store.db'));
+    expect(fresh.pragma('page_size', { simple: true })).toBe(16384);
+
+    const path = join(tempDir(), 'store.db');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    migrate(old, loadMigrations().filter((m) => m.version < 31));
+    old.prepare(`INSERT INTO events(device_id, uid, provider, project, session_id, record_id, ts, ts_ms, kind, chash, seq, written_at)
+      VALUES ('d', 'u', 'claude', 'p', 's', 'r', '', 0, 'user', 'h', 1, 'w')`).run();
+    expect(old.pragma('page_size', { simple: true })).toBe(4096);
+    old.close();
+    const reopened = openDb(path);
+    expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
+    expect(reopened.prepare('SELECT COUNT(*) FROM events WHERE uid = ?').pluck().get('u')).toBe(1);
+  });
+});
