@@ -2,6 +2,7 @@ import type { Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
 import { aggregate, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
+import type { ReportKind } from './kinds.js';
 import { costOf, priceFor } from './pricing.js';
 import { formatScope, knownDevices } from './scope.js';
 import { dayToDate, localDate } from './timezone.js';
@@ -407,8 +408,12 @@ export function modelReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Proce
   return { models, totals: r.totals.totals(), meta: r.meta };
 }
 
-export type ReportKind = 'daily' | 'monthly' | 'session' | 'project' | 'model';
-export const REPORT_KINDS: readonly ReportKind[] = ['daily', 'monthly', 'session', 'project', 'model'];
+export { REPORT_KINDS, type ReportKind } from './kinds.js';
+
+/** True when the store holds no events at all (nothing was ingested or synced yet). */
+export function storeIsEmpty(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM events LIMIT 1').get() === undefined;
+}
 export type AnyReport = DailyReport | MonthlyReport | SessionReport | ProjectReport | ModelReport;
 
 /** Runs a report by name (for the CLI's and the API's dispatch). */
