@@ -39,8 +39,16 @@ export async function openStoreForRead(io: CliIo): Promise<{ db: Db; path: strin
   const { openDb } = await loadDb();
   const path = storePath(io.env);
   if (!existsSync(path)) return { db: openDb(':memory:'), path, exists: false };
-  return { db: openDb(path), path, exists: true };
+  const db = openDb(path);
+  // A report reads most of an index once, cold: mapping the file spares a read() and a copy
+  // per page (~20 ms of the daily report's ~60 ms of SQL on a 200 MB store). Not on Windows,
+  // where another process cannot shrink a file (VACUUM) while it is mapped.
+  if (process.platform !== 'win32') db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
+  return { db, path, exists: true };
 }
+
+/** Address space, not memory: pages are mapped on first touch and shared with the OS cache. */
+const READ_MMAP_BYTES = 1 << 30;
 
 /** Runs `fn` with a store opened for reading and always closes it. */
 export async function withReadStore<T>(io: CliIo, fn: (s: { db: Db; path: string; exists: boolean }) => T | Promise<T>): Promise<T> {
