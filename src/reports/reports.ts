@@ -280,7 +280,9 @@ interface Run {
 function run(db: Db, opts: ReportOptions, keys: GroupKey[], env?: NodeJS.ProcessEnv): Run {
   const ctx = reportContext(db, opts, env);
   const allKeys = ctx.byDevice ? [...keys, 'device' as const] : keys;
-  const rows = aggregate(db, ctx, allKeys).map((r) => ({ ...r, cost: groupCost(r) }));
+  // The rows are fresh objects: adding the cost in place is cheaper than copying each.
+  const rows = aggregate(db, ctx, allKeys) as Array<AggRow & { cost: number | null }>;
+  for (const r of rows) r.cost = groupCost(r);
   const totals = new Acc();
   for (const r of rows) totals.add(r, r.cost, false);
   const names = new Map<string, string | null>();
