@@ -181,17 +181,29 @@ export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[]): AggRow[
     [r.day, r.project, r.session, r.device, r.provider, r.model].join('\u0000');
   const excess = new Map(above.map((r) => [keyOf(r), r]));
 
-  return rows.map((r) => {
+  // Built field by field: object rest/spread of these 14-field rows cost ~15 ms per report
+  // in a fresh process (V8's generic copy path), more than the rest of the JS work together.
+  return rows.map((r): AggRow => {
     const x = excess.get(keyOf(r));
-    const { firstMs, lastMs, ...rest } = r;
     return {
-      ...rest,
+      day: r.day,
+      project: r.project,
+      session: r.session,
+      device: r.device,
+      provider: r.provider,
+      model: r.model,
+      inputTokens: r.inputTokens,
+      outputTokens: r.outputTokens,
+      cacheCreationTokens: r.cacheCreationTokens,
+      cacheReadTokens: r.cacheReadTokens,
+      reasoningTokens: r.reasoningTokens,
       inputAbove: x?.inputAbove ?? 0,
       outputAbove: x?.outputAbove ?? 0,
       cacheCreationAbove: x?.cacheCreationAbove ?? 0,
       cacheReadAbove: x?.cacheReadAbove ?? 0,
-      firstTs: new Date(firstMs).toISOString(),
-      lastTs: new Date(lastMs).toISOString(),
+      requests: r.requests,
+      firstTs: new Date(r.firstMs).toISOString(),
+      lastTs: new Date(r.lastMs).toISOString(),
     };
   });
 }

@@ -23,10 +23,12 @@ interface Column {
   align: Align;
 }
 
-const nf = new Intl.NumberFormat('en-US');
+// Made on first use: the first Intl object loads ICU data (tens of ms), which a JSON report never needs.
+let nf: Intl.NumberFormat | undefined;
 
 /** 1234567 → "1,234,567". */
 export function formatInt(n: number): string {
+  nf ??= new Intl.NumberFormat('en-US');
   return nf.format(Math.round(n));
 }
 

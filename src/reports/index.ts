@@ -10,6 +10,7 @@ export {
   projectReport,
   modelReport,
   runReport,
+  storeIsEmpty,
   REPORT_KINDS,
   SYNTHETIC_MODEL,
   type ReportKind,
@@ -48,9 +49,3 @@ export { priceFor, normalizeModel, costOf, pricedModels, type ModelPrice, type R
 export { renderReport, renderSessionList, renderTable, formatInt, formatCost, type FormatOptions } from './format.js';
 export { defaultTimeZone, checkTimeZone } from './timezone.js';
 
-import type { Db } from '../store/db.js';
-
-/** True when the store holds no events at all (nothing was ingested or synced yet). */
-export function storeIsEmpty(db: Db): boolean {
-  return db.prepare('SELECT 1 FROM events LIMIT 1').get() === undefined;
-}

@@ -92,9 +92,21 @@ export function normalizeModel(name: string): string {
   return n;
 }
 
+// A report asks for the price of every group's model; normalizing is a dozen regexes each time.
+const priceCache = new Map<string, ModelPrice | null>();
+
 /** The price of a model, or null when the table has none (cost then reported as unknown). */
 export function priceFor(model: string | null | undefined): ModelPrice | null {
   if (!model) return null;
+  let p = priceCache.get(model);
+  if (p === undefined) {
+    if (priceCache.size >= 1000) priceCache.clear(); // names come from logs: bound it anyway
+    priceCache.set(model, (p = lookupPrice(model)));
+  }
+  return p;
+}
+
+function lookupPrice(model: string): ModelPrice | null {
   let n = normalizeModel(model);
   let fast = false;
   if (n.endsWith('-fast')) {

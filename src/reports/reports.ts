@@ -2,6 +2,7 @@ import type { Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
 import { aggregate, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
+import type { ReportKind } from './kinds.js';
 import { costOf, priceFor } from './pricing.js';
 import { formatScope, knownDevices } from './scope.js';
 import { dayToDate, localDate } from './timezone.js';
@@ -115,6 +116,15 @@ export interface SessionReport { sessions: SessionEntry[]; totals: UsageTotals; 
 export interface ProjectReport { projects: ProjectEntry[]; totals: UsageTotals; meta: ReportMeta }
 export interface ModelReport { models: ModelEntry[]; totals: UsageTotals; meta: ReportMeta }
 
+/**
+ * Order of two timestamps or dates in one ISO-8601 format (toISOString, `YYYY-MM`): their
+ * code units sort the same as localeCompare would, without building an ICU collator (~10 ms
+ * of a report's start-up).
+ */
+function compareIso(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Cost of one aggregated group: a number, or null when the model is unpriced (and the group has tokens). */
 function groupCost(r: AggRow): number | null {
   const tokens = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
@@ -212,7 +222,7 @@ class Acc {
   }
 
   modelsUsed(): string[] {
-    return [...this.models.entries()].sort((a, b) => a[1].firstTs.localeCompare(b[1].firstTs) || a[0].localeCompare(b[0])).map(([n]) => n);
+    return [...this.models.entries()].sort((a, b) => compareIso(a[1].firstTs, b[1].firstTs) || a[0].localeCompare(b[0])).map(([n]) => n);
   }
 
   extras(names: Map<string, string | null>): RowExtras {
@@ -270,7 +280,9 @@ interface Run {
 function run(db: Db, opts: ReportOptions, keys: GroupKey[], env?: NodeJS.ProcessEnv): Run {
   const ctx = reportContext(db, opts, env);
   const allKeys = ctx.byDevice ? [...keys, 'device' as const] : keys;
-  const rows = aggregate(db, ctx, allKeys).map((r) => ({ ...r, cost: groupCost(r) }));
+  // The rows are fresh objects: adding the cost in place is cheaper than copying each.
+  const rows = aggregate(db, ctx, allKeys) as Array<AggRow & { cost: number | null }>;
+  for (const r of rows) r.cost = groupCost(r);
   const totals = new Acc();
   for (const r of rows) totals.add(r, r.cost, false);
   const names = new Map<string, string | null>();
@@ -315,7 +327,7 @@ export function monthlyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Pro
   const r = run(db, opts, ['day'], env);
   const months = groupRows(r, (row) => dayToDate(row.day as number).slice(0, 7));
   const monthly = [...months.entries()]
-    .sort((a, b) => a[0].localeCompare(b[0]))
+    .sort((a, b) => compareIso(a[0], b[0]))
     .map(([month, acc]) => ({ month, ...acc.common(), ...acc.extras(r.names) }));
   return { monthly, totals: r.totals.totals(), meta: r.meta };
 }
@@ -407,8 +419,12 @@ export function modelReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Proce
   return { models, totals: r.totals.totals(), meta: r.meta };
 }
 
-export type ReportKind = 'daily' | 'monthly' | 'session' | 'project' | 'model';
-export const REPORT_KINDS: readonly ReportKind[] = ['daily', 'monthly', 'session', 'project', 'model'];
+export { REPORT_KINDS, type ReportKind } from './kinds.js';
+
+/** True when the store holds no events at all (nothing was ingested or synced yet). */
+export function storeIsEmpty(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM events LIMIT 1').get() === undefined;
+}
 export type AnyReport = DailyReport | MonthlyReport | SessionReport | ProjectReport | ModelReport;
 
 /** Runs a report by name (for the CLI's and the API's dispatch). */

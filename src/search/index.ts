@@ -11,6 +11,7 @@ import { eventsScopeSql, formatScope, knownDevices } from '../reports/scope.js';
 import type { ReportOptions } from '../reports/options.js';
 import { dateToDay, offsetSegments } from '../reports/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
+import { parseSearchLimit } from './limits.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
 export { parseQuery, QUERY_SYNTAX_HELP, type ParsedQuery, type QueryTerm } from './query.js';
@@ -18,9 +19,8 @@ export { showSession, type Conversation, type ConversationTurn, type Conversatio
 export { renderSearch, renderConversation } from './render.js';
 export type { Role } from './roles.js';
 
-/** Results per search unless asked otherwise, and the most one search returns. */
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 1000;
+// The limits live apart so the CLI can describe --limit without loading search itself.
+export { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from './limits.js';
 
 export interface SearchOptions extends Omit<ReportOptions, 'byDevice'> {
   /** At most this many results (1..MAX_LIMIT, default DEFAULT_LIMIT). */
@@ -106,15 +106,6 @@ function dayStartMs(tz: string, day: number): number {
   return best;
 }
 
-/** Validates a result limit: a whole number in 1..MAX_LIMIT. `flag` names it in the error. */
-export function parseSearchLimit(v: string | number | undefined, flag = '--limit'): number {
-  if (v === undefined || v === '') return DEFAULT_LIMIT;
-  const n = typeof v === 'number' ? v : /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
-    throw new SuError('USAGE', `${flag} wants a whole number from 1 to ${MAX_LIMIT}, got '${v}'`, { hint: `e.g. ${flag} 50` });
-  }
-  return n;
-}
 
 interface HitRow {
   uid: string;

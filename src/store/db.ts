@@ -16,22 +16,33 @@ export interface Migration {
   sql: string;
 }
 
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+/** The migration files in `dir`, in order, without their contents. */
+function migrationFiles(dir: string): Array<Omit<Migration, 'sql'>> {
   return readdirSync(dir)
     .filter((f) => /^\d+_.+\.sql$/.test(f))
-    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(join(dir, f), 'utf8') }))
+    .map((f) => ({ version: Number(f.split('_')[0]), name: f }))
     .sort((a, b) => a.version - b.version);
 }
 
-/** Applies pending migrations in order, each in its own transaction, recording applied versions. */
-export function migrate(db: Db, migrations = loadMigrations()): number[] {
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return migrationFiles(dir).map((m) => ({ ...m, sql: readFileSync(join(dir, m.name), 'utf8') }));
+}
+
+/**
+ * Applies pending migrations in order, each in its own transaction, recording applied versions.
+ * Without a list, the files in MIGRATIONS_DIR; only pending ones are read, since every command
+ * opens the store and the store is almost always current.
+ */
+export function migrate(db: Db, migrations?: Migration[]): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   const done: number[] = [];
-  for (const m of migrations) {
+  const list: Array<Omit<Migration, 'sql'> & { sql?: string }> = migrations ?? migrationFiles(MIGRATIONS_DIR);
+  for (const m of list) {
     if (applied.has(m.version)) continue;
+    const sql = m.sql ?? readFileSync(join(MIGRATIONS_DIR, m.name), 'utf8');
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(sql);
       db.prepare('INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
     })();
     done.push(m.version);

@@ -54,6 +54,37 @@ describe('reports over the real ingest of the fixtures', () => {
     expect(r.daily.map((d) => d.date)).toEqual([...r.daily.map((d) => d.date)].sort());
   });
 
+  it('daily and monthly sums read only the usage_day index, never the usage table (migration 032)', () => {
+    const plans: string[] = [];
+    const prepare = db.prepare.bind(db);
+    const spy = (sql: string) => {
+      // The aggregation queries: plan them with the parameters they are about to get.
+      if (/GROUP BY/.test(sql) && /FROM usage u/.test(sql)) {
+        const st = prepare(sql);
+        return new Proxy(st, {
+          get: (t, k) =>
+            k === 'all'
+              ? (...params: unknown[]) => {
+                  plans.push((prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join(' | '));
+                  return t.all(...params);
+                }
+              : Reflect.get(t, k),
+        });
+      }
+      return prepare(sql);
+    };
+    (db as unknown as { prepare: typeof spy }).prepare = spy;
+    try {
+      dailyReport(db, { timezone: 'UTC' });
+      monthlyReport(db, { timezone: 'Europe/Berlin', provider: 'claude' });
+      dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } });
+    } finally {
+      (db as unknown as { prepare: typeof prepare }).prepare = prepare;
+    }
+    expect(plans.length).toBeGreaterThanOrEqual(3);
+    for (const p of plans) expect(p).toMatch(/^SCAN u USING COVERING INDEX usage_day\b/);
+  });
+
   it('every report covers the same usage', () => {
     const total = dailyReport(db, { timezone: 'UTC' }).totals;
     for (const r of [monthlyReport(db, { timezone: 'UTC' }), sessionReport(db, { timezone: 'UTC' }), projectReport(db, { timezone: 'UTC' }), modelReport(db, { timezone: 'UTC' })]) {

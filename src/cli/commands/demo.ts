@@ -3,12 +3,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADAPTERS } from '../../adapters/index.js';
 import { SuError } from '../../errors.js';
-import { ingest } from '../../ingest/index.js';
 import { storePath } from '../../paths.js';
-import { openDb } from '../../store/db.js';
-import { parseReportOptions, renderReport, runReport, type ReportKind } from '../../reports/index.js';
+import type { ReportKind } from '../../reports/kinds.js';
+import type { ReportOptions } from '../../reports/options.js';
 import type { CliIo } from '../io.js';
 import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
@@ -63,10 +61,11 @@ function prepareDevice(dir: string, samples: string, d: (typeof DEVICES)[number]
  * Part two of the demo: three devices with different logs sync through a temporary
  * file:// bucket (encrypted with a throwaway key), then the laptop shows the union.
  */
-async function demoSync(io: CliIo, dir: string, opts: ReturnType<typeof parseReportOptions>): Promise<void> {
+async function demoSync(io: CliIo, dir: string, opts: ReportOptions): Promise<void> {
   const out = io.stdout;
   // Sync code loads only here, as it does for `sync` commands.
   const { initSync, loadContext, push, pull, resolveIdentity } = await import('../../sync/index.js');
+  const { ADAPTERS, ingest, openDb, renderReport, runReport } = await loadDemo();
   const bucket = 'file://' + join(dir, 'bucket');
   out.write(`── Three devices, one encrypted bucket (${bucket}) ──\n\n`);
   const envs = DEVICES.map((d) => ({ ...io.env, ...prepareDevice(dir, SAMPLES_DIR, d), STACKUNDERFLOW_SYNC_KEY: '' }));
@@ -97,6 +96,19 @@ async function demoSync(io: CliIo, dir: string, opts: ReturnType<typeof parseRep
   }
 }
 
+/** What the demo runs: loaded when it runs, like every command's implementation. */
+async function loadDemo() {
+  const [{ ADAPTERS }, { ingest }, { openDb }, { runReport }, { renderReport }, { parseReportOptions }] = await Promise.all([
+    import('../../adapters/index.js'),
+    import('../../ingest/index.js'),
+    import('../../store/db.js'),
+    import('../../reports/reports.js'),
+    import('../../reports/format.js'),
+    import('../../reports/options.js'),
+  ]);
+  return { ADAPTERS, ingest, openDb, runReport, renderReport, parseReportOptions };
+}
+
 /** `stackunderflow demo`: the product on bundled logs, in one command, touching nothing of the user's. */
 export function registerDemo(program: Command, io: CliIo): void {
   program
@@ -105,6 +117,7 @@ export function registerDemo(program: Command, io: CliIo): void {
     .option('-z, --timezone <zone>', 'IANA time zone for day boundaries (default: the system zone)')
     .option('--no-sync', 'skip the three-device sync part')
     .action(async (flags: { timezone?: string; sync?: boolean }) => {
+      const { ADAPTERS, ingest, openDb, runReport, renderReport, parseReportOptions } = await loadDemo();
       const opts = parseReportOptions({ timezone: flags.timezone });
       const { dir, env: demoEnv } = prepareDemoHome();
       const env = { ...io.env, ...demoEnv };

@@ -4,10 +4,8 @@ import { createRequire } from 'node:module';
 
 // cli-progress loads only when a bar is drawn (a TTY): scripted runs start faster.
 const loadProgress = (): typeof cliProgressTypes => createRequire(import.meta.url)('cli-progress');
-import { ADAPTERS, adaptersFor } from '../../adapters/index.js';
 import type { Adapter, Provider } from '../../adapters/types.js';
-import { ingest, type IngestReport } from '../../ingest/index.js';
-import { parseReportOptions } from '../../reports/index.js';
+import type { IngestReport } from '../../ingest/index.js';
 import { formatInt } from '../../reports/format.js';
 import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
@@ -92,6 +90,9 @@ and CODEX_HOME (default ~/.codex). The store lives in STACKUNDERFLOW_HOME (defau
 Events are never deleted when a log file disappears: the store is your archive.`,
     )
     .action(async (flags: { provider?: string; json?: boolean }) => {
+      const { parseReportOptions } = await import('../../reports/options.js');
+      const { ADAPTERS, adaptersFor } = await import('../../adapters/index.js');
+      const { ingest } = await import('../../ingest/index.js');
       const provider = parseReportOptions({ provider: flags.provider }).provider;
       const adapters = provider ? adaptersFor([provider]) : [...ADAPTERS];
       await withStore(io, async (db, path) => {

@@ -2,15 +2,11 @@ import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
-import {
-  parseReportOptions,
-  renderReport,
-  runReport,
-  storeIsEmpty,
-  REPORT_KINDS,
-  type ReportKind,
-  type ReportOptions,
-} from '../../reports/index.js';
+import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
+import type { ReportOptions } from '../../reports/options.js';
+
+// Registrars only declare options; what a command runs loads when it runs (start-up time is
+// most of a report's time), so every command pays only for its own modules.
 
 /** Flags as commander hands them over. */
 export interface ReportFlags {
@@ -37,7 +33,8 @@ export function addFilterOptions(cmd: Command): Command {
 }
 
 /** Turns flags into report options, rejecting bad values as usage errors. */
-export function reportOptionsFromFlags(f: ReportFlags): ReportOptions {
+export async function reportOptionsFromFlags(f: ReportFlags): Promise<ReportOptions> {
+  const { parseReportOptions } = await import('../../reports/options.js');
   return parseReportOptions({
     since: f.since,
     until: f.until,
@@ -58,8 +55,9 @@ const DESCRIPTIONS: Record<ReportKind, string> = {
 };
 
 async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Promise<void> {
-  const opts = reportOptionsFromFlags(flags);
-  await withReadStore(io, ({ db, path }) => {
+  const opts = await reportOptionsFromFlags(flags);
+  const { runReport, storeIsEmpty } = await import('../../reports/reports.js');
+  await withReadStore(io, async ({ db, path }) => {
     const empty = storeIsEmpty(db);
     const report = runReport(db, kind, opts, io.env);
     if (flags.json) {
@@ -71,6 +69,7 @@ async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Pro
       io.stdout.write(emptyStoreNotice(path));
       return;
     }
+    const { renderReport } = await import('../../reports/format.js');
     io.stdout.write(renderReport(kind, report, { color: useColor(io) }));
   });
 }

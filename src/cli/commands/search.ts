@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { emptyStoreNotice, useColor, withReadStore, withStore } from '../io.js';
-import { storeIsEmpty } from '../../reports/index.js';
-import { formatInt } from '../../reports/format.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, parseQuery, parseSearchLimit, QUERY_SYNTAX_HELP, reindex, renderSearch, search } from '../../search/index.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from '../../search/limits.js';
+import { parseQuery, QUERY_SYNTAX_HELP } from '../../search/query.js';
 import { reportOptionsFromFlags, type ReportFlags } from './report.js';
 
 interface SearchFlags extends ReportFlags {
@@ -51,10 +50,12 @@ Examples:
     // allowUnknownOption keeps misspelt long options as words: refuse them rather than search for them.
     const bogus = words.find((w) => /^--[^-\s]/.test(w));
     if (bogus) throw new SuError('USAGE', `unknown option '${bogus.split('=')[0]}'`, { hint: "see 'stackunderflow search --help'" });
-    const opts = { ...reportOptionsFromFlags(flags), limit: parseSearchLimit(flags.limit) };
+    const opts = { ...(await reportOptionsFromFlags(flags)), limit: parseSearchLimit(flags.limit) };
     const text = words.join(' ');
+    const { reindex, renderSearch, search } = await import('../../search/index.js');
     if (flags.reindex) {
       const q = text.trim() === '' ? null : parseQuery(text);
+      const { formatInt } = await import('../../reports/format.js');
       await withStore(io, (db) => {
         const r = reindex(db);
         const line = `Rebuilt the search index: ${formatInt(r.events)} events, ${formatInt(r.withText)} with text, in ${formatInt(r.ms)} ms.\n`;
@@ -70,6 +71,7 @@ Examples:
       return;
     }
     const q = parseQuery(text);
+    const { storeIsEmpty } = await import('../../reports/reports.js');
     await withReadStore(io, ({ db, path }) => {
       const empty = storeIsEmpty(db);
       const result = search(db, q, opts, io.env);

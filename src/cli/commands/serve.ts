@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import { storePath } from '../../paths.js';
-import { openDb, type Db } from '../../store/db.js';
+import type { Db } from '../../store/db.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../api/defaults.js';
-import { isLoopbackHost } from '../../api/guard.js';
-import { storeIsEmpty } from '../../reports/index.js';
 import type { CliIo } from '../io.js';
 import { emptyStoreNotice } from '../io.js';
 
@@ -72,10 +70,13 @@ Requests must name this server in their Host header (a guard against DNS rebindi
       const port = flags.port === undefined ? DEFAULT_PORT : parsePort(flags.port);
       const host = flags.host?.trim() || DEFAULT_HOST;
       const path = storePath(io.env);
+      const { openDb } = await import('../../store/db.js');
       const db = openDb(path);
       try {
         // The HTTP stack loads only for `serve`: other commands start faster without it.
         const { startServer } = await import('../../api/server.js');
+        const { isLoopbackHost } = await import('../../api/guard.js');
+        const { storeIsEmpty } = await import('../../reports/reports.js');
         const server = await startServer({
           db,
           host,

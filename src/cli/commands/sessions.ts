@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
-import { listSessions, renderSessionList, storeIsEmpty } from '../../reports/index.js';
 import { addFilterOptions, reportOptionsFromFlags, type ReportFlags } from './report.js';
 
 function parseLimit(v: string | undefined): number | undefined {
@@ -17,7 +16,10 @@ export function registerSessions(program: Command, io: CliIo): void {
   const cmd = program.command('sessions').description('list sessions, most recent first, with events, tokens and cost');
   addFilterOptions(cmd).option('-n, --limit <count>', 'show at most this many sessions');
   cmd.action(async (flags: ReportFlags & { limit?: string }) => {
-    const opts = { ...reportOptionsFromFlags(flags), limit: parseLimit(flags.limit) };
+    const opts = { ...(await reportOptionsFromFlags(flags)), limit: parseLimit(flags.limit) };
+    const { listSessions } = await import('../../reports/sessions.js');
+    const { storeIsEmpty } = await import('../../reports/reports.js');
+    const { renderSessionList } = await import('../../reports/format.js');
     await withReadStore(io, ({ db, path }) => {
       const empty = storeIsEmpty(db);
       const list = listSessions(db, opts, io.env);

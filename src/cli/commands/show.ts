@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { useColor, withReadStore } from '../io.js';
-import { parseReportOptions } from '../../reports/index.js';
-import { renderConversation, showSession } from '../../search/index.js';
 
 /** `stackunderflow show SESSION`: one session as a readable conversation. */
 export function registerShow(program: Command, io: CliIo): void {
@@ -25,6 +23,8 @@ Examples:
   stackunderflow show 7f2abd2d-7cfc-4447-9ddd-3ca8d14e02e9 --json | jq '.totals'`,
     )
     .action(async (ref: string, flags: { scope?: string; timezone?: string; json?: boolean }) => {
+      const { parseReportOptions } = await import('../../reports/options.js');
+      const { renderConversation, showSession } = await import('../../search/index.js');
       const opts = parseReportOptions({ scope: flags.scope, timezone: flags.timezone });
       await withReadStore(io, ({ db }) => {
         const conv = showSession(db, ref, opts, io.env);

@@ -1,0 +1,9 @@
+import { appendFileSync } from 'node:fs';
+
+const LOG = process.env.SU_MODULE_LOG;
+
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (LOG && !r.url.startsWith('node:')) appendFileSync(LOG, r.url + '\n');
+  return r;
+}
