@@ -232,10 +232,6 @@ function tupleProblem(t: unknown[]): string | null {
   return null;
 }
 
-function eventLine(e: SegmentEvent): string {
-  return JSON.stringify([e.seq, e.writtenAt, ...eventToTuple(e.event)]);
-}
-
 function sortedBySeq(events: SegmentEvent[]): SegmentEvent[] {
   return [...events].sort((a, b) => a.seq - b.seq);
 }
@@ -253,38 +249,29 @@ function segmentHeader(h: { count: number; device: string; kind: SegmentKind; se
  * than a segment every peer rejects.
  */
 export function encodeSegment(input: SegmentInput): EncodedSegment {
-  const { raw, ...meta } = segmentJsonl(input);
+  const { raw, ...meta } = segmentJsonl(input.device, input.kind, wholePart(input));
   return { plain: asPlain(gzip(raw)), ...meta };
 }
 
-function segmentJsonl(input: SegmentInput): Omit<EncodedSegment, 'plain'> & { raw: Buffer } {
-  if (!isDeviceId(input.device)) throw new SuError('INTERNAL', 'encodeSegment: invalid device id');
-  if (input.kind !== 'segment' && input.kind !== 'snapshot') throw new SuError('INTERNAL', 'encodeSegment: invalid kind');
+/** All of a segment's events as one part, whatever their size. */
+function wholePart(input: SegmentInput): SegmentPart {
   if (input.events.length === 0) throw new SuError('INTERNAL', 'encodeSegment: a segment needs at least one event');
-  const events = sortedBySeq(input.events);
-  const lines: string[] = [];
-  let size = 0;
-  let prev = 0;
-  for (const e of events) {
-    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
-    if (e.seq === prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
-    prev = e.seq;
-    if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
-    const tuple = eventToTuple(e.event);
-    const problem = tupleProblem(tuple);
-    if (problem) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq}: ${problem}`);
-    const line = JSON.stringify([e.seq, e.writtenAt, ...tuple]);
-    lines.push(line);
-    size += Buffer.byteLength(line, 'utf8') + 1;
-  }
+  const cutter = new SegmentCutter({ maxEvents: Infinity, maxBytes: Infinity });
+  for (const e of sortedBySeq(input.events)) cutter.add(e);
+  return cutter.flush()!;
+}
+
+function segmentJsonl(device: string, kind: SegmentKind, part: SegmentPart): Omit<EncodedSegment, 'plain'> & { raw: Buffer } {
+  if (!isDeviceId(device)) throw new SuError('INTERNAL', 'encodeSegment: invalid device id');
+  if (kind !== 'segment' && kind !== 'snapshot') throw new SuError('INTERNAL', 'encodeSegment: invalid kind');
+  const { events, lines } = part;
   const seqFrom = events[0].seq;
   const seqTo = events[events.length - 1].seq;
   const count = events.length;
-  const header = segmentHeader({ count, device: input.device, kind: input.kind, seqFrom, seqTo });
+  const header = segmentHeader({ count, device, kind, seqFrom, seqTo });
   // Line by line into one buffer: joined, one non-Latin-1 character anywhere makes the whole
   // string two-byte, and V8 encodes that to UTF-8 ten times slower than one line at a time.
-  size += Buffer.byteLength(header, 'utf8') + 1;
-  const raw = Buffer.allocUnsafe(size);
+  const raw = Buffer.allocUnsafe(Buffer.byteLength(header, 'utf8') + 1 + part.bytes);
   let off = raw.write(header, 0, 'utf8');
   raw[off++] = 0x0a;
   for (const line of lines) {
@@ -292,6 +279,67 @@ function segmentJsonl(input: SegmentInput): Omit<EncodedSegment, 'plain'> & { ra
     raw[off++] = 0x0a;
   }
   return { raw, sha256: sha256Hex(raw), seqFrom, seqTo, count, rawBytes: raw.length };
+}
+
+/** Events cut into one segment, each serialized once: encoding writes these lines as they are. */
+export interface SegmentPart {
+  /** Ascending by seq. */
+  events: SegmentEvent[];
+  /** The JSONL line of each event, without its newline. */
+  lines: string[];
+  /** UTF-8 length of the lines, a newline counted after each. */
+  bytes: number;
+}
+
+/**
+ * Cuts events arriving in ascending seq order into parts that each fit the limits, measured
+ * as uncompressed JSONL; an event larger than `maxBytes` on its own gets a part of its own.
+ * Every event is checked and serialized once, here (SuError INTERNAL when it could not be
+ * decoded again). Streaming, so a push or compaction reading the store in batches fills each
+ * part up to the bounds across batch boundaries.
+ */
+export class SegmentCutter {
+  private readonly maxEvents: number;
+  private readonly budget: number;
+  private part: SegmentPart = { events: [], lines: [], bytes: 0 };
+  private prev = 0;
+
+  constructor(limits: { maxEvents?: number; maxBytes?: number } = {}) {
+    this.maxEvents = limits.maxEvents ?? SEGMENT_LIMITS.maxEvents;
+    // Room for the header line (a little over 100 bytes at most).
+    this.budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - 160;
+  }
+
+  /** Adds the next event; returns the part it closed, if it did not fit there. */
+  add(e: SegmentEvent): SegmentPart | null {
+    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
+    if (e.seq === this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
+    if (e.seq < this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} comes after ${this.prev}`);
+    this.prev = e.seq;
+    if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
+    const tuple = eventToTuple(e.event);
+    const problem = tupleProblem(tuple);
+    if (problem) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq}: ${problem}`);
+    const line = JSON.stringify([e.seq, e.writtenAt, ...tuple]);
+    const n = Buffer.byteLength(line, 'utf8') + 1;
+    let done: SegmentPart | null = null;
+    const cur = this.part;
+    if (cur.events.length > 0 && (cur.events.length >= this.maxEvents || cur.bytes + n > this.budget)) {
+      done = cur;
+      this.part = { events: [], lines: [], bytes: 0 };
+    }
+    this.part.events.push(e);
+    this.part.lines.push(line);
+    this.part.bytes += n;
+    return done;
+  }
+
+  /** The part being filled, or null when it is empty; the next event starts a new one. */
+  flush(): SegmentPart | null {
+    const cur = this.part;
+    this.part = { events: [], lines: [], bytes: 0 };
+    return cur.events.length > 0 ? cur : null;
+  }
 }
 
 /**
@@ -384,23 +432,14 @@ function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: 
  * uncompressed JSONL. An event larger than `maxBytes` on its own gets a segment of its own.
  */
 export function cutSegments(events: SegmentEvent[], limits: { maxEvents?: number; maxBytes?: number } = {}): SegmentEvent[][] {
-  const maxEvents = limits.maxEvents ?? SEGMENT_LIMITS.maxEvents;
-  // Room for the header line (a little over 100 bytes at most).
-  const budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - 160;
+  const cutter = new SegmentCutter(limits);
   const out: SegmentEvent[][] = [];
-  let cur: SegmentEvent[] = [];
-  let bytes = 0;
   for (const e of sortedBySeq(events)) {
-    const n = Buffer.byteLength(eventLine(e), 'utf8') + 1;
-    if (cur.length > 0 && (cur.length >= maxEvents || bytes + n > budget)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(e);
-    bytes += n;
+    const done = cutter.add(e);
+    if (done) out.push(done.events);
   }
-  if (cur.length > 0) out.push(cur);
+  const last = cutter.flush();
+  if (last) out.push(last.events);
   return out;
 }
 
@@ -542,13 +581,18 @@ export interface SealedSegment {
 
 /** encodeSegment, then seal. */
 export async function sealSegment(input: SegmentInput, recipient: Recipient): Promise<SealedSegment> {
-  const { raw, ...enc } = segmentJsonl(input);
+  return sealSegmentPart(input.device, input.kind, wholePart(input), recipient);
+}
+
+/** Encodes a part {@link SegmentCutter} cut (reusing its serialized lines), then seals it. */
+export async function sealSegmentPart(device: string, kind: SegmentKind, part: SegmentPart, recipient: Recipient): Promise<SealedSegment> {
+  const { raw, ...enc } = segmentJsonl(device, kind, part);
   const sealed = await seal(asPlain(await gzipAsync(raw)), recipient);
   const name = sha256Hex(sealed);
   return {
     sealed,
     name,
-    entry: { name, kind: input.kind, seqFrom: enc.seqFrom, seqTo: enc.seqTo, count: enc.count, bytes: sealed.length, sha256: enc.sha256 },
+    entry: { name, kind, seqFrom: enc.seqFrom, seqTo: enc.seqTo, count: enc.count, bytes: sealed.length, sha256: enc.sha256 },
   };
 }
 

@@ -14,7 +14,7 @@
  */
 import type { Db } from '../store/db.js';
 import { rowToEvent } from '../store/events.js';
-import { cutSegments, SEGMENT_LIMITS, sealSegment, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { segmentKey } from './layout.js';
 import { commitManifest, currentAcks, readOwnManifest } from './push.js';
@@ -160,23 +160,28 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
     let cursor = after;
     let events = 0;
     const read = db.prepare('SELECT * FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+    const upload = async (part: SegmentPart) => {
+      const s = await sealSegmentPart(ctx.deviceId, 'snapshot', part, ctx.recipient);
+      // Unlisted until the manifest below lands: invisible to readers if we crash here.
+      await ctx.store.put(segmentKey(ctx.deviceId, s.name), s.sealed);
+      entries.push(s.entry);
+      events += s.entry.count;
+      ctx.onProgress?.({ phase: 'upload', done: events, total: 0, bytes: s.entry.bytes });
+    };
+    // One cutter across batches: snapshots are cut at the bounds, not where a batch ends.
+    const cutter = new SegmentCutter();
     for (;;) {
       const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as Record<string, unknown>[];
       if (rows.length === 0) break;
-      const batch: SegmentEvent[] = rows.map((r) => {
+      for (const r of rows) {
         const { seq, writtenAt, ...event } = rowToEvent(r);
-        return { seq, writtenAt, event };
-      });
-      for (const part of cutSegments(batch)) {
-        const s = await sealSegment({ device: ctx.deviceId, kind: 'snapshot', events: part }, ctx.recipient);
-        // Unlisted until the manifest below lands: invisible to readers if we crash here.
-        await ctx.store.put(segmentKey(ctx.deviceId, s.name), s.sealed);
-        entries.push(s.entry);
-        events += s.entry.count;
-        ctx.onProgress?.({ phase: 'upload', done: events, total: 0, bytes: s.entry.bytes });
+        const done = cutter.add({ seq, writtenAt, event });
+        if (done) await upload(done);
       }
-      cursor = batch[batch.length - 1].seq;
+      cursor = rows[rows.length - 1].seq as number;
     }
+    const last = cutter.flush();
+    if (last) await upload(last);
     if (entries.length === 0) return null;
 
     const intent: PendingCompaction = { through: S, entries, replaced: replaced.map((s) => s.name) };

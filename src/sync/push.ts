@@ -7,7 +7,7 @@ import { Hlc } from '../util/clock.js';
 import { readEventsSince } from '../store/events.js';
 import { sha256Hex } from '../util/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
-import { cutSegments, openManifest, sealManifest, sealSegment, SEGMENT_LIMITS, type Manifest, type ManifestSegment, type SealedSegment, type SegmentEvent } from './codec.js';
+import { openManifest, sealManifest, sealSegmentPart, SegmentCutter, SEGMENT_LIMITS, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
 import { asSealed } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
@@ -33,7 +33,7 @@ export function outboxDir(env: NodeJS.ProcessEnv): string {
 /** Events read from the store per staging round: bounds memory on a first push of a big store. */
 const STAGE_BATCH = SEGMENT_LIMITS.maxEvents;
 /**
- * Segments being sealed at once. sealSegment serializes on the main thread, then gzips on
+ * Segments being sealed at once. sealSegmentPart encodes on the main thread, then gzips on
  * libuv's pool: with one more in flight, the next segment (or the next batch's read) is
  * serialized while the previous one compresses. Each costs up to ~2 × maxBytes of memory.
  */
@@ -79,22 +79,27 @@ export async function stage(ctx: SyncContext): Promise<number> {
     staged += s.entry.count;
     ctx.onProgress?.({ phase: 'stage', done: staged, total, bytes: s.entry.bytes });
   };
+  const sealNext = async (part: SegmentPart) => {
+    if (sealing.length >= SEAL_AHEAD) await spoolNext();
+    const sealed = sealSegmentPart(ctx.deviceId, 'segment', part, ctx.recipient);
+    // A seal may fail while an earlier one is awaited: handled here, rethrown by spoolNext's await.
+    sealed.catch(() => undefined);
+    sealing.push(sealed);
+  };
+  // One cutter across batches: a segment is cut at the bounds, not where a batch happens to end.
+  const cutter = new SegmentCutter();
   for (;;) {
     const rows = readEventsSince(db, ctx.deviceId, cursor, STAGE_BATCH);
     if (rows.length === 0) break;
-    const events: SegmentEvent[] = rows.map((r) => {
+    for (const r of rows) {
       const { seq, writtenAt, ...event } = r;
-      return { seq, writtenAt, event };
-    });
-    for (const part of cutSegments(events)) {
-      if (sealing.length >= SEAL_AHEAD) await spoolNext();
-      const sealed = sealSegment({ device: ctx.deviceId, kind: 'segment', events: part }, ctx.recipient);
-      // A seal may fail while an earlier one is awaited: handled here, rethrown by spoolNext's await.
-      sealed.catch(() => undefined);
-      sealing.push(sealed);
+      const done = cutter.add({ seq, writtenAt, event });
+      if (done) await sealNext(done);
     }
     cursor = rows[rows.length - 1].seq;
   }
+  const last = cutter.flush();
+  if (last) await sealNext(last);
   while (sealing.length > 0) await spoolNext();
   return staged;
 }
