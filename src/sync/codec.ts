@@ -6,12 +6,14 @@
  * every object carries its identity (device, kind, seq range, count, format) inside
  * and the decoder checks it against what the manifest promised.
  *
- * Segment plaintext, gzip-compressed (`age -d -i identity.txt f.age | gunzip` reads it):
+ * Segment plaintext (format 2), gzip-compressed (`age -d -i identity.txt f.age | gunzip` reads it):
  * ```
- * {"count":N,"device":"<id>","format":1,"kind":"segment","seqFrom":a,"seqTo":b}
- * [seq,writtenAt,uid,provider,project,projectPath,session,record,ts,kind,model,sidechain,agent,usageKey,usage,text,extra]
+ * {"count":N,"device":"<id>","format":2,"kind":"segment","seqFrom":a,"seqTo":b}
+ * [seq,writtenAt,provider,project,projectPath,session,record,ts,kind,model,sidechain,agent,usageKey,usage,text,extra]
  * …one line per event, ascending seq, '\n' after every line
  * ```
+ * Format 1 (still decoded) had `uid` after `writtenAt`; format 2 leaves it out, as the
+ * reader recomputes it from (provider, session, record).
  */
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gunzipSync, gzip as gzipCallback, gzipSync } from 'node:zlib';
@@ -22,8 +24,10 @@ import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple
 import { asPlain, open, seal, type Identity, type Plain, type Recipient, type Sealed } from './crypto.js';
 import { isDeviceId, isSegmentName } from './layout.js';
 
-/** Version of the segment and manifest plaintext formats. Old versions must keep decoding. */
+/** Version of the manifest plaintext format. Old versions must keep decoding. */
 export const FORMAT = 1;
+/** Version of the segment plaintext format written. Format 1 (with `uid`) still decodes. */
+export const SEGMENT_FORMAT = 2;
 /** The `format` string of key.json. */
 export const KEY_JSON_FORMAT = 'stackunderflow-sync/v1';
 
@@ -39,11 +43,13 @@ const GZIP_LEVEL = 6;
 const HLC_RE = /^\d{13}\.\d{6}$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
-const UID = EVENT_FIELDS.indexOf('uid');
-const PROVIDER = EVENT_FIELDS.indexOf('provider');
-const SESSION = EVENT_FIELDS.indexOf('session');
-const RECORD = EVENT_FIELDS.indexOf('record');
-const TUPLE_ARITY = 2 + EVENT_FIELDS.length;
+/**
+ * The event fields a format-2 line carries: all but `uid`, a SHA-256 of (provider, session,
+ * record) that is ~20 % of a compressed segment and that readers recomputed to check anyway.
+ */
+const WIRE_FIELDS = EVENT_FIELDS.slice(1);
+if (EVENT_FIELDS[0] !== 'uid') throw new Error('codec: uid must lead EVENT_FIELDS');
+type Fields = readonly (typeof EVENT_FIELDS)[number][];
 const gzipCb = promisify(gzipCallback);
 const gunzipCb = promisify(gunzipCallback);
 
@@ -180,10 +186,10 @@ function gunzipError(err: unknown, object: string, max: number): SuError {
 }
 
 /** A format number from a newer writer is an upgrade problem (exit 2), not damage. */
-function checkFormat(v: unknown, object: string): void {
-  if (v === FORMAT) return;
-  if (typeof v === 'number' && Number.isInteger(v) && v > FORMAT) {
-    throw new SuError('CONFIG', `${object} was written by a newer stackunderflow (format ${v}); this version reads format ${FORMAT}`, {
+function checkFormat(v: unknown, object: string, newest = FORMAT, oldest = newest): void {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= oldest && v <= newest) return;
+  if (typeof v === 'number' && Number.isInteger(v) && v > newest) {
+    throw new SuError('CONFIG', `${object} was written by a newer stackunderflow (format ${v}); this version reads format ${newest}`, {
       hint: 'upgrade stackunderflow on this device',
     });
   }
@@ -207,10 +213,14 @@ const isOptStr = (v: unknown): boolean => v === null || v === undefined || typeo
 // Which tuple positions are nullable strings; the rest of the strings are required.
 const NULLABLE = new Set<string>(['projectPath', 'model', 'agent', 'usageKey', 'text', 'extra']);
 
-/** Why an event tuple (wire order, without seq/writtenAt) is malformed, or null when it is fine. */
-function tupleProblem(t: unknown[]): string | null {
-  for (let i = 0; i < EVENT_FIELDS.length; i++) {
-    const f = EVENT_FIELDS[i];
+/**
+ * Why an event tuple (in `fields` order, without seq/writtenAt) is malformed, or null when it
+ * is fine. With `uid` among the fields (format 1, and the encoder's check of a store row), the
+ * uid must be the one (provider, session, record) derive.
+ */
+function tupleProblem(t: unknown[], fields: Fields): string | null {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     const v = t[i];
     if (f === 'sidechain') {
       if (typeof v !== 'boolean') return `field ${f} is not a boolean`;
@@ -226,10 +236,15 @@ function tupleProblem(t: unknown[]): string | null {
   }
   // The identity is a function of (provider, session, record): a uid that disagrees would
   // make the same event two events, or two events one, on every device that lands it.
-  if (t[UID] !== eventUid(t[PROVIDER] as Provider, t[SESSION] as string, t[RECORD] as string)) {
+  if (fields === EVENT_FIELDS && t[0] !== eventUid(t[1] as Provider, t[4] as string, t[5] as string)) {
     return 'field uid does not match (provider, session, record)';
   }
   return null;
+}
+
+/** A format-2 tuple as an event: `uid` recomputed, as every writer derived it. */
+function eventFromWire(t: unknown[]): EventRecord {
+  return eventFromTuple([eventUid(t[0] as Provider, t[3] as string, t[4] as string), ...t]);
 }
 
 function sortedBySeq(events: SegmentEvent[]): SegmentEvent[] {
@@ -237,7 +252,7 @@ function sortedBySeq(events: SegmentEvent[]): SegmentEvent[] {
 }
 
 function segmentHeader(h: { count: number; device: string; kind: SegmentKind; seqFrom: number; seqTo: number }): string {
-  return canonicalJson({ count: h.count, device: h.device, format: FORMAT, kind: h.kind, seqFrom: h.seqFrom, seqTo: h.seqTo });
+  return canonicalJson({ count: h.count, device: h.device, format: SEGMENT_FORMAT, kind: h.kind, seqFrom: h.seqFrom, seqTo: h.seqTo });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -317,10 +332,13 @@ export class SegmentCutter {
     if (e.seq < this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} comes after ${this.prev}`);
     this.prev = e.seq;
     if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
+    // Checked with its uid (a store row whose uid disagrees would change identity on the way),
+    // shipped without it.
     const tuple = eventToTuple(e.event);
-    const problem = tupleProblem(tuple);
+    const problem = tupleProblem(tuple, EVENT_FIELDS);
     if (problem) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq}: ${problem}`);
-    const line = JSON.stringify([e.seq, e.writtenAt, ...tuple]);
+    tuple[0] = e.writtenAt;
+    const line = JSON.stringify([e.seq, ...tuple]);
     const n = Buffer.byteLength(line, 'utf8') + 1;
     let done: SegmentPart | null = null;
     const cur = this.part;
@@ -369,7 +387,9 @@ function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): 
   const lines = text.slice(0, -1).split('\n');
 
   const header = parseJson(lines[0], object, 'header');
-  checkHeader(header, expect, object);
+  const format = checkHeader(header, expect, object);
+  const fields = format === 1 ? EVENT_FIELDS : WIRE_FIELDS;
+  const arity = 2 + fields.length;
   if (lines.length < 2) throw integrity(object, 'holds no events');
   if (lines.length - 1 !== expect.count) throw integrity(object, `holds ${lines.length - 1} event lines, header says ${expect.count}`);
 
@@ -377,16 +397,16 @@ function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): 
   let prev = expect.seqFrom - 1;
   for (let i = 1; i < lines.length; i++) {
     const t = parseJson(lines[i], object, `line ${i + 1}`);
-    if (!Array.isArray(t) || t.length !== TUPLE_ARITY) throw integrity(object, `line ${i + 1} is not an event tuple of ${TUPLE_ARITY} fields`);
+    if (!Array.isArray(t) || t.length !== arity) throw integrity(object, `line ${i + 1} is not an event tuple of ${arity} fields`);
     const [seq, writtenAt] = t;
     if (!isPos(seq)) throw integrity(object, `line ${i + 1}: seq is not a positive integer`);
     if (seq <= prev) throw integrity(object, `line ${i + 1}: seq ${seq} is not above the previous ${prev}`);
     if (seq > expect.seqTo) throw integrity(object, `line ${i + 1}: seq ${seq} is beyond seqTo ${expect.seqTo}`);
     if (!isStr(writtenAt) || !HLC_RE.test(writtenAt)) throw integrity(object, `line ${i + 1}: writtenAt is not an HLC stamp`);
-    const fields = t.slice(2);
-    const problem = tupleProblem(fields);
+    const tuple = t.slice(2);
+    const problem = tupleProblem(tuple, fields);
     if (problem) throw integrity(object, `line ${i + 1}: ${problem}`);
-    out[i - 1] = { seq, writtenAt, event: eventFromTuple(fields) };
+    out[i - 1] = { seq, writtenAt, event: format === 1 ? eventFromTuple(tuple) : eventFromWire(tuple) };
     prev = seq;
   }
   if (out[0].seq !== expect.seqFrom || prev !== expect.seqTo) {
@@ -403,27 +423,29 @@ function parseJson(line: string, object: string, where: string): unknown {
   }
 }
 
-function checkHeader(h: unknown, expect: SegmentExpectation, object: string): void {
+/** Checks a segment header against the manifest entry; returns its format. */
+function checkHeader(h: unknown, expect: SegmentExpectation, object: string): number {
   if (!isRecord(h)) throw integrity(object, 'header is not a JSON object');
-  checkFormat(h.format, object);
-  checkKeys(h, ['count', 'device', 'format', 'kind', 'seqFrom', 'seqTo'], object, 'header');
+  checkFormat(h.format, object, SEGMENT_FORMAT, 1);
+  checkKeys(h, ['count', 'device', 'format', 'kind', 'seqFrom', 'seqTo'], object, 'header', h.format as number);
   const fields = ['device', 'kind', 'seqFrom', 'seqTo', 'count'] as const;
   for (const f of fields) {
     if (h[f] !== expect[f]) throw integrity(object, `header says ${f} ${JSON.stringify(h[f])}, the manifest says ${JSON.stringify(expect[f])}`);
   }
+  return h.format as number;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: string, where: string): void {
+function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: string, where: string, format = FORMAT): void {
   const have = Object.keys(o).sort();
   const want = [...keys].sort();
   if (have.length !== want.length || have.some((k, i) => k !== want[i])) {
     const missing = want.filter((k) => !(k in o));
     const extra = have.filter((k) => !want.includes(k));
-    throw integrity(object, `${where} fields differ from format ${FORMAT} (missing: ${missing.join(',') || 'none'}; unexpected: ${extra.length} field(s))`);
+    throw integrity(object, `${where} fields differ from format ${format} (missing: ${missing.join(',') || 'none'}; unexpected: ${extra.length} field(s))`);
   }
 }
 
