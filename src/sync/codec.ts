@@ -279,50 +279,56 @@ function wholePart(input: SegmentInput): SegmentPart {
 function segmentJsonl(device: string, kind: SegmentKind, part: SegmentPart): Omit<EncodedSegment, 'plain'> & { raw: Buffer } {
   if (!isDeviceId(device)) throw new SuError('INTERNAL', 'encodeSegment: invalid device id');
   if (kind !== 'segment' && kind !== 'snapshot') throw new SuError('INTERNAL', 'encodeSegment: invalid kind');
-  const { events, lines } = part;
-  const seqFrom = events[0].seq;
-  const seqTo = events[events.length - 1].seq;
-  const count = events.length;
+  const { seqFrom, seqTo, count } = part;
   const header = segmentHeader({ count, device, kind, seqFrom, seqTo });
-  // Line by line into one buffer: joined, one non-Latin-1 character anywhere makes the whole
-  // string two-byte, and V8 encodes that to UTF-8 ten times slower than one line at a time.
-  const raw = Buffer.allocUnsafe(Buffer.byteLength(header, 'utf8') + 1 + part.bytes);
-  let off = raw.write(header, 0, 'utf8');
-  raw[off++] = 0x0a;
-  for (const line of lines) {
-    off += raw.write(line, off, 'utf8');
-    raw[off++] = 0x0a;
-  }
+  // The header goes into the room the cutter left in front of the lines: no copy of the lines.
+  const start = HEADER_ROOM - 1 - Buffer.byteLength(header, 'utf8');
+  if (start < 0) throw new SuError('INTERNAL', 'encodeSegment: header too long');
+  part.buf.write(header, start, 'utf8');
+  part.buf[HEADER_ROOM - 1] = 0x0a;
+  const raw = part.buf.subarray(start, HEADER_ROOM + part.bytes);
   return { raw, sha256: sha256Hex(raw), seqFrom, seqTo, count, rawBytes: raw.length };
 }
 
-/** Events cut into one segment, each serialized once: encoding writes these lines as they are. */
+/** Bytes kept in front of a part's first line for its header line (a little over 100 bytes at most). */
+const HEADER_ROOM = 160;
+/** First buffer of a part without a byte bound (it doubles as needed). */
+const UNBOUNDED_START = 64 * 1024;
+
+/** Events cut into one segment: their JSONL lines, already in the buffer the segment is encoded from. */
 export interface SegmentPart {
-  /** Ascending by seq. */
-  events: SegmentEvent[];
-  /** The JSONL line of each event, without its newline. */
-  lines: string[];
+  seqFrom: number;
+  seqTo: number;
+  count: number;
   /** UTF-8 length of the lines, a newline counted after each. */
   bytes: number;
+  /** The lines from offset HEADER_ROOM on; the header is written in front of them when encoded. */
+  buf: Buffer;
 }
 
 /**
  * Cuts events arriving in ascending seq order into parts that each fit the limits, measured
  * as uncompressed JSONL; an event larger than `maxBytes` on its own gets a part of its own.
  * Every event is checked and serialized once, here (SuError INTERNAL when it could not be
- * decoded again). Streaming, so a push or compaction reading the store in batches fills each
- * part up to the bounds across batch boundaries.
+ * decoded again), and its line written at once into the part's buffer: neither the events
+ * nor their strings outlive the call, so a 1 M-event push does not promote them to V8's old
+ * generation (GC was its largest cost). Line by line also matters for speed: joined, one
+ * non-Latin-1 character makes the whole string two-byte, which V8 encodes to UTF-8 ten times
+ * slower. Streaming, so a push or compaction reading the store in batches fills each part up
+ * to the bounds across batch boundaries.
  */
 export class SegmentCutter {
   private readonly maxEvents: number;
   private readonly budget: number;
-  private part: SegmentPart = { events: [], lines: [], bytes: 0 };
+  private buf: Buffer | null = null;
+  private bytes = 0;
+  private count = 0;
+  private seqFrom = 0;
   private prev = 0;
 
   constructor(limits: { maxEvents?: number; maxBytes?: number } = {}) {
     this.maxEvents = limits.maxEvents ?? SEGMENT_LIMITS.maxEvents;
-    // Room for the header line (a little over 100 bytes at most).
-    this.budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - 160;
+    this.budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - HEADER_ROOM;
   }
 
   /** Adds the next event; returns the part it closed, if it did not fit there. */
@@ -330,7 +336,6 @@ export class SegmentCutter {
     if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
     if (e.seq === this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
     if (e.seq < this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} comes after ${this.prev}`);
-    this.prev = e.seq;
     if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
     // Checked with its uid (a store row whose uid disagrees would change identity on the way),
     // shipped without it.
@@ -340,23 +345,39 @@ export class SegmentCutter {
     tuple[0] = e.writtenAt;
     const line = JSON.stringify([e.seq, ...tuple]);
     const n = Buffer.byteLength(line, 'utf8') + 1;
-    let done: SegmentPart | null = null;
-    const cur = this.part;
-    if (cur.events.length > 0 && (cur.events.length >= this.maxEvents || cur.bytes + n > this.budget)) {
-      done = cur;
-      this.part = { events: [], lines: [], bytes: 0 };
-    }
-    this.part.events.push(e);
-    this.part.lines.push(line);
-    this.part.bytes += n;
+    const done = this.count > 0 && (this.count >= this.maxEvents || this.bytes + n > this.budget) ? this.flush() : null;
+    const at = this.reserve(n);
+    this.buf!.write(line, at, 'utf8');
+    this.buf![at + n - 1] = 0x0a;
+    if (this.count === 0) this.seqFrom = e.seq;
+    this.count++;
+    this.bytes += n;
+    this.prev = e.seq;
     return done;
   }
 
   /** The part being filled, or null when it is empty; the next event starts a new one. */
   flush(): SegmentPart | null {
-    const cur = this.part;
-    this.part = { events: [], lines: [], bytes: 0 };
-    return cur.events.length > 0 ? cur : null;
+    if (this.count === 0) return null;
+    const part: SegmentPart = { seqFrom: this.seqFrom, seqTo: this.prev, count: this.count, bytes: this.bytes, buf: this.buf! };
+    this.buf = null;
+    this.count = 0;
+    this.bytes = 0;
+    return part;
+  }
+
+  /** Makes room for n more bytes; returns where they go. */
+  private reserve(n: number): number {
+    const at = HEADER_ROOM + this.bytes;
+    if (this.buf && at + n <= this.buf.length) return at;
+    // A bounded part gets its bound at once (untouched pages cost nothing); an unbounded one grows.
+    const bound = HEADER_ROOM + this.budget;
+    let size = Number.isFinite(bound) ? bound : Math.max(UNBOUNDED_START, 2 * (this.buf?.length ?? 0));
+    size = Math.max(size, at + n);
+    const grown = Buffer.allocUnsafe(size);
+    this.buf?.copy(grown, 0, 0, at);
+    this.buf = grown;
+    return at;
   }
 }
 
@@ -455,14 +476,16 @@ function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: 
  */
 export function cutSegments(events: SegmentEvent[], limits: { maxEvents?: number; maxBytes?: number } = {}): SegmentEvent[][] {
   const cutter = new SegmentCutter(limits);
-  const out: SegmentEvent[][] = [];
-  for (const e of sortedBySeq(events)) {
+  const sorted = sortedBySeq(events);
+  const counts: number[] = [];
+  for (const e of sorted) {
     const done = cutter.add(e);
-    if (done) out.push(done.events);
+    if (done) counts.push(done.count);
   }
   const last = cutter.flush();
-  if (last) out.push(last.events);
-  return out;
+  if (last) counts.push(last.count);
+  let at = 0;
+  return counts.map((n) => sorted.slice(at, (at += n)));
 }
 
 // ---------------------------------------------------------------------------------------

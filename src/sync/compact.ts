@@ -174,8 +174,8 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
       const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as Record<string, unknown>[];
       if (rows.length === 0) break;
       for (const r of rows) {
-        const { seq, writtenAt, ...event } = rowToEvent(r);
-        const done = cutter.add({ seq, writtenAt, event });
+        const event = rowToEvent(r);
+        const done = cutter.add({ seq: event.seq, writtenAt: event.writtenAt, event });
         if (done) await upload(done);
       }
       cursor = rows[rows.length - 1].seq as number;

@@ -92,8 +92,9 @@ export async function stage(ctx: SyncContext): Promise<number> {
     const rows = readEventsSince(db, ctx.deviceId, cursor, STAGE_BATCH);
     if (rows.length === 0) break;
     for (const r of rows) {
-      const { seq, writtenAt, ...event } = r;
-      const done = cutter.add({ seq, writtenAt, event });
+      // The row is the event (its extra seq and writtenAt are not event fields, nothing reads
+      // them there): no per-row copy.
+      const done = cutter.add({ seq: r.seq, writtenAt: r.writtenAt, event: r });
       if (done) await sealNext(done);
     }
     cursor = rows[rows.length - 1].seq;

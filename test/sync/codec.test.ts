@@ -340,12 +340,18 @@ describe('cutSegments', () => {
     }
     parts.push(cutter.flush()!);
     expect(cutter.flush()).toBeNull();
-    expect(parts.map((p) => p.events)).toEqual(cutSegments(events, limits));
-    const recipient = await recipientOf(await generateIdentity());
-    for (const p of parts) {
-      const enc = encodeSegment({ device: DEV, kind: 'segment', events: p.events });
+    const whole = cutSegments(events, limits);
+    expect(parts.map((p) => [p.seqFrom, p.seqTo, p.count])).toEqual(whole.map((w) => [w[0].seq, w.at(-1)!.seq, w.length]));
+    expect(parts.length).toBeGreaterThan(5);
+    const identity = await generateIdentity();
+    const recipient = await recipientOf(identity);
+    for (const [i, p] of parts.entries()) {
+      const enc = encodeSegment({ device: DEV, kind: 'segment', events: whole[i] });
       expect(enc.rawBytes).toBeLessThanOrEqual(limits.maxBytes);
-      expect((await sealSegmentPart(DEV, 'segment', p, recipient)).entry.sha256).toBe(enc.sha256);
+      expect(enc.rawBytes).toBe(p.bytes + gunzipSync(enc.plain).indexOf(0x0a) + 1);
+      const sealed = await sealSegmentPart(DEV, 'segment', p, recipient);
+      expect(sealed.entry.sha256).toBe(enc.sha256);
+      expect(await openSegment(sealed.sealed, identity, DEV, sealed.entry)).toEqual(whole[i]);
     }
     // Order is checked across parts: the store is read in seq order, anything else is a bug.
     expect(() => cutter.add(events[0])).toThrowError(/comes after/);
