@@ -47,8 +47,11 @@ interface PendingCompaction {
 }
 
 const PENDING_KEY = 'compaction_pending';
-/** Rows read per round while building a snapshot: bounds memory on a large store. */
-const READ_BATCH = SEGMENT_LIMITS.maxEvents;
+/**
+ * Rows read per round while building a snapshot: bounds memory on a large store, and small
+ * enough that a round's rows die in V8's young generation (as push's STAGE_BATCH).
+ */
+const READ_BATCH = 2_000;
 /** The "mostly superseded" rule applies from this many listed segments on. */
 const SUPERSEDED_MIN_SEGMENTS = 8;
 
