@@ -69,7 +69,7 @@ type Listed = Pick<SegmentRow, 'name' | 'kind' | 'seq_to' | 'count' | 'bytes'>;
  * Whether a listed segment is at least half as big as the segment bounds (§4.4) allow. Merging
  * such segments cannot shorten the list (the bounds cut the result again): rewriting them would
  * only upload the same bytes twice, as a first push of a big store did when its 138 full segments
- * were all compacted at once. Sealed bytes are compressed: plaintext gzips ~4.5× here, so 1 MiB
+ * were all compacted at once. Sealed bytes are compressed: plaintext gzips ~4× here, so 1 MiB
  * sealed is about half the 8 MiB plaintext bound.
  */
 export function isFullSegment(s: Pick<SegmentRow, 'count' | 'bytes'>): boolean {
