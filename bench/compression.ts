@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { ADAPTERS } from '../src/adapters/index.js';
-import type { EventRecord } from '../src/adapters/types.js';
+import { eventUid } from '../src/adapters/identity.js';
+import type { EventRecord, Provider } from '../src/adapters/types.js';
 import { cutSegments, encodeSegment, type SegmentEvent } from '../src/sync/codec.js';
 import { Hlc, fixedClock } from '../src/util/clock.js';
 import { generate, presetOptions, type SizePreset } from './gen.js';
@@ -141,21 +142,26 @@ async function main(): Promise<void> {
         `| ${c.name} | ${(size / 1e6).toFixed(3)} | ${(raw / size).toFixed(2)} | ${(mb / (comp.ms / 1000)).toFixed(1)} | ${(mb / (dec.ms / 1000)).toFixed(1)} | ${(bucket / logBytes).toFixed(4)} |`,
       );
     }
-    // Not the format: what the same gzip would give if the wire left out `uid`, which is a
-    // pure function of (provider, session, record) and 64 incompressible hex characters per event.
-    const noUid = segments.map((seg) =>
+    // Format 1, for comparison: the same lines with `uid` (64 hex, a pure function of
+    // (provider, session, record)) after writtenAt, as segments carried it until format 2.
+    const withUid = segments.map((seg) =>
       Buffer.from(
         seg
           .toString('utf8')
           .split('\n')
-          .map((l, i) => (i === 0 || l === '' ? l : JSON.stringify((JSON.parse(l) as unknown[]).filter((_, j) => j !== 2))))
+          .map((l, i) => {
+            if (i === 0 || l === '') return l;
+            const t = JSON.parse(l) as unknown[];
+            return JSON.stringify([t[0], t[1], eventUid(t[2] as Provider, t[5] as string, t[6] as string), ...t.slice(2)]);
+          })
           .join('\n'),
       ),
     );
-    const noUidGz = noUid.map((b) => gzipSync(b, { level: 6 }));
-    const noUidSize = noUidGz.reduce((n, b) => n + b.length, 0);
-    const noUidBucket = noUidGz.reduce((n, b) => n + b.length + ageOverhead(b.length), 0);
-    console.log(`| (gzip -6, uid left out — hypothetical) | ${(noUidSize / 1e6).toFixed(3)} | ${(raw / noUidSize).toFixed(2)} | | | ${(noUidBucket / logBytes).toFixed(4)} |`);
+    const withUidGz = withUid.map((b) => gzipSync(b, { level: 6 }));
+    const withUidSize = withUidGz.reduce((n, b) => n + b.length, 0);
+    const withUidBucket = withUidGz.reduce((n, b) => n + b.length + ageOverhead(b.length), 0);
+    const withUidRaw = withUid.reduce((n, b) => n + b.length, 0);
+    console.log(`| (gzip -6, format 1: with uid) | ${(withUidSize / 1e6).toFixed(3)} | ${(withUidRaw / withUidSize).toFixed(2)} | | | ${(withUidBucket / logBytes).toFixed(4)} |`);
   } finally {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -6,12 +6,14 @@
  * every object carries its identity (device, kind, seq range, count, format) inside
  * and the decoder checks it against what the manifest promised.
  *
- * Segment plaintext, gzip-compressed (`age -d -i identity.txt f.age | gunzip` reads it):
+ * Segment plaintext (format 2), gzip-compressed (`age -d -i identity.txt f.age | gunzip` reads it):
  * ```
- * {"count":N,"device":"<id>","format":1,"kind":"segment","seqFrom":a,"seqTo":b}
- * [seq,writtenAt,uid,provider,project,projectPath,session,record,ts,kind,model,sidechain,agent,usageKey,usage,text,extra]
+ * {"count":N,"device":"<id>","format":2,"kind":"segment","seqFrom":a,"seqTo":b}
+ * [seq,writtenAt,provider,project,projectPath,session,record,ts,kind,model,sidechain,agent,usageKey,usage,text,extra]
  * …one line per event, ascending seq, '\n' after every line
  * ```
+ * Format 1 (still decoded) had `uid` after `writtenAt`; format 2 leaves it out, as the
+ * reader recomputes it from (provider, session, record).
  */
 import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
@@ -23,8 +25,10 @@ import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple
 import { asPlain, open, seal, type Identity, type Plain, type Recipient, type Sealed } from './crypto.js';
 import { isDeviceId, isSegmentName } from './layout.js';
 
-/** Version of the segment and manifest plaintext formats. Old versions must keep decoding. */
+/** Version of the manifest plaintext format. Old versions must keep decoding. */
 export const FORMAT = 1;
+/** Version of the segment plaintext format written. Format 1 (with `uid`) still decodes. */
+export const SEGMENT_FORMAT = 2;
 /** The `format` string of key.json. */
 export const KEY_JSON_FORMAT = 'stackunderflow-sync/v1';
 
@@ -40,11 +44,13 @@ const GZIP_LEVEL = 6;
 const HLC_RE = /^\d{13}\.\d{6}$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
-const UID = EVENT_FIELDS.indexOf('uid');
-const PROVIDER = EVENT_FIELDS.indexOf('provider');
-const SESSION = EVENT_FIELDS.indexOf('session');
-const RECORD = EVENT_FIELDS.indexOf('record');
-const TUPLE_ARITY = 2 + EVENT_FIELDS.length;
+/**
+ * The event fields a format-2 line carries: all but `uid`, a SHA-256 of (provider, session,
+ * record) that is ~20 % of a compressed segment and that readers recomputed to check anyway.
+ */
+const WIRE_FIELDS = EVENT_FIELDS.slice(1);
+if (EVENT_FIELDS[0] !== 'uid') throw new Error('codec: uid must lead EVENT_FIELDS');
+type Fields = readonly (typeof EVENT_FIELDS)[number][];
 const gzipCb = promisify(gzipCallback);
 const gunzipCb = promisify(gunzipCallback);
 
@@ -181,10 +187,10 @@ function gunzipError(err: unknown, object: string, max: number): SuError {
 }
 
 /** A format number from a newer writer is an upgrade problem (exit 2), not damage. */
-function checkFormat(v: unknown, object: string): void {
-  if (v === FORMAT) return;
-  if (typeof v === 'number' && Number.isInteger(v) && v > FORMAT) {
-    throw new SuError('CONFIG', `${object} was written by a newer stackunderflow (format ${v}); this version reads format ${FORMAT}`, {
+function checkFormat(v: unknown, object: string, newest = FORMAT, oldest = newest): void {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= oldest && v <= newest) return;
+  if (typeof v === 'number' && Number.isInteger(v) && v > newest) {
+    throw new SuError('CONFIG', `${object} was written by a newer stackunderflow (format ${v}); this version reads format ${newest}`, {
       hint: 'upgrade stackunderflow on this device',
     });
   }
@@ -208,10 +214,14 @@ const isOptStr = (v: unknown): boolean => v === null || v === undefined || typeo
 // Which tuple positions are nullable strings; the rest of the strings are required.
 const NULLABLE = new Set<string>(['projectPath', 'model', 'agent', 'usageKey', 'text', 'extra']);
 
-/** Why an event tuple (wire order, without seq/writtenAt) is malformed, or null when it is fine. */
-function tupleProblem(t: unknown[]): string | null {
-  for (let i = 0; i < EVENT_FIELDS.length; i++) {
-    const f = EVENT_FIELDS[i];
+/**
+ * Why an event tuple (in `fields` order, without seq/writtenAt) is malformed, or null when it
+ * is fine. With `uid` among the fields (format 1, and the encoder's check of a store row), the
+ * uid must be the one (provider, session, record) derive.
+ */
+function tupleProblem(t: unknown[], fields: Fields): string | null {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     const v = t[i];
     if (f === 'sidechain') {
       if (typeof v !== 'boolean') return `field ${f} is not a boolean`;
@@ -227,14 +237,15 @@ function tupleProblem(t: unknown[]): string | null {
   }
   // The identity is a function of (provider, session, record): a uid that disagrees would
   // make the same event two events, or two events one, on every device that lands it.
-  if (t[UID] !== eventUid(t[PROVIDER] as Provider, t[SESSION] as string, t[RECORD] as string)) {
+  if (fields === EVENT_FIELDS && t[0] !== eventUid(t[1] as Provider, t[4] as string, t[5] as string)) {
     return 'field uid does not match (provider, session, record)';
   }
   return null;
 }
 
-function eventLine(e: SegmentEvent): string {
-  return JSON.stringify([e.seq, e.writtenAt, ...eventToTuple(e.event)]);
+/** A format-2 tuple as an event: `uid` recomputed, as every writer derived it. */
+function eventFromWire(t: unknown[]): EventRecord {
+  return eventFromTuple([eventUid(t[0] as Provider, t[3] as string, t[4] as string), ...t]);
 }
 
 function sortedBySeq(events: SegmentEvent[]): SegmentEvent[] {
@@ -242,7 +253,7 @@ function sortedBySeq(events: SegmentEvent[]): SegmentEvent[] {
 }
 
 function segmentHeader(h: { count: number; device: string; kind: SegmentKind; seqFrom: number; seqTo: number }): string {
-  return canonicalJson({ count: h.count, device: h.device, format: FORMAT, kind: h.kind, seqFrom: h.seqFrom, seqTo: h.seqTo });
+  return canonicalJson({ count: h.count, device: h.device, format: SEGMENT_FORMAT, kind: h.kind, seqFrom: h.seqFrom, seqTo: h.seqTo });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -254,33 +265,121 @@ function segmentHeader(h: { count: number; device: string; kind: SegmentKind; se
  * than a segment every peer rejects.
  */
 export function encodeSegment(input: SegmentInput): EncodedSegment {
-  const { raw, ...meta } = segmentJsonl(input);
+  const { raw, ...meta } = segmentJsonl(input.device, input.kind, wholePart(input));
   return { plain: asPlain(gzip(raw)), ...meta };
 }
 
-function segmentJsonl(input: SegmentInput): Omit<EncodedSegment, 'plain'> & { raw: Buffer } {
-  if (!isDeviceId(input.device)) throw new SuError('INTERNAL', 'encodeSegment: invalid device id');
-  if (input.kind !== 'segment' && input.kind !== 'snapshot') throw new SuError('INTERNAL', 'encodeSegment: invalid kind');
+/** All of a segment's events as one part, whatever their size. */
+function wholePart(input: SegmentInput): SegmentPart {
   if (input.events.length === 0) throw new SuError('INTERNAL', 'encodeSegment: a segment needs at least one event');
-  const events = sortedBySeq(input.events);
-  const lines: string[] = [];
-  let prev = 0;
-  for (const e of events) {
-    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
-    if (e.seq === prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
-    prev = e.seq;
-    if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
-    const tuple = eventToTuple(e.event);
-    const problem = tupleProblem(tuple);
-    if (problem) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq}: ${problem}`);
-    lines.push(JSON.stringify([e.seq, e.writtenAt, ...tuple]));
-  }
-  const seqFrom = events[0].seq;
-  const seqTo = events[events.length - 1].seq;
-  const count = events.length;
-  const header = segmentHeader({ count, device: input.device, kind: input.kind, seqFrom, seqTo });
-  const raw = Buffer.from(header + '\n' + lines.join('\n') + '\n', 'utf8');
+  const cutter = new SegmentCutter({ maxEvents: Infinity, maxBytes: Infinity });
+  for (const e of sortedBySeq(input.events)) cutter.add(e);
+  return cutter.flush()!;
+}
+
+function segmentJsonl(device: string, kind: SegmentKind, part: SegmentPart): Omit<EncodedSegment, 'plain'> & { raw: Buffer } {
+  if (!isDeviceId(device)) throw new SuError('INTERNAL', 'encodeSegment: invalid device id');
+  if (kind !== 'segment' && kind !== 'snapshot') throw new SuError('INTERNAL', 'encodeSegment: invalid kind');
+  const { seqFrom, seqTo, count } = part;
+  const header = segmentHeader({ count, device, kind, seqFrom, seqTo });
+  // The header goes into the room the cutter left in front of the lines: no copy of the lines.
+  const start = HEADER_ROOM - 1 - Buffer.byteLength(header, 'utf8');
+  if (start < 0) throw new SuError('INTERNAL', 'encodeSegment: header too long');
+  part.buf.write(header, start, 'utf8');
+  part.buf[HEADER_ROOM - 1] = 0x0a;
+  const raw = part.buf.subarray(start, HEADER_ROOM + part.bytes);
   return { raw, sha256: sha256Hex(raw), seqFrom, seqTo, count, rawBytes: raw.length };
+}
+
+/** Bytes kept in front of a part's first line for its header line (a little over 100 bytes at most). */
+const HEADER_ROOM = 160;
+/** First buffer of a part without a byte bound (it doubles as needed). */
+const UNBOUNDED_START = 64 * 1024;
+
+/** Events cut into one segment: their JSONL lines, already in the buffer the segment is encoded from. */
+export interface SegmentPart {
+  seqFrom: number;
+  seqTo: number;
+  count: number;
+  /** UTF-8 length of the lines, a newline counted after each. */
+  bytes: number;
+  /** The lines from offset HEADER_ROOM on; the header is written in front of them when encoded. */
+  buf: Buffer;
+}
+
+/**
+ * Cuts events arriving in ascending seq order into parts that each fit the limits, measured
+ * as uncompressed JSONL; an event larger than `maxBytes` on its own gets a part of its own.
+ * Every event is checked and serialized once, here (SuError INTERNAL when it could not be
+ * decoded again), and its line written at once into the part's buffer: neither the events
+ * nor their strings outlive the call, so a 1 M-event push does not promote them to V8's old
+ * generation (GC was its largest cost). Line by line also matters for speed: joined, one
+ * non-Latin-1 character makes the whole string two-byte, which V8 encodes to UTF-8 ten times
+ * slower. Streaming, so a push or compaction reading the store in batches fills each part up
+ * to the bounds across batch boundaries.
+ */
+export class SegmentCutter {
+  private readonly maxEvents: number;
+  private readonly budget: number;
+  private buf: Buffer | null = null;
+  private bytes = 0;
+  private count = 0;
+  private seqFrom = 0;
+  private prev = 0;
+
+  constructor(limits: { maxEvents?: number; maxBytes?: number } = {}) {
+    this.maxEvents = limits.maxEvents ?? SEGMENT_LIMITS.maxEvents;
+    this.budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - HEADER_ROOM;
+  }
+
+  /** Adds the next event; returns the part it closed, if it did not fit there. */
+  add(e: SegmentEvent): SegmentPart | null {
+    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
+    if (e.seq === this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
+    if (e.seq < this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} comes after ${this.prev}`);
+    if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
+    // Checked with its uid (a store row whose uid disagrees would change identity on the way),
+    // shipped without it.
+    const tuple = eventToTuple(e.event);
+    const problem = tupleProblem(tuple, EVENT_FIELDS);
+    if (problem) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq}: ${problem}`);
+    tuple[0] = e.writtenAt;
+    const line = JSON.stringify([e.seq, ...tuple]);
+    const n = Buffer.byteLength(line, 'utf8') + 1;
+    const done = this.count > 0 && (this.count >= this.maxEvents || this.bytes + n > this.budget) ? this.flush() : null;
+    const at = this.reserve(n);
+    this.buf!.write(line, at, 'utf8');
+    this.buf![at + n - 1] = 0x0a;
+    if (this.count === 0) this.seqFrom = e.seq;
+    this.count++;
+    this.bytes += n;
+    this.prev = e.seq;
+    return done;
+  }
+
+  /** The part being filled, or null when it is empty; the next event starts a new one. */
+  flush(): SegmentPart | null {
+    if (this.count === 0) return null;
+    const part: SegmentPart = { seqFrom: this.seqFrom, seqTo: this.prev, count: this.count, bytes: this.bytes, buf: this.buf! };
+    this.buf = null;
+    this.count = 0;
+    this.bytes = 0;
+    return part;
+  }
+
+  /** Makes room for n more bytes; returns where they go. */
+  private reserve(n: number): number {
+    const at = HEADER_ROOM + this.bytes;
+    if (this.buf && at + n <= this.buf.length) return at;
+    // A bounded part gets its bound at once (untouched pages cost nothing); an unbounded one grows.
+    const bound = HEADER_ROOM + this.budget;
+    let size = Number.isFinite(bound) ? bound : Math.max(UNBOUNDED_START, 2 * (this.buf?.length ?? 0));
+    size = Math.max(size, at + n);
+    const grown = Buffer.allocUnsafe(size);
+    this.buf?.copy(grown, 0, 0, at);
+    this.buf = grown;
+    return at;
+  }
 }
 
 /**
@@ -313,7 +412,9 @@ function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): 
   }
 
   const header = parseJson(lines[0], object, 'header');
-  checkHeader(header, expect, object);
+  const format = checkHeader(header, expect, object);
+  const fields = format === 1 ? EVENT_FIELDS : WIRE_FIELDS;
+  const arity = 2 + fields.length;
   if (lines.length < 2) throw integrity(object, 'holds no events');
   if (lines.length - 1 !== expect.count) throw integrity(object, `holds ${lines.length - 1} event lines, header says ${expect.count}`);
 
@@ -321,16 +422,16 @@ function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): 
   let prev = expect.seqFrom - 1;
   for (let i = 1; i < lines.length; i++) {
     const t = parseJson(lines[i], object, `line ${i + 1}`);
-    if (!Array.isArray(t) || t.length !== TUPLE_ARITY) throw integrity(object, `line ${i + 1} is not an event tuple of ${TUPLE_ARITY} fields`);
+    if (!Array.isArray(t) || t.length !== arity) throw integrity(object, `line ${i + 1} is not an event tuple of ${arity} fields`);
     const [seq, writtenAt] = t;
     if (!isPos(seq)) throw integrity(object, `line ${i + 1}: seq is not a positive integer`);
     if (seq <= prev) throw integrity(object, `line ${i + 1}: seq ${seq} is not above the previous ${prev}`);
     if (seq > expect.seqTo) throw integrity(object, `line ${i + 1}: seq ${seq} is beyond seqTo ${expect.seqTo}`);
     if (!isStr(writtenAt) || !HLC_RE.test(writtenAt)) throw integrity(object, `line ${i + 1}: writtenAt is not an HLC stamp`);
-    const fields = t.slice(2);
-    const problem = tupleProblem(fields);
+    const tuple = t.slice(2);
+    const problem = tupleProblem(tuple, fields);
     if (problem) throw integrity(object, `line ${i + 1}: ${problem}`);
-    out[i - 1] = { seq, writtenAt, event: eventFromTuple(fields) };
+    out[i - 1] = { seq, writtenAt, event: format === 1 ? eventFromTuple(tuple) : eventFromWire(tuple) };
     prev = seq;
   }
   if (out[0].seq !== expect.seqFrom || prev !== expect.seqTo) {
@@ -347,27 +448,29 @@ function parseJson(line: string, object: string, where: string): unknown {
   }
 }
 
-function checkHeader(h: unknown, expect: SegmentExpectation, object: string): void {
+/** Checks a segment header against the manifest entry; returns its format. */
+function checkHeader(h: unknown, expect: SegmentExpectation, object: string): number {
   if (!isRecord(h)) throw integrity(object, 'header is not a JSON object');
-  checkFormat(h.format, object);
-  checkKeys(h, ['count', 'device', 'format', 'kind', 'seqFrom', 'seqTo'], object, 'header');
+  checkFormat(h.format, object, SEGMENT_FORMAT, 1);
+  checkKeys(h, ['count', 'device', 'format', 'kind', 'seqFrom', 'seqTo'], object, 'header', h.format as number);
   const fields = ['device', 'kind', 'seqFrom', 'seqTo', 'count'] as const;
   for (const f of fields) {
     if (h[f] !== expect[f]) throw integrity(object, `header says ${f} ${JSON.stringify(h[f])}, the manifest says ${JSON.stringify(expect[f])}`);
   }
+  return h.format as number;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: string, where: string): void {
+function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: string, where: string, format = FORMAT): void {
   const have = Object.keys(o).sort();
   const want = [...keys].sort();
   if (have.length !== want.length || have.some((k, i) => k !== want[i])) {
     const missing = want.filter((k) => !(k in o));
     const extra = have.filter((k) => !want.includes(k));
-    throw integrity(object, `${where} fields differ from format ${FORMAT} (missing: ${missing.join(',') || 'none'}; unexpected: ${extra.length} field(s))`);
+    throw integrity(object, `${where} fields differ from format ${format} (missing: ${missing.join(',') || 'none'}; unexpected: ${extra.length} field(s))`);
   }
 }
 
@@ -376,24 +479,17 @@ function checkKeys(o: Record<string, unknown>, keys: readonly string[], object: 
  * uncompressed JSONL. An event larger than `maxBytes` on its own gets a segment of its own.
  */
 export function cutSegments(events: SegmentEvent[], limits: { maxEvents?: number; maxBytes?: number } = {}): SegmentEvent[][] {
-  const maxEvents = limits.maxEvents ?? SEGMENT_LIMITS.maxEvents;
-  // Room for the header line (a little over 100 bytes at most).
-  const budget = (limits.maxBytes ?? SEGMENT_LIMITS.maxBytes) - 160;
-  const out: SegmentEvent[][] = [];
-  let cur: SegmentEvent[] = [];
-  let bytes = 0;
-  for (const e of sortedBySeq(events)) {
-    const n = Buffer.byteLength(eventLine(e), 'utf8') + 1;
-    if (cur.length > 0 && (cur.length >= maxEvents || bytes + n > budget)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(e);
-    bytes += n;
+  const cutter = new SegmentCutter(limits);
+  const sorted = sortedBySeq(events);
+  const counts: number[] = [];
+  for (const e of sorted) {
+    const done = cutter.add(e);
+    if (done) counts.push(done.count);
   }
-  if (cur.length > 0) out.push(cur);
-  return out;
+  const last = cutter.flush();
+  if (last) counts.push(last.count);
+  let at = 0;
+  return counts.map((n) => sorted.slice(at, (at += n)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -534,13 +630,18 @@ export interface SealedSegment {
 
 /** encodeSegment, then seal. */
 export async function sealSegment(input: SegmentInput, recipient: Recipient): Promise<SealedSegment> {
-  const { raw, ...enc } = segmentJsonl(input);
+  return sealSegmentPart(input.device, input.kind, wholePart(input), recipient);
+}
+
+/** Encodes a part {@link SegmentCutter} cut (reusing its serialized lines), then seals it. */
+export async function sealSegmentPart(device: string, kind: SegmentKind, part: SegmentPart, recipient: Recipient): Promise<SealedSegment> {
+  const { raw, ...enc } = segmentJsonl(device, kind, part);
   const sealed = await seal(asPlain(await gzipAsync(raw)), recipient);
   const name = sha256Hex(sealed);
   return {
     sealed,
     name,
-    entry: { name, kind: input.kind, seqFrom: enc.seqFrom, seqTo: enc.seqTo, count: enc.count, bytes: sealed.length, sha256: enc.sha256 },
+    entry: { name, kind, seqFrom: enc.seqFrom, seqTo: enc.seqTo, count: enc.count, bytes: sealed.length, sha256: enc.sha256 },
   };
 }
 

@@ -14,7 +14,7 @@
  */
 import type { Db } from '../store/db.js';
 import { rowToEvent } from '../store/events.js';
-import { cutSegments, SEGMENT_LIMITS, sealSegment, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { segmentKey } from './layout.js';
 import { commitManifest, currentAcks, readOwnManifest } from './push.js';
@@ -47,8 +47,11 @@ interface PendingCompaction {
 }
 
 const PENDING_KEY = 'compaction_pending';
-/** Rows read per round while building a snapshot: bounds memory on a large store. */
-const READ_BATCH = SEGMENT_LIMITS.maxEvents;
+/**
+ * Rows read per round while building a snapshot: bounds memory on a large store, and small
+ * enough that a round's rows die in V8's young generation (as push's STAGE_BATCH).
+ */
+const READ_BATCH = 2_000;
 /** The "mostly superseded" rule applies from this many listed segments on. */
 const SUPERSEDED_MIN_SEGMENTS = 8;
 
@@ -60,14 +63,40 @@ function lastPushed(db: Db): number {
   return (db.prepare('SELECT last_sync_event_id FROM sync_state WHERE id = 1').pluck().get() as number | null) ?? 0;
 }
 
+type Listed = Pick<SegmentRow, 'name' | 'kind' | 'seq_to' | 'count' | 'bytes'>;
+
+/**
+ * Whether a listed segment is at least half as big as the segment bounds (§4.4) allow. Merging
+ * such segments cannot shorten the list (the bounds cut the result again): rewriting them would
+ * only upload the same bytes twice, as a first push of a big store did when its 138 full segments
+ * were all compacted at once. Sealed bytes are compressed: plaintext gzips ~4× here, so 1 MiB
+ * sealed is about half the 8 MiB plaintext bound.
+ */
+export function isFullSegment(s: Pick<SegmentRow, 'count' | 'bytes'>): boolean {
+  return s.count >= SEGMENT_LIMITS.maxEvents / 2 || s.bytes >= SEGMENT_LIMITS.maxBytes / 8;
+}
+
+/** Index of the first listed segment (in seq order) after the last full one: what a minor compaction may rewrite. */
+function tailStart(segments: ReadonlyArray<Pick<SegmentRow, 'count' | 'bytes'>>): number {
+  let i = segments.length;
+  while (i > 0 && !isFullSegment(segments[i - 1])) i--;
+  return i;
+}
+
+/** Listed segments in seq order (ranges never overlap, so this is also snapshots before the deltas pushed after them). */
+function listedInOrder(db: Db): SegmentRow[] {
+  return committedSegments(db).sort((a, b) => a.seq_from - b.seq_from);
+}
+
 /**
  * Why our segment list should be compacted now, or null. `minor`: more than `compact_after`
- * (default 64) delta segments are listed. `major`: from 8 listed segments on, more than half
+ * (default 64) small delta segments are listed after the last full one ({@link isFullSegment}),
+ * so a big push never triggers one by itself. `major`: from 8 listed segments on, more than half
  * of the events they carry have been superseded by later versions.
  */
 export function compactionReason(db: Db, deviceId: string, compactAfter = readAutoSettings(db).compactAfter): { kind: 'minor' | 'major'; why: string } | null {
-  const segs = committedSegments(db);
-  const deltas = segs.filter((s) => s.kind === 'segment').length;
+  const segs = listedInOrder(db);
+  const deltas = segs.slice(tailStart(segs)).filter((s) => s.kind === 'segment').length;
   // Rewriting the whole history to save a few small segments is not worth its upload.
   if (segs.length >= SUPERSEDED_MIN_SEGMENTS) {
     const S = lastPushed(db);
@@ -75,25 +104,27 @@ export function compactionReason(db: Db, deviceId: string, compactAfter = readAu
     const live = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq <= ?').pluck().get(deviceId, S) as number;
     if (listed - live > live) return { kind: 'major', why: `${listed - live} of ${listed} listed events are superseded` };
   }
-  if (deltas > compactAfter) return { kind: 'minor', why: `${deltas} segments listed (more than ${compactAfter})` };
+  if (deltas > compactAfter) return { kind: 'minor', why: `${deltas} small segments listed (more than ${compactAfter})` };
   return null;
 }
 
 /**
- * Which listed segments a compaction rewrites. Pure. A major compaction (or the first one)
- * rewrites everything: one snapshot of every live event up to S, as §10.1 describes. A minor
- * one rewrites the delta segments plus the trailing snapshot segments that are not much larger
- * than what is being merged (size-tiered, as log-structured stores do), so that a long history
- * is not re-uploaded every 64 pushes: each event is rewritten O(log n) times, and the list
- * stays short. Returns the segments kept as they are (a prefix) and the seq after which the
- * new snapshot starts.
+ * Which listed segments (in seq order) a compaction rewrites. Pure. A major compaction rewrites
+ * everything: one snapshot of every live event up to S, as §10.1 describes. A minor one never
+ * touches a full segment ({@link isFullSegment}) nor anything before it: it rewrites the small
+ * delta segments at the end of the list plus the trailing small snapshots that are not much
+ * larger than what is being merged (size-tiered, as log-structured stores do), so that a long
+ * history is not re-uploaded every 64 pushes. Returns the segments kept as they are (a prefix)
+ * and the seq after which the new snapshot starts.
  */
-export function planCompaction(segments: ReadonlyArray<Pick<SegmentRow, 'name' | 'kind' | 'seq_to' | 'bytes'>>, kind: 'minor' | 'major'): { keep: number; after: number } {
+export function planCompaction(segments: ReadonlyArray<Listed>, kind: 'minor' | 'major'): { keep: number; after: number } {
   if (kind === 'major') return { keep: 0, after: 0 };
-  const snapshots = segments.filter((s) => s.kind === 'snapshot').length;
-  let acc = segments.slice(snapshots).reduce((a, s) => a + s.bytes, 0);
-  let keep = snapshots;
-  while (keep > 0 && segments[keep - 1].bytes <= 2 * acc) {
+  const tail = tailStart(segments);
+  let firstDelta = tail;
+  while (firstDelta < segments.length && segments[firstDelta].kind === 'snapshot') firstDelta++;
+  let acc = segments.slice(firstDelta).reduce((a, s) => a + s.bytes, 0);
+  let keep = firstDelta;
+  while (keep > tail && segments[keep - 1].bytes <= 2 * acc) {
     acc += segments[keep - 1].bytes;
     keep--;
   }
@@ -121,8 +152,7 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
   if (pending > 0) return null;
   const reason = opts.force ? { kind: 'major' as const, why: 'requested' } : compactionReason(db, ctx.deviceId);
   if (!reason) return null;
-  // Snapshot segments always precede deltas: a snapshot covers seqs up to the S of its time.
-  const committed = committedSegments(db).sort((a, b) => (a.kind === b.kind ? a.seq_from - b.seq_from : a.kind === 'snapshot' ? -1 : 1));
+  const committed = listedInOrder(db);
   if (committed.length === 0) return null;
   const { keep, after } = planCompaction(committed, reason.kind);
   const kept = committed.slice(0, keep);
@@ -133,23 +163,28 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
     let cursor = after;
     let events = 0;
     const read = db.prepare('SELECT * FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+    const upload = async (part: SegmentPart) => {
+      const s = await sealSegmentPart(ctx.deviceId, 'snapshot', part, ctx.recipient);
+      // Unlisted until the manifest below lands: invisible to readers if we crash here.
+      await ctx.store.put(segmentKey(ctx.deviceId, s.name), s.sealed);
+      entries.push(s.entry);
+      events += s.entry.count;
+      ctx.onProgress?.({ phase: 'upload', done: events, total: 0, bytes: s.entry.bytes });
+    };
+    // One cutter across batches: snapshots are cut at the bounds, not where a batch ends.
+    const cutter = new SegmentCutter();
     for (;;) {
       const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as Record<string, unknown>[];
       if (rows.length === 0) break;
-      const batch: SegmentEvent[] = rows.map((r) => {
-        const { seq, writtenAt, ...event } = rowToEvent(r);
-        return { seq, writtenAt, event };
-      });
-      for (const part of cutSegments(batch)) {
-        const s = await sealSegment({ device: ctx.deviceId, kind: 'snapshot', events: part }, ctx.recipient);
-        // Unlisted until the manifest below lands: invisible to readers if we crash here.
-        await ctx.store.put(segmentKey(ctx.deviceId, s.name), s.sealed);
-        entries.push(s.entry);
-        events += s.entry.count;
-        ctx.onProgress?.({ phase: 'upload', done: events, total: 0, bytes: s.entry.bytes });
+      for (const r of rows) {
+        const event = rowToEvent(r);
+        const done = cutter.add({ seq: event.seq, writtenAt: event.writtenAt, event });
+        if (done) await upload(done);
       }
-      cursor = batch[batch.length - 1].seq;
+      cursor = rows[rows.length - 1].seq as number;
     }
+    const last = cutter.flush();
+    if (last) await upload(last);
     if (entries.length === 0) return null;
 
     const intent: PendingCompaction = { through: S, entries, replaced: replaced.map((s) => s.name) };

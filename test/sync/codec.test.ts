@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SuError, exitCodeFor } from '../../src/errors.js';
 import {
   FORMAT,
+  SEGMENT_FORMAT,
   SEGMENT_LIMITS,
   cutSegments,
   decodeKeyJson,
@@ -15,6 +16,8 @@ import {
   openSegment,
   sealManifest,
   sealSegment,
+  sealSegmentPart,
+  SegmentCutter,
   type Manifest,
   type SegmentEvent,
   type SegmentExpectation,
@@ -53,6 +56,19 @@ function expectationOf(enc: ReturnType<typeof encodeSegment>, kind: 'segment' | 
 
 const sample = (n = 5, seed = 1) => randomSegmentEvents(prng(seed), n);
 
+/** A segment as format 1 wrote it: `uid` after writtenAt on every line. */
+function formatOne(events: SegmentEvent[], kind: 'segment' | 'snapshot' = 'segment'): { gz: Buffer; sha256: string; text: string } {
+  const raw = gunzipSync(encodeSegment({ device: DEV, kind, events }).plain).toString('utf8');
+  const [header, ...lines] = raw.slice(0, -1).split('\n');
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
+  const v1 = lines.map((l, i) => {
+    const t = JSON.parse(l) as unknown[];
+    return JSON.stringify([t[0], t[1], sorted[i].event.uid, ...t.slice(2)]);
+  });
+  const text = [header.replace(`"format":${SEGMENT_FORMAT}`, '"format":1'), ...v1].join('\n') + '\n';
+  return { gz: gzipSync(text), sha256: sha256Hex(text), text };
+}
+
 /** Re-gzip a modified JSONL so the failure under test is not just a hash mismatch. */
 function tampered(events: SegmentEvent[], edit: (lines: string[]) => string[]): { gz: Buffer; sha256: string } {
   const raw = gunzipSync(encodeSegment({ device: DEV, kind: 'segment', events }).plain).toString('utf8');
@@ -69,11 +85,13 @@ describe('segment encoding', () => {
     const lines = raw.split('\n');
     expect(lines.at(-1)).toBe('');
     expect(lines[0]).toBe(
-      `{"count":3,"device":"${DEV}","format":1,"kind":"segment","seqFrom":${events[0].seq},"seqTo":${events[2].seq}}`,
+      `{"count":3,"device":"${DEV}","format":2,"kind":"segment","seqFrom":${events[0].seq},"seqTo":${events[2].seq}}`,
     );
     const first = JSON.parse(lines[1]);
-    expect(first.slice(0, 3)).toEqual([events[0].seq, events[0].writtenAt, events[0].event.uid]);
-    expect(first).toHaveLength(17);
+    // No uid on the wire (format 2): provider follows writtenAt.
+    expect(first.slice(0, 3)).toEqual([events[0].seq, events[0].writtenAt, events[0].event.provider]);
+    expect(first).toHaveLength(16);
+    expect(raw).not.toContain(events[0].event.uid);
     expect(enc).toMatchObject({ seqFrom: events[0].seq, seqTo: events[2].seq, count: 3, rawBytes: Buffer.byteLength(raw) });
     expect(enc.sha256).toBe(sha256Hex(raw));
   });
@@ -131,6 +149,14 @@ describe('segment decoding', () => {
     expect(decodeSegment(enc.plain, expectationOf(enc, 'snapshot'))).toEqual(events);
   });
 
+  it('still decodes format 1 (uid on every line, checked), to the same events', () => {
+    const events = sample(50, 3);
+    const enc = encodeSegment({ device: DEV, kind: 'snapshot', events });
+    const v1 = formatOne(events, 'snapshot');
+    expect(v1.text.split('\n')[1]).toContain(events[0].event.uid);
+    expect(decodeSegment(v1.gz, { ...expectationOf(enc, 'snapshot'), sha256: v1.sha256 })).toEqual(events);
+  });
+
   it('property: decode(encode(x)) = x sorted by seq, for random events (seeded)', () => {
     const runs = propertyRuns(20);
     for (let run = 0; run < runs; run++) {
@@ -153,20 +179,28 @@ describe('segment decoding', () => {
     const [s1, s2, , s4] = events.map((e) => e.seq);
     const swapLines = tampered(events, (l) => [l[0], l[2], l[1], l[3], l[4]]);
     const badLine = tampered(events, (l) => [l[0], l[1], '[1,2', l[3], l[4]]);
-    const shortTuple = tampered(events, (l) => [l[0], l[1], JSON.stringify(JSON.parse(l[2]).slice(0, 16)), l[3], l[4]]);
+    const shortTuple = tampered(events, (l) => [l[0], l[1], JSON.stringify(JSON.parse(l[2]).slice(0, 15)), l[3], l[4]]);
+    // A format-1 line with a uid: wrong for format 2 (one field too many).
+    const withUid = tampered(events, (l) => {
+      const t = JSON.parse(l[2]);
+      return [l[0], l[1], JSON.stringify([t[0], t[1], events[1].event.uid, ...t.slice(2)]), l[3], l[4]];
+    });
     const badField = tampered(events, (l) => {
       const t = JSON.parse(l[2]);
-      t[11] = 'yes'; // sidechain
+      t[10] = 'yes'; // sidechain
       return [l[0], l[1], JSON.stringify(t), l[3], l[4]];
     });
-    const badUid = tampered(events, (l) => {
-      const t = JSON.parse(l[2]);
+    // Format 1 carried the uid: one that (provider, session, record) do not derive is refused.
+    const badUid = (() => {
+      const lines = formatOne(events).text.slice(0, -1).split('\n');
+      const t = JSON.parse(lines[2]);
       t[2] = sha256Hex('another identity');
-      return [l[0], l[1], JSON.stringify(t), l[3], l[4]];
-    });
+      const text = [lines[0], lines[1], JSON.stringify(t), lines[3], lines[4]].join('\n') + '\n';
+      return { gz: gzipSync(text), sha256: sha256Hex(text) };
+    })();
     const badUsage = tampered(events, (l) => {
       const t = JSON.parse(l[2]);
-      t[14] = [1.5, 0, 0, 0, 0, 0];
+      t[13] = [1.5, 0, 0, 0, 0, 0];
       return [l[0], l[1], JSON.stringify(t), l[3], l[4]];
     });
     const badStamp = tampered(events, (l) => {
@@ -175,7 +209,7 @@ describe('segment decoding', () => {
       return [l[0], l[1], JSON.stringify(t), l[3], l[4]];
     });
     const extraLine = tampered(events, (l) => [...l, l[4]]);
-    const format0 = tampered(events, (l) => [l[0].replace('"format":1', '"format":0'), ...l.slice(1)]);
+    const format0 = tampered(events, (l) => [l[0].replace('"format":2', '"format":0'), ...l.slice(1)]);
     const extraHeaderField = tampered(events, (l) => [l[0].replace('{', '{"compressed":"zstd",'), ...l.slice(1)]);
     const noNewline = (() => {
       const raw = gunzipSync(enc.plain).toString('utf8').slice(0, -1);
@@ -203,7 +237,8 @@ describe('segment decoding', () => {
       ['empty object', new Uint8Array(0), {}, /gzip/],
       ['seq out of order', swapLines.gz, { sha256: swapLines.sha256 }, new RegExp(`line 3: seq ${s1} is not above the previous ${s2}`)],
       ['bad line', badLine.gz, { sha256: badLine.sha256 }, /line 3 is not valid JSON/],
-      ['tuple arity', shortTuple.gz, { sha256: shortTuple.sha256 }, /line 3 is not an event tuple/],
+      ['tuple arity', shortTuple.gz, { sha256: shortTuple.sha256 }, /line 3 is not an event tuple of 16 fields/],
+      ['a format-1 line in a format-2 segment', withUid.gz, { sha256: withUid.sha256 }, /line 3 is not an event tuple of 16 fields/],
       ['field type', badField.gz, { sha256: badField.sha256 }, /line 3: field sidechain/],
       ['uid not derived from provider/session/record', badUid.gz, { sha256: badUid.sha256 }, /line 3: field uid does not match/],
       ['usage not integers', badUsage.gz, { sha256: badUsage.sha256 }, /line 3: field usage/],
@@ -229,13 +264,13 @@ describe('segment decoding', () => {
   it('a segment from a newer format is CONFIG (upgrade), checked before anything else in the header', () => {
     const events = sample(2, 8);
     const enc = encodeSegment({ device: DEV, kind: 'segment', events });
-    const v2 = tampered(events, (l) => [l[0].replace('"format":1', '"format":2,"codec":"zstd"'), ...l.slice(1)]);
+    const v3 = tampered(events, (l) => [l[0].replace('"format":2', '"format":3,"codec":"zstd"'), ...l.slice(1)]);
     try {
-      decodeSegment(v2.gz, { ...expectationOf(enc), sha256: v2.sha256, count: 2 });
+      decodeSegment(v3.gz, { ...expectationOf(enc), sha256: v3.sha256, count: 2 });
       throw new Error('expected a throw');
     } catch (err) {
       expect((err as SuError).code).toBe('CONFIG');
-      expect((err as SuError).message).toMatch(/format 2/);
+      expect((err as SuError).message).toMatch(/format 3/);
     }
   });
 
@@ -289,6 +324,40 @@ describe('cutSegments', () => {
     expect(parts.find((p) => p.includes(big))).toEqual([big]);
     expect(SEGMENT_LIMITS).toEqual({ maxEvents: 20000, maxBytes: 8 * 1024 * 1024 });
     expect(cutSegments([])).toEqual([]);
+  });
+
+  it('SegmentCutter fed in batches cuts across them as one cut would, and its parts encode the same bytes', async () => {
+    const r = prng(21);
+    const events = randomSegmentEvents(r, 250).map((e) => ({ ...e, event: { ...e.event, text: 'z'.repeat(200 + Math.floor(r() * 400)) } }));
+    const limits = { maxBytes: 24 * 1024, maxEvents: 60 };
+    const cutter = new SegmentCutter(limits);
+    const parts = [];
+    for (let i = 0; i < events.length; i += 37) {
+      for (const e of events.slice(i, i + 37)) {
+        const done = cutter.add(e);
+        if (done) parts.push(done);
+      }
+    }
+    parts.push(cutter.flush()!);
+    expect(cutter.flush()).toBeNull();
+    const whole = cutSegments(events, limits);
+    expect(parts.map((p) => [p.seqFrom, p.seqTo, p.count])).toEqual(whole.map((w) => [w[0].seq, w.at(-1)!.seq, w.length]));
+    expect(parts.length).toBeGreaterThan(5);
+    const identity = await generateIdentity();
+    const recipient = await recipientOf(identity);
+    for (const [i, p] of parts.entries()) {
+      const enc = encodeSegment({ device: DEV, kind: 'segment', events: whole[i] });
+      expect(enc.rawBytes).toBeLessThanOrEqual(limits.maxBytes);
+      expect(enc.rawBytes).toBe(p.bytes + gunzipSync(enc.plain).indexOf(0x0a) + 1);
+      const sealed = await sealSegmentPart(DEV, 'segment', p, recipient);
+      expect(sealed.entry.sha256).toBe(enc.sha256);
+      expect(await openSegment(sealed.sealed, identity, DEV, sealed.entry)).toEqual(whole[i]);
+    }
+    // Order is checked across parts: the store is read in seq order, anything else is a bug.
+    expect(() => cutter.add(events[0])).toThrowError(/comes after/);
+    const fresh = new SegmentCutter();
+    fresh.add(events[0]);
+    expect(() => fresh.add(events[0])).toThrowError(/appears twice/);
   });
 });
 

@@ -1,10 +1,11 @@
 /**
- * Golden vectors for the sync wire format (v1): sealed objects made with a fixed,
- * committed, TEST-ONLY identity. They pin field names, order and encoding: a change
- * that stops these decoding, or that changes the plaintext hash of the same events,
- * is a format change (bump FORMAT, keep v1 decoding, add a v2 folder).
+ * Golden vectors for the sync wire format: sealed objects made with a fixed, committed,
+ * TEST-ONLY identity, one folder per format. They pin field names, order and encoding: a
+ * change that stops these decoding, or that changes the plaintext hash of the same events,
+ * is a format change (bump the format, keep the old folders decoding, add a folder).
+ * v1: segments with `uid` on every line; v2 (written today): without it.
  *
- * Regenerate (new ciphertext, same identity and plaintext):
+ * Regenerate the current folder (new ciphertext, same identity and plaintext):
  *   STACKUNDERFLOW_REGEN_GOLDEN=1 npx vitest run test/sync/golden.test.ts
  */
 import * as fs from 'node:fs';
@@ -34,7 +35,11 @@ import { asPlain, asSealed, fingerprint, generateIdentity, open, recipientOf, se
 import { formatIdentityFile, parseIdentityText } from '../../src/sync/keys.js';
 import { sha256Hex } from '../../src/util/canonical.js';
 
-const DIR = join(fileURLToPath(new URL('.', import.meta.url)), '../fixtures/sync/golden/v1');
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '../fixtures/sync/golden');
+/** The folder today's code writes; older ones must only keep decoding. */
+const CURRENT = 'v2';
+const VERSIONS = ['v1', 'v2'] as const;
+const DIR = join(ROOT, CURRENT);
 const REGEN = process.env.STACKUNDERFLOW_REGEN_GOLDEN === '1';
 const DEVICE = '5eed5eed00c0ffee';
 const PEER = '0000000000000b0b';
@@ -126,11 +131,14 @@ function goldenSegments(): Record<'snapshot' | 'segment', { kind: 'snapshot' | '
 
 // ---------------------------------------------------------------------------------------
 
-const read = (f: string) => fs.readFileSync(join(DIR, f));
+const readIn = (version: string, f: string) => fs.readFileSync(join(ROOT, version, f));
+const read = (f: string) => readIn(CURRENT, f);
 
 async function regenerate(): Promise<void> {
   fs.mkdirSync(join(DIR, 'corrupt'), { recursive: true });
   const idPath = join(DIR, 'identity.txt');
+  // A new folder starts from the same test key as the first one.
+  if (!fs.existsSync(idPath)) fs.copyFileSync(join(ROOT, 'v1', 'identity.txt'), idPath);
   // The key stays fixed across regenerations; only a missing file gets a new one.
   const identity = fs.existsSync(idPath) ? await parseIdentityText(fs.readFileSync(idPath, 'utf8'), 'golden identity') : await generateIdentity();
   const body = await formatIdentityFile(identity, new Date('2026-11-27T00:00:00Z'));
@@ -206,7 +214,7 @@ async function regenerate(): Promise<void> {
   put('manifest-other-key.age', manOtherKey, { as: 'manifest', code: 'KEY', match: 'different key', why: 'sealed to another key' });
 
   const vectors: Vectors = {
-    note: 'TEST ONLY. Golden vectors for stackunderflow sync v1; identity.txt is a public test key. Regenerate: STACKUNDERFLOW_REGEN_GOLDEN=1 npx vitest run test/sync/golden.test.ts',
+    note: `TEST ONLY. Golden vectors for stackunderflow sync ${CURRENT}; identity.txt is a public test key. Regenerate: STACKUNDERFLOW_REGEN_GOLDEN=1 npx vitest run test/sync/golden.test.ts`,
     device: DEVICE,
     fingerprint: fp,
     segments,
@@ -223,13 +231,15 @@ function strip(e: ManifestSegment): ManifestSegment {
 
 // ---------------------------------------------------------------------------------------
 
-describe('golden vectors v1', () => {
+for (const version of VERSIONS) describe(`golden vectors ${version}`, () => {
+  const current = version === CURRENT;
+  const read = (f: string) => readIn(version, f);
   let v: Vectors;
   let identity: Identity;
 
   beforeAll(async () => {
-    if (REGEN) await regenerate();
-    if (!fs.existsSync(join(DIR, 'vectors.json'))) {
+    if (REGEN && current) await regenerate();
+    if (!fs.existsSync(join(ROOT, version, 'vectors.json'))) {
       throw new Error('golden vectors missing: run STACKUNDERFLOW_REGEN_GOLDEN=1 npx vitest run test/sync/golden.test.ts');
     }
     v = JSON.parse(read('vectors.json').toString('utf8')) as Vectors;
@@ -262,17 +272,21 @@ describe('golden vectors v1', () => {
       expect(sha256Hex(plain)).toBe(s.sha256);
       const events = JSON.parse(read(s.events).toString('utf8')) as SegmentEvent[];
       expect(await openSegment(sealed, identity, v.device, strip(s))).toEqual(events);
-      // The committed content is what the code still encodes today (field names, order, header).
-      expect(encodeSegment({ device: v.device, kind: s.kind, events }).sha256).toBe(s.sha256);
+      // The current folder's content is what the code still encodes today (field names, order, header).
+      if (current) expect(encodeSegment({ device: v.device, kind: s.kind, events }).sha256).toBe(s.sha256);
+      else expect(encodeSegment({ device: v.device, kind: s.kind, events }).sha256).not.toBe(s.sha256);
       expect(events).toEqual(goldenSegments()[label].events);
     });
   }
 
   it('pins the segment line layout', () => {
     const lines = read(v.segments.segment.plaintext).toString('utf8').split('\n');
-    expect(lines[0]).toBe(`{"count":5,"device":"${v.device}","format":1,"kind":"segment","seqFrom":5,"seqTo":12}`);
+    const format = version === 'v1' ? 1 : 2;
+    expect(lines[0]).toBe(`{"count":5,"device":"${v.device}","format":${format},"kind":"segment","seqFrom":5,"seqTo":12}`);
+    // Format 1 carried the uid after writtenAt; format 2 leaves it out (the reader derives it).
+    const uid = format === 1 ? [eventUid('codex', CODEX, 'd:0f1e2d3c4b5a69788796a5b4c3d2e1f0')] : [];
     expect(JSON.parse(lines[3])).toEqual([
-      7, '1763629300002.000000', eventUid('codex', CODEX, 'd:0f1e2d3c4b5a69788796a5b4c3d2e1f0'), 'codex', '-home-dev-api', '/home/dev/api', CODEX,
+      7, '1763629300002.000000', ...uid, 'codex', '-home-dev-api', '/home/dev/api', CODEX,
       'd:0f1e2d3c4b5a69788796a5b4c3d2e1f0', '2026-11-20T10:00:00.500Z', 'usage', 'gpt-5-codex', false, null, `codex:${CODEX}:1`,
       [9000, 1200, 0, 4000, 800, 14200], null, null,
     ]);

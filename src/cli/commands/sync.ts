@@ -336,7 +336,7 @@ function renderAuto(a: AutoStatusView, nowMs: number): string[] {
   }
   out.push(`  Schedule:        push ${st.pushQuiet} s after the last new event (at most ${st.pushMaxWait} s after the first); pull every ${st.pullInterval} s idle, ${st.pullActiveInterval} s while active`);
   out.push(`  Requests:        ~${formatInt(a.requests.idlePerMonth)}/month idle; +~${formatInt(a.requests.activePerHour)} per hour of activity`);
-  out.push(`  Bucket hygiene:  compact above ${st.compactAfter} segments${a.compactedThrough ? ` (compacted through seq ${a.compactedThrough})` : ''}; keep ${st.keepDays} days; ` +
+  out.push(`  Bucket hygiene:  compact above ${st.compactAfter} small segments${a.compactedThrough ? ` (compacted through seq ${a.compactedThrough})` : ''}; keep ${st.keepDays} days; ` +
     `${a.retired.segments} replaced segment(s) (${formatBytes(a.retired.bytes)}) await pruning; last prune ${a.lastPruneAt ?? 'never'}`);
   out.push(`  Log:             ${a.log}`);
   return out;
@@ -367,7 +367,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .option('--push-quiet <s>', 'push this long after the last new event (default 5)', seconds('--push-quiet'))
     .option('--push-max-wait <s>', '...but at most this long after the first one (default 20)', seconds('--push-max-wait'))
     .option('--keep-days <n>', 'prune keeps unlisted objects younger than this (default 30)', seconds('--keep-days'))
-    .option('--compact-after <n>', 'compact when more segments than this are listed (default 64)', seconds('--compact-after'))
+    .option('--compact-after <n>', 'compact when more small segments than this are listed after the last full-size one (default 64)', seconds('--compact-after'))
     .option('--set <key=value...>', 'other settings: active_window, prune_interval, ack_interval, backoff_min, backoff_max, rescan_interval (seconds)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `\nThe loop also runs inside \`stackunderflow serve\` when continuous sync is on (never two at once).\nForeground (systemd, launchd): \`stackunderflow sync daemon\`; sample units in docs/sync-daemon.md.`)
