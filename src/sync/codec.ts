@@ -657,11 +657,16 @@ export async function openSegment(sealed: Sealed, identity: Identity, device: st
  * so a pull can hold a peer's whole backlog compressed and decode it segment by segment.
  */
 export async function unsealSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<{ gz: Plain; expect: SegmentExpectation }> {
+  const checked = checkSealedSegment(sealed, device, entry, object);
+  return { gz: await open(sealed, identity, checked.expect.object!), expect: checked.expect };
+}
+
+/** The checks a sealed segment passes before decryption: its size and its name (= SHA-256). */
+export function checkSealedSegment(sealed: Sealed, device: string, entry: ManifestSegment, object?: string): { sealed: Sealed; expect: SegmentExpectation } {
   const what = object ?? `segment ${entry.name} of device ${device}`;
   if (sealed.length !== entry.bytes) throw integrity(what, `its size is ${sealed.length} bytes, the manifest says ${entry.bytes}`);
   if (sha256Hex(sealed) !== entry.name) throw integrity(what, 'its SHA-256 is not its name: damaged or altered');
-  const gz = await open(sealed, identity, what);
-  return { gz, expect: { device, kind: entry.kind, seqFrom: entry.seqFrom, seqTo: entry.seqTo, count: entry.count, sha256: entry.sha256, object: what } };
+  return { sealed, expect: { device, kind: entry.kind, seqFrom: entry.seqFrom, seqTo: entry.seqTo, count: entry.count, sha256: entry.sha256, object: what } };
 }
 
 /** encodeManifest, then seal. */

@@ -84,8 +84,8 @@ export class Identity {
   }
 
   /**
-   * The secret string itself. Only for writing the identity file and for
-   * `sync key export`; nothing else should call this.
+   * The secret string itself. Only for writing the identity file, for `sync key export`
+   * and for the pull's decoder thread (src/sync/decoder.ts); nothing else should call this.
    */
   revealSecret(): string {
     return this.#secret;

@@ -1,30 +1,35 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { SuError } from '../errors.js';
 import { decodeSegment } from './codec.js';
-import { peerRows, POSTED, TAKEN, type DecoderMessage, type UnsealedSegment } from './decoder.js';
+import { asSealed, Identity, open } from './crypto.js';
+import { peerRows, POSTED, TAKEN, type DecoderMessage, type SealedItem } from './decoder.js';
 
-// The worker half of decodeInWorker (decoder.ts): decodes the segments in order, posts each
+// The worker half of decodeInWorker (decoder.ts): decrypts and decodes the segments in order, posts each
 // one's rows, and stays at most `ahead` segments in front of the landing.
 
-const { port, state, device, cursor, items, ahead } = workerData as {
+const { port, state, secret, device, cursor, items, ahead } = workerData as {
   port: MessagePort;
   state: Int32Array;
+  secret: string;
   device: string;
   cursor: number;
-  items: UnsealedSegment[];
+  items: SealedItem[];
   ahead: number;
 };
 
+const identity = await Identity.parse(secret);
 for (let i = 0; i < items.length; i++) {
   for (let taken = Atomics.load(state, TAKEN); i - taken >= ahead; taken = Atomics.load(state, TAKEN)) Atomics.wait(state, TAKEN, taken);
   let msg: DecoderMessage;
   try {
-    msg = { i, rows: peerRows(decodeSegment(items[i].gz, items[i].expect), device, cursor) };
+    const { sealed, expect } = items[i];
+    const gz = await open(asSealed(sealed), identity, expect.object);
+    msg = { i, rows: peerRows(decodeSegment(gz, expect), device, cursor) };
   } catch (err) {
     const e = err instanceof SuError ? err : null;
     msg = { i, error: { code: e?.code ?? 'INTERNAL', message: err instanceof Error ? err.message : String(err), hint: e?.hint } };
   }
-  items[i] = { gz: new Uint8Array(0), expect: items[i].expect };
+  items[i] = { sealed: new Uint8Array(0), expect: items[i].expect };
   port.postMessage(msg);
   Atomics.add(state, POSTED, 1);
   Atomics.notify(state, POSTED);

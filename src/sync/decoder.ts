@@ -3,9 +3,10 @@ import { SuError, type ErrorCode } from '../errors.js';
 import { contentHash } from '../util/canonical.js';
 import { eventRow, rowValues } from '../store/rows.js';
 import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './codec.js';
+import type { Identity } from './crypto.js';
 
 /**
- * Turning a peer's segments into event rows: gunzip, the content checks of decodeSegment, the
+ * Turning a peer's segments into event rows: decryption (on the worker), gunzip, the content checks of decodeSegment, the
  * content hash of every event and its row values. A pull lands the rows inside one
  * synchronous SQLite transaction, so the decoder is a plain generator the landing pulls from,
  * segment by segment; for a big backlog it runs on a worker thread, one segment ahead or more,
@@ -15,6 +16,12 @@ import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './cod
 /** A decrypted segment (still gzip) and what it must decode to. */
 export interface UnsealedSegment {
   gz: Uint8Array;
+  expect: SegmentExpectation;
+}
+
+/** A segment as fetched (size and name checked), still encrypted: what the worker gets. */
+export interface SealedItem {
+  sealed: Uint8Array;
   expect: SegmentExpectation;
 }
 
@@ -57,13 +64,15 @@ export const TAKEN = 1;
  * comes back as the same SuError the in-thread decoder would throw. The worker ends when the
  * generator finishes, is closed early, or throws.
  */
-export function* decodeInWorker(segments: UnsealedSegment[], device: string, cursor: number): Generator<RowBatch> {
+export function* decodeInWorker(segments: SealedItem[], identity: Identity, device: string, cursor: number): Generator<RowBatch> {
   const state = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
-  const items = segments.map(({ gz, expect }) => ({ gz, expect }));
-  // The compressed bytes move to the worker (no copy); the caller's array no longer holds them.
-  const transfer = [port2, ...new Set(items.map((s) => s.gz.buffer as ArrayBuffer))];
-  const workerData = { port: port2, state, device, cursor, items, ahead: AHEAD };
+  const items = segments.map(({ sealed, expect }) => ({ sealed, expect }));
+  // The sealed bytes move to the worker (no copy); the caller's array no longer holds them.
+  const transfer = [port2, ...new Set(items.map((s) => s.sealed.buffer as ArrayBuffer))];
+  // The worker decrypts too (age is JavaScript: ~5 s per 1 M events), so it gets the secret, in
+  // memory only, like this thread has it.
+  const workerData = { port: port2, state, secret: identity.revealSecret(), device, cursor, items, ahead: AHEAD };
   const worker = FROM_SOURCE
     ? new Worker(SOURCE_BOOT, { eval: true, workerData, transferList: transfer })
     : new Worker(new URL('./decoder-worker.js', import.meta.url), { workerData, transferList: transfer });
@@ -71,7 +80,7 @@ export function* decodeInWorker(segments: UnsealedSegment[], device: string, cur
   let exited: string | null = null;
   worker.on('error', (err) => (exited = err.message));
   worker.on('exit', (code) => (exited ??= `exited with code ${code}`));
-  for (let i = 0; i < segments.length; i++) segments[i] = { gz: EMPTY, expect: segments[i].expect };
+  for (let i = 0; i < segments.length; i++) segments[i] = { sealed: EMPTY, expect: segments[i].expect };
   try {
     for (let taken = 0; taken < items.length; ) {
       const got = receiveMessageOnPort(port1);

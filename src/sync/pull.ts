@@ -2,10 +2,10 @@ import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../util/clock.js';
 import { EVENT_COLUMNS, indexNewEvents, maxEventId } from '../store/events.js';
-import { decodeHere, decodeInWorker, peerRows, type RowBatch, type UnsealedSegment } from './decoder.js';
+import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError } from '../errors.js';
-import { openManifest, unsealSegment, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
-import { asSealed } from './crypto.js';
+import { checkSealedSegment, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { asSealed, open } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { devicesPrefix, manifestKey, parseDeviceKey, segmentKey } from './layout.js';
 import { isNotFound } from './objectstore/index.js';
@@ -177,10 +177,10 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
     return { device, name: manifest.name || null, outcome: 'current', generation: manifest.generation, segments: 0, events: 0 };
   }
   const cursor = known?.cursor_seq ?? 0;
-  // Fetch and decrypt every planned segment before the transaction (no network I/O inside it);
-  // gunzip and the content checks run inside it, segment by segment, and any failure rolls the
-  // landing back: nothing of this peer lands unless every segment is intact.
-  const unsealed: UnsealedSegment[] = [];
+  // Fetch every planned segment (size and name checked) before the transaction: no network I/O
+  // inside it. Decryption, gunzip and the content checks run inside it, segment by segment, and
+  // any failure rolls the landing back: nothing of this peer lands unless every segment is intact.
+  const fetched: SealedItem[] = [];
   const total = plan.segments.reduce((a, s) => a + s.bytes, 0);
   let done = 0;
   for (const seg of plan.segments) {
@@ -194,14 +194,21 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
       }
       throw err;
     });
-    unsealed.push(await unsealSegment(asSealed(obj.body), ctx.identity, device, seg, key));
+    fetched.push(checkSealedSegment(asSealed(obj.body), device, seg, key));
     done += seg.bytes;
     ctx.onProgress?.({ phase: 'download', done, total, bytes: seg.bytes, peer: device });
   }
   const size = plan.segments.reduce((a, s) => a + s.count, 0);
   ctx.onProgress?.({ phase: 'land', done: 0, total: size, bytes: 0, peer: device });
-  // A big backlog decodes on a worker thread while this one inserts; a small one is not worth starting it.
-  const decoded = size > WORKER_LANDING ? decodeInWorker(unsealed, device, cursor) : decodeHere(unsealed, device, cursor);
+  // A big backlog is decrypted and decoded on a worker thread while this one inserts; for a
+  // small one that is not worth starting it.
+  let decoded: Generator<RowBatch>;
+  if (size > WORKER_LANDING) decoded = decodeInWorker(fetched, ctx.identity, device, cursor);
+  else {
+    const unsealed: UnsealedSegment[] = [];
+    for (const f of fetched) unsealed.push({ gz: await open(asSealed(f.sealed), ctx.identity, f.expect.object), expect: f.expect });
+    decoded = decodeHere(unsealed, device, cursor);
+  }
   let landed: number;
   try {
     landed = landPeer(db, manifest, decoded, now, got.etag, { size });
