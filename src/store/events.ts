@@ -155,11 +155,14 @@ export function maxEventId(db: Db): number {
  * batch's transaction, so readers never see an event without them. Set-based on purpose:
  * per-row triggers doing the same were most of a cold ingest's cost.
  *
+ * `deferSearch` leaves the full-text index to the next search (fts_pending, migration 033):
+ * for a sync landing of a large backlog.
+ *
  * NOT INDEXED pins each statement to the rowid range of the batch: left to choose, SQLite
  * grouped projects by scanning the whole events_session index, a cost that grew with the
  * store on every batch (0.45 s a batch at 1 M events, against ~0 for the range).
  */
-export function indexNewEvents(db: Db, afterId: number): void {
+export function indexNewEvents(db: Db, afterId: number, opts: { deferSearch?: boolean } = {}): void {
   // A usage key counts once per device, billed by its earliest record (as ccusage). Rows come in
   // id order and a later one replaces the bill only when strictly earlier, so the winner is the
   // earliest ts, then the lowest id: what sorting by (ts, id) first gave, without the sort.
@@ -185,7 +188,9 @@ export function indexNewEvents(db: Db, afterId: number): void {
   db.prepare(`INSERT INTO projects(provider, slug, path)
     SELECT provider, project, MAX(project_path) FROM events NOT INDEXED WHERE id > ? GROUP BY provider, project
     ON CONFLICT(provider, slug) DO UPDATE SET path = COALESCE(projects.path, excluded.path)`).run(afterId);
-  if (hasTable(db, 'events_fts')) db.prepare('INSERT INTO events_fts(rowid, text) SELECT id, text FROM events NOT INDEXED WHERE id > ?').run(afterId);
+  if (!hasTable(db, 'events_fts')) return;
+  if (opts.deferSearch && hasTable(db, 'fts_pending')) db.prepare('INSERT INTO fts_pending(id) SELECT id FROM events NOT INDEXED WHERE id > ?').run(afterId);
+  else db.prepare('INSERT INTO events_fts(rowid, text) SELECT id, text FROM events NOT INDEXED WHERE id > ?').run(afterId);
 }
 
 const tables = new WeakMap<Db, Set<string>>();

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
 import { isRetryable, SuError } from '../errors.js';
 import { ingest } from '../ingest/index.js';
+import { catchUpSearchIndex } from '../search/index.js';
 import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -503,6 +504,8 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
             result = partial;
           }
           for (const p of result.peers) if (p.outcome !== 'failed') quarantine.delete(p.device);
+          // A large landing left its events' search index for later: the daemon has the time.
+          if (result.landedEvents > 0) catchUpSearchIndex(c.db);
           counters.pulls++;
           counters.landedEvents += result.landedEvents;
           sched.succeeded('pull', clock.now(), { landed: result.landedEvents });

@@ -26,6 +26,8 @@ export interface PullResult {
   peers: PeerPullResult[];
   landedEvents: number;
   conflictCount: number;
+  /** Landed events the search index still lacks (a large landing leaves them to the next search). */
+  searchPending: number;
 }
 
 /** Devices that have a manifest in the bucket (ours included), with the manifest's ETag. */
@@ -111,7 +113,7 @@ export function landPeer(db: Db, manifest: Manifest, batches: Iterable<RowBatch>
           const stamp = row[WRITTEN_AT] as string;
           if (stamp > newest && stamp <= cap) newest = stamp;
         }
-        indexNewEvents(db, before);
+        indexNewEvents(db, before, { deferSearch: big });
       }
       db.prepare(`INSERT INTO sync_peers(device_id, name, generation, cursor_seq, manifest_written_at, manifest_etag, last_pulled_at, events)
         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM events WHERE device_id = ?))
@@ -249,7 +251,7 @@ export interface PullOptions {
  */
 export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<PullResult> {
   return withSyncLock(ctx.env, async () => {
-    const result: PullResult = { peers: [], landedEvents: 0, conflictCount: 0 };
+    const result: PullResult = { peers: [], landedEvents: 0, conflictCount: 0, searchPending: 0 };
     let firstError: unknown;
     let manifests: Map<string, string>;
     try {
@@ -272,6 +274,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       }
     }
     result.conflictCount = countConflicts(ctx.db);
+    result.searchPending = ctx.db.prepare(`SELECT COUNT(*) FROM fts_pending`).pluck().get() as number;
     const now = isoNow(ctx.clock);
     ctx.db.prepare('UPDATE sync_state SET conflict_count = ? WHERE id = 1').run(result.conflictCount);
     const failed = result.peers.filter((p) => p.outcome === 'failed');

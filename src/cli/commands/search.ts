@@ -52,7 +52,7 @@ Examples:
     if (bogus) throw new SuError('USAGE', `unknown option '${bogus.split('=')[0]}'`, { hint: "see 'stackunderflow search --help'" });
     const opts = { ...(await reportOptionsFromFlags(flags)), limit: parseSearchLimit(flags.limit) };
     const text = words.join(' ');
-    const { reindex, renderSearch, search } = await import('../../search/index.js');
+    const { pendingSearchIndex, reindex, renderSearch, search } = await import('../../search/index.js');
     if (flags.reindex) {
       const q = text.trim() === '' ? null : parseQuery(text);
       const { formatInt } = await import('../../reports/format.js');
@@ -74,6 +74,9 @@ Examples:
     const { storeIsEmpty } = await import('../../reports/reports.js');
     await withReadStore(io, ({ db, path }) => {
       const empty = storeIsEmpty(db);
+      // A large sync pull leaves its events for the next search to index (once): say why this one waits.
+      const pending = pendingSearchIndex(db);
+      if (pending >= 10_000) io.stderr.write(`Indexing ${pending} event(s) merged by sync for search (once)…\n`);
       const result = search(db, q, opts, io.env);
       if (flags.json) {
         io.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -247,7 +247,7 @@ export function registerSync(program: Command, io: CliIo): void {
   registerSyncAuto(sync, io);
 }
 
-function renderPull(r: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string } }>; landedEvents: number; conflictCount: number }): string {
+function renderPull(r: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string } }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
   const out: string[] = [];
   if (r.peers.length === 0) out.push('No other device has pushed to this bucket yet.');
   for (const p of r.peers) {
@@ -257,6 +257,7 @@ function renderPull(r: { peers: Array<{ device: string; name: string | null; out
     else out.push(`${who}: FAILED, nothing merged: ${p.error?.message ?? ''}`);
   }
   out.push(`Merged ${formatInt(r.landedEvents)} event(s). Events claimed by more than one device: ${formatInt(r.conflictCount)} (each counted once).`);
+  if (r.searchPending) out.push(`Search: ${formatInt(r.searchPending)} merged event(s) will be indexed by the next \`stackunderflow search\` (or by \`sync daemon\`).`);
   return out.join('\n') + '\n';
 }
 
