@@ -7,6 +7,7 @@ import type {
   ProjectReport,
   ReportKind,
   SessionReport,
+  TokenCounts,
   UsageTotals,
 } from './reports.js';
 import type { SessionList } from './sessions.js';
@@ -98,12 +99,7 @@ const TOKEN_COLUMNS: Column[] = [
   { header: 'Cost (USD)', align: 'right' },
 ];
 
-interface TokenRow {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
+interface TokenRow extends TokenCounts {
   totalCost: number;
   unpricedModels: string[];
   unpricedTokens?: number;

@@ -38,15 +38,19 @@ export interface UsageTotals {
   unpricedTokens: number;
 }
 
-/** One device's share of a row (with `byDevice`). */
-export interface DeviceShare {
-  deviceId: string;
-  deviceName: string | null;
+/** The four token kinds and their sum, as every report row, share and dashboard row carries them. */
+export interface TokenCounts {
   inputTokens: number;
   outputTokens: number;
   cacheCreationTokens: number;
   cacheReadTokens: number;
   totalTokens: number;
+}
+
+/** One device's share of a row (with `byDevice`). */
+export interface DeviceShare extends TokenCounts {
+  deviceId: string;
+  deviceName: string | null;
   totalCost: number;
   unpricedModels: string[];
 }
@@ -84,14 +88,9 @@ export type ProjectEntry = { project: string; projectPath: string | null } & Row
   lastActivity: string;
   sessions: number;
 } & RowExtras;
-export interface ModelEntry {
+export interface ModelEntry extends TokenCounts {
   modelName: string;
   provider: Provider;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
   /** null when the model has no price. */
   totalCost: number | null;
   reasoningTokens: number;

@@ -8,6 +8,7 @@ import { costOf, LONG_CONTEXT_THRESHOLD, priceFor, type ModelPrice } from '../..
 import { formatScope, knownDevices } from '../../reports/scope.js';
 import { dayToDate, defaultTimeZone, localDaySql, localDate, offsetAt, offsetSegments } from '../../reports/timezone.js';
 import { SYNTHETIC_MODEL, type ReportMeta, type UsageTotals, type ReportOptions } from '../../reports/index.js';
+import type { TokenCounts } from '../../reports/reports.js';
 import type { ApiContext } from '../app.js';
 import { parseLimit, readQuery, reportOptionsFromQuery } from '../query.js';
 
@@ -30,15 +31,10 @@ export interface DashboardSeries {
 }
 
 /** One row of the models table: a model's usage in the range. */
-export interface DashboardModel {
+export interface DashboardModel extends TokenCounts {
   modelName: string;
   provider: Provider;
   requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
   /** null when the model has no price. */
   totalCost: number | null;
 }
