@@ -109,7 +109,7 @@ export function landPeer(db: Db, manifest: Manifest, batches: Iterable<RowBatch>
         }
         for (const row of latest.values()) {
           landed += insert.run(row).changes;
-          // Our HLC observes the newest landed stamp (see observeStamps).
+          // Our HLC observes the newest landed stamp, up to MAX_PEER_CLOCK_LEAD_MS ahead (why: below).
           const stamp = row[WRITTEN_AT] as string;
           if (stamp > newest && stamp <= cap) newest = stamp;
         }
