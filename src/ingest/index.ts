@@ -10,9 +10,9 @@ export interface IngestOptions {
   adapters: Adapter[];
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
-  /** Called as files are processed, for a progress bar. */
   /** Events per transaction (default BATCH); tests make it small to cut runs at batch boundaries. */
   batchEvents?: number;
+  /** Called as files are processed, for a progress bar. */
   onProgress?: (p: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }) => void;
 }
 

@@ -12,6 +12,7 @@ import type { ReportOptions } from '../reports/options.js';
 import { dateToDay, offsetSegments } from '../reports/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
 import { parseSearchLimit } from './limits.js';
+import { catchUpSearchIndex, hasTable } from '../store/events.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
 export { parseQuery, QUERY_SYNTAX_HELP, type ParsedQuery, type QueryTerm } from './query.js';
@@ -21,6 +22,7 @@ export type { Role } from './roles.js';
 
 // The limits live apart so the CLI can describe --limit without loading search itself.
 export { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from './limits.js';
+export { catchUpSearchIndex, pendingSearchIndex } from '../store/events.js';
 
 export interface SearchOptions extends Omit<ReportOptions, 'byDevice'> {
   /** At most this many results (1..MAX_LIMIT, default DEFAULT_LIMIT). */
@@ -105,7 +107,6 @@ function dayStartMs(tz: string, day: number): number {
   }
   return best;
 }
-
 
 interface HitRow {
   uid: string;
@@ -233,42 +234,9 @@ export function reindex(db: Db, now: () => number = Date.now): ReindexResult {
   const t0 = now();
   db.transaction(() => {
     db.exec(`INSERT INTO events_fts(events_fts) VALUES ('rebuild')`);
-    if (hasPendingTable(db)) db.exec('DELETE FROM fts_pending');
+    if (hasTable(db, 'fts_pending')) db.exec('DELETE FROM fts_pending');
   })();
   const events = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
   const withText = db.prepare('SELECT COUNT(*) FROM events WHERE text IS NOT NULL').pluck().get() as number;
   return { events, withText, ms: now() - t0 };
-}
-
-/**
- * Indexes the events a large sync landing left for later (fts_pending, migration 033), in one
- * transaction; returns how many. A no-op costing one lookup when nothing is pending. With
- * `wait: false` (a search), a store busy with another writer (a pull landing) is left as it
- * is: the search answers from the index as it stands, and a later one catches up.
- */
-export function catchUpSearchIndex(db: Db, opts: { wait?: boolean } = {}): number {
-  if (!hasPendingTable(db) || db.prepare('SELECT 1 FROM fts_pending LIMIT 1').get() === undefined) return 0;
-  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
-  if (opts.wait === false) db.pragma('busy_timeout = 0');
-  try {
-    return db.transaction(() => {
-      const n = db.prepare('INSERT INTO events_fts(rowid, text) SELECT e.id, e.text FROM fts_pending p JOIN events e ON e.id = p.id').run().changes;
-      db.exec('DELETE FROM fts_pending');
-      return n;
-    })();
-  } catch (err) {
-    if (opts.wait === false && /SQLITE_BUSY|database is locked|readonly/i.test(`${(err as { code?: string }).code} ${(err as Error).message}`)) return 0;
-    throw err;
-  } finally {
-    if (opts.wait === false) db.pragma(`busy_timeout = ${timeout}`);
-  }
-}
-
-/** How many events the search index still lacks (see catchUpSearchIndex). */
-export function pendingSearchIndex(db: Db): number {
-  return hasPendingTable(db) ? (db.prepare('SELECT COUNT(*) FROM fts_pending').pluck().get() as number) : 0;
-}
-
-function hasPendingTable(db: Db): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fts_pending'`).get() !== undefined;
 }

@@ -194,8 +194,38 @@ export function indexNewEvents(db: Db, afterId: number, opts: { deferSearch?: bo
 }
 
 const tables = new WeakMap<Db, Set<string>>();
-function hasTable(db: Db, name: string): boolean {
+/** Whether the store has a table (read once per connection: the schema is fixed once migrated). */
+export function hasTable(db: Db, name: string): boolean {
   let known = tables.get(db);
   if (!known) tables.set(db, (known = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table')`).pluck().all() as string[])));
   return known.has(name);
+}
+
+/**
+ * Indexes the events a large sync landing left for later (fts_pending, migration 033), in one
+ * transaction; returns how many. A no-op costing one lookup when nothing is pending. With
+ * `wait: false` (a search), a store busy with another writer (a pull landing) is left as it
+ * is: the search answers from the index as it stands, and a later one catches up.
+ */
+export function catchUpSearchIndex(db: Db, opts: { wait?: boolean } = {}): number {
+  if (!hasTable(db, 'fts_pending') || db.prepare('SELECT 1 FROM fts_pending LIMIT 1').get() === undefined) return 0;
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  if (opts.wait === false) db.pragma('busy_timeout = 0');
+  try {
+    return db.transaction(() => {
+      const n = db.prepare('INSERT INTO events_fts(rowid, text) SELECT e.id, e.text FROM fts_pending p JOIN events e ON e.id = p.id').run().changes;
+      db.exec('DELETE FROM fts_pending');
+      return n;
+    })();
+  } catch (err) {
+    if (opts.wait === false && /SQLITE_BUSY|database is locked|readonly/i.test(`${(err as { code?: string }).code} ${(err as Error).message}`)) return 0;
+    throw err;
+  } finally {
+    if (opts.wait === false) db.pragma(`busy_timeout = ${timeout}`);
+  }
+}
+
+/** How many events the search index still lacks (see catchUpSearchIndex). */
+export function pendingSearchIndex(db: Db): number {
+  return hasTable(db, 'fts_pending') ? (db.prepare('SELECT COUNT(*) FROM fts_pending').pluck().get() as number) : 0;
 }

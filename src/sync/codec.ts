@@ -647,18 +647,9 @@ export async function sealSegmentPart(device: string, kind: SegmentKind, part: S
 
 /** Size and name (= SHA-256 of the sealed bytes) checks, open, then decodeSegment against the manifest entry. */
 export async function openSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<SegmentEvent[]> {
-  const { gz, expect } = await unsealSegment(sealed, identity, device, entry, object);
+  const { expect } = checkSealedSegment(sealed, device, entry, object);
+  const gz = await open(sealed, identity, expect.object!);
   return parseSegment(await gunzipAsync(gz, expect.object!), expect, expect.object!);
-}
-
-/**
- * The first half of openSegment: size and name checks and decryption. What it returns is the
- * gzip stream (about a sixth of the decoded size) and what decodeSegment must check it against,
- * so a pull can hold a peer's whole backlog compressed and decode it segment by segment.
- */
-export async function unsealSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<{ gz: Plain; expect: SegmentExpectation }> {
-  const checked = checkSealedSegment(sealed, device, entry, object);
-  return { gz: await open(sealed, identity, checked.expect.object!), expect: checked.expect };
 }
 
 /** The checks a sealed segment passes before decryption: its size and its name (= SHA-256). */

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
 import { isRetryable, SuError } from '../errors.js';
 import { ingest } from '../ingest/index.js';
-import { catchUpSearchIndex } from '../search/index.js';
 import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
+import { catchUpSearchIndex } from '../store/events.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import {
   acquireLoopLock,

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../util/clock.js';
-import { EVENT_COLUMNS, indexNewEvents, maxEventId } from '../store/events.js';
+import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError } from '../errors.js';
 import { checkSealedSegment, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
@@ -274,7 +274,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       }
     }
     result.conflictCount = countConflicts(ctx.db);
-    result.searchPending = ctx.db.prepare(`SELECT COUNT(*) FROM fts_pending`).pluck().get() as number;
+    result.searchPending = pendingSearchIndex(ctx.db);
     const now = isoNow(ctx.clock);
     ctx.db.prepare('UPDATE sync_state SET conflict_count = ? WHERE id = 1').run(result.conflictCount);
     const failed = result.peers.filter((p) => p.outcome === 'failed');
