@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import type { Db } from '../store/db.js';
 import { SuError } from '../errors.js';
+import { packageVersion } from '../paths.js';
 import { errorResponse, HostRejected } from './errors.js';
 import { hostAllowed, type BindAddress } from './guard.js';
 import { healthRoutes } from './routes/health.js';
@@ -39,16 +37,6 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives errors that became a 500, so the operator sees what the client is not shown. */
   onInternalError?: (err: unknown) => void;
-}
-
-/** The package version, read from package.json beside src/ or dist/. */
-export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8'));
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { SuError, exitCodeFor } from '../errors.js';
+import { packageVersion } from '../paths.js';
 import type { CliIo } from './io.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerReport } from './commands/report.js';
@@ -20,15 +18,6 @@ export type CommandRegistrar = (program: Command, io: CliIo) => void;
 
 /** Every command, in help order. A new command plugs in by adding its registrar (and its import) here. */
 const REGISTRARS: CommandRegistrar[] = [registerIngest, registerReport, registerSessions, registerDemo, registerServe, registerSync, registerSearch, registerShow];
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8'));
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 /** Commander's own exits (help, version) are not errors; the rest are usage errors. */
 const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import { hasTable, type Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
 import { slugFromPath } from '../adapters/identity.js';
 import type { ReportOptions } from './options.js';
@@ -123,29 +123,107 @@ const T = LONG_CONTEXT_THRESHOLD;
  * Sums usage per group in SQL (never row by row in JS). Groups always include provider and
  * model (prices are per model); `keys` adds local day, project, session, device.
  *
+ * From the 15-minute slots (migration 034) when they can answer exactly, else from the
+ * usage rows. `from` forces one source (tests compare the two).
+ */
+export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[], from?: 'slots' | 'usage'): AggRow[] {
+  const span = dataSpan(db);
+  if (!span) return [];
+  const seg = segmentsFor(ctx, span);
+  const viaSlots = from === 'slots' || (from === undefined && slotsAnswer(db, ctx, keys, seg));
+  return viaSlots ? fromSlots(db, ctx, keys, seg) : fromUsage(db, ctx, keys, span, seg);
+}
+
+/**
+ * Whether the slots hold what this query needs: groups of day, device, provider and model
+ * only, no project filter, a zone whose offsets and changes fall on slot boundaries (so a
+ * whole slot lies on one local day), and a scope that per-device sums express: under `all`,
+ * no usage key may be billed on two devices (usage_shared is empty).
+ */
+export function slotsAnswer(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments): boolean {
+  if (!hasTable(db, 'usage_slots')) return false;
+  if (keys.some((k) => k !== 'day' && k !== 'device') || ctx.projectFilter) return false;
+  if (!seg.offsets.every((o) => o % SLOT_MS === 0) || !seg.starts.slice(1).every((t) => t % SLOT_MS === 0)) return false;
+  if (ctx.scope.kind === 'all' && ctx.scope.multiDevice) return db.prepare('SELECT 1 FROM usage_shared LIMIT 1').get() === undefined;
+  return true;
+}
+
+/** The slot length of usage_slots (migration 034). */
+const SLOT_MS = 900_000;
+
+type SqlRow = Omit<AggRow, 'firstTs' | 'lastTs'> & { firstMs: number; lastMs: number };
+
+/** The day filter and the SQL of the day of `column` (epoch ms), when the query needs days. */
+function dayTerms(ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments, column: string, clauses: string[], params: unknown[]): string {
+  const needDay = keys.includes('day') || ctx.sinceDay !== undefined || ctx.untilDay !== undefined;
+  if (!needDay) return 'NULL';
+  const dayExpr = localDaySql(column, seg);
+  if (ctx.sinceDay !== undefined) {
+    clauses.push(`${dayExpr} >= ?`);
+    params.push(ctx.sinceDay);
+  }
+  if (ctx.untilDay !== undefined) {
+    clauses.push(`${dayExpr} <= ?`);
+    params.push(ctx.untilDay);
+  }
+  return keys.includes('day') ? dayExpr : 'NULL';
+}
+
+/** A report's sums from usage_slots: one small scan, long-context excess included. */
+function fromSlots(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments): AggRow[] {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (ctx.scope.kind !== 'all') {
+    clauses.push('s.device_id = ?');
+    params.push(ctx.scope.deviceId);
+  }
+  if (ctx.provider) {
+    clauses.push('s.provider = ?');
+    params.push(ctx.provider);
+  }
+  const { from, to } = coarseRange(ctx.sinceDay, ctx.untilDay);
+  if (from !== undefined) {
+    clauses.push('s.slot_ms > ?');
+    params.push(from - SLOT_MS);
+  }
+  if (to !== undefined) {
+    clauses.push('s.slot_ms < ?');
+    params.push(to);
+  }
+  const day = dayTerms(ctx, keys, seg, 's.slot_ms', clauses, params);
+  const device = keys.includes('device') ? 's.device_id' : 'NULL';
+  const groupBy = [...keys, 'provider', 's.model_key'].join(', ');
+  const rows = db
+    .prepare(
+      `SELECT ${day} AS day, NULL AS project, NULL AS session, ${device} AS device, s.provider AS provider,
+        CASE WHEN s.model_key = '' THEN NULL ELSE substr(s.model_key, 2) END AS model,
+        SUM(s.input_tokens) AS inputTokens, SUM(s.output_tokens) AS outputTokens,
+        SUM(s.cache_creation_tokens) AS cacheCreationTokens, SUM(s.cache_read_tokens) AS cacheReadTokens,
+        SUM(s.reasoning_tokens) AS reasoningTokens,
+        SUM(s.input_above) AS inputAbove, SUM(s.output_above) AS outputAbove,
+        SUM(s.cache_creation_above) AS cacheCreationAbove, SUM(s.cache_read_above) AS cacheReadAbove,
+        SUM(s.requests) AS requests, MIN(s.first_ms) AS firstMs, MAX(s.last_ms) AS lastMs
+      FROM usage_slots s WHERE ${clauses.length ? clauses.join(' AND ') : '1'} GROUP BY ${groupBy}`,
+    )
+    .all(...params) as SqlRow[];
+  // As from the usage rows: excess only where a long-context rate can bill it.
+  const tiered = new Map<string | null, boolean>();
+  const hasTier = (m: string | null) => tiered.get(m) ?? tiered.set(m, m !== null && priceFor(m)?.above !== undefined).get(m)!;
+  return rows.map((r) => aggRow(r, hasTier(r.model) ? r : undefined));
+}
+
+/**
+ * The same sums from the usage rows: any grouping, any filter, any scope.
+ *
  * SQLite aggregates by sorting, and the sort dominates the cost, so the main query sorts
  * narrow records (integers, no timestamps as text). Long-context excess is summed by a
  * second query over only the rare requests that have any (a filtered scan, a tiny sort).
  */
-export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[]): AggRow[] {
-  const span = dataSpan(db);
-  if (!span) return [];
+function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: number; hi: number }, seg: OffsetSegments): AggRow[] {
   const { clauses, params } = baseWhere(ctx, span);
-  const needDay = keys.includes('day') || ctx.sinceDay !== undefined || ctx.untilDay !== undefined;
-  let dayExpr = 'NULL';
-  if (needDay) {
-    dayExpr = localDaySql('u.ts_ms', segmentsFor(ctx, span));
-    if (ctx.sinceDay !== undefined) {
-      clauses.push(`${dayExpr} >= ?`);
-      params.push(ctx.sinceDay);
-    }
-    if (ctx.untilDay !== undefined) {
-      clauses.push(`${dayExpr} <= ?`);
-      params.push(ctx.untilDay);
-    }
-  }
+  const dayExpr = dayTerms(ctx, keys, seg, 'u.ts_ms', clauses, params);
   const cols = [
-    `${keys.includes('day') ? dayExpr : 'NULL'} AS day`,
+    `${dayExpr} AS day`,
     `${keys.includes('project') ? 'u.project' : 'NULL'} AS project`,
     `${keys.includes('session') ? 'u.session_id' : 'NULL'} AS session`,
     `${keys.includes('device') ? 'u.device_id' : 'NULL'} AS device`,
@@ -163,7 +241,7 @@ export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[]): AggRow[
         SUM(u.reasoning_tokens) AS reasoningTokens, COUNT(*) AS requests, MIN(u.ts_ms) AS firstMs, MAX(u.ts_ms) AS lastMs
       FROM usage u WHERE ${where} GROUP BY ${groupBy}`,
     )
-    .all(...params) as Array<Omit<AggRow, 'firstTs' | 'lastTs' | 'inputAbove' | 'outputAbove' | 'cacheCreationAbove' | 'cacheReadAbove'> & { firstMs: number; lastMs: number }>;
+    .all(...params) as Array<Omit<SqlRow, keyof Excess>>;
 
   // Only models with long-context rates need the excess; most stores have none of them.
   const tiered = [...new Set(rows.map((r) => r.model))].filter((m): m is string => m !== null && priceFor(m)?.above !== undefined);
@@ -176,34 +254,39 @@ export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[]): AggRow[
         AND (u.input_tokens > ${T} OR u.output_tokens > ${T} OR u.cache_creation_tokens > ${T} OR u.cache_read_tokens > ${T})
       GROUP BY ${groupBy}`,
     )
-    .all(...params, ...tiered) as Array<Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model' | 'inputAbove' | 'outputAbove' | 'cacheCreationAbove' | 'cacheReadAbove'>>;
+    .all(...params, ...tiered) as Array<Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model'> & Excess>;
   const keyOf = (r: Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model'>) =>
     [r.day, r.project, r.session, r.device, r.provider, r.model].join('\u0000');
   const excess = new Map(above.map((r) => [keyOf(r), r]));
 
-  // Built field by field: object rest/spread of these 14-field rows cost ~15 ms per report
-  // in a fresh process (V8's generic copy path), more than the rest of the JS work together.
-  return rows.map((r): AggRow => {
-    const x = excess.get(keyOf(r));
-    return {
-      day: r.day,
-      project: r.project,
-      session: r.session,
-      device: r.device,
-      provider: r.provider,
-      model: r.model,
-      inputTokens: r.inputTokens,
-      outputTokens: r.outputTokens,
-      cacheCreationTokens: r.cacheCreationTokens,
-      cacheReadTokens: r.cacheReadTokens,
-      reasoningTokens: r.reasoningTokens,
-      inputAbove: x?.inputAbove ?? 0,
-      outputAbove: x?.outputAbove ?? 0,
-      cacheCreationAbove: x?.cacheCreationAbove ?? 0,
-      cacheReadAbove: x?.cacheReadAbove ?? 0,
-      requests: r.requests,
-      firstTs: new Date(r.firstMs).toISOString(),
-      lastTs: new Date(r.lastMs).toISOString(),
-    };
-  });
+  return rows.map((r) => aggRow(r, excess.get(keyOf(r))));
+}
+
+type Excess = Pick<AggRow, 'inputAbove' | 'outputAbove' | 'cacheCreationAbove' | 'cacheReadAbove'>;
+
+/**
+ * Built field by field: object rest/spread of these 14-field rows cost ~15 ms per report
+ * in a fresh process (V8's generic copy path), more than the rest of the JS work together.
+ */
+function aggRow(r: Omit<SqlRow, keyof Excess>, x: Excess | undefined): AggRow {
+  return {
+    day: r.day,
+    project: r.project,
+    session: r.session,
+    device: r.device,
+    provider: r.provider,
+    model: r.model,
+    inputTokens: r.inputTokens,
+    outputTokens: r.outputTokens,
+    cacheCreationTokens: r.cacheCreationTokens,
+    cacheReadTokens: r.cacheReadTokens,
+    reasoningTokens: r.reasoningTokens,
+    inputAbove: x?.inputAbove ?? 0,
+    outputAbove: x?.outputAbove ?? 0,
+    cacheCreationAbove: x?.cacheCreationAbove ?? 0,
+    cacheReadAbove: x?.cacheReadAbove ?? 0,
+    requests: r.requests,
+    firstTs: new Date(r.firstMs).toISOString(),
+    lastTs: new Date(r.lastMs).toISOString(),
+  };
 }

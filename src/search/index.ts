@@ -12,7 +12,8 @@ import type { ReportOptions } from '../reports/options.js';
 import { dateToDay, offsetSegments } from '../reports/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
 import { parseSearchLimit } from './limits.js';
-import { catchUpSearchIndex, hasTable } from '../store/events.js';
+import { catchUpSearchIndex } from '../store/events.js';
+import { hasTable } from '../store/db.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
 export { parseQuery, QUERY_SYNTAX_HELP, type ParsedQuery, type QueryTerm } from './query.js';

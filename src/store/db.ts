@@ -1,14 +1,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { SuError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 
 export type Db = Database.Database;
 
 /** Migrations live at the package root (shipped with the package), numbered NNN_name.sql; numbering may be sparse. */
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+export const MIGRATIONS_DIR = join(packageRoot(), 'migrations');
 
 export interface Migration {
   version: number;
@@ -97,4 +97,12 @@ export function ensureDeviceId(db: Db): string {
     setMeta(db, 'device_id', id);
   }
   return id;
+}
+
+const tables = new WeakMap<Db, Set<string>>();
+/** Whether the store has a table (read once per connection: the schema is fixed once migrated). */
+export function hasTable(db: Db, name: string): boolean {
+  let known = tables.get(db);
+  if (!known) tables.set(db, (known = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table')`).pluck().all() as string[])));
+  return known.has(name);
 }

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import { getMeta, setMeta } from './db.js';
+import { getMeta, hasTable, setMeta } from './db.js';
 import type { EventRecord } from '../adapters/types.js';
 import { contentHash } from '../util/canonical.js';
 import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
@@ -191,14 +191,6 @@ export function indexNewEvents(db: Db, afterId: number, opts: { deferSearch?: bo
   if (!hasTable(db, 'events_fts')) return;
   if (opts.deferSearch && hasTable(db, 'fts_pending')) db.prepare('INSERT INTO fts_pending(id) SELECT id FROM events NOT INDEXED WHERE id > ?').run(afterId);
   else db.prepare('INSERT INTO events_fts(rowid, text) SELECT id, text FROM events NOT INDEXED WHERE id > ?').run(afterId);
-}
-
-const tables = new WeakMap<Db, Set<string>>();
-/** Whether the store has a table (read once per connection: the schema is fixed once migrated). */
-export function hasTable(db: Db, name: string): boolean {
-  let known = tables.get(db);
-  if (!known) tables.set(db, (known = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table')`).pluck().all() as string[])));
-  return known.has(name);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   renderReport,
   sessionReport,
 } from '../../src/reports/index.js';
+import { aggregate, reportContext } from '../../src/reports/aggregate.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { tempStore, usageEvent, write } from './helpers.js';
 
@@ -54,7 +55,7 @@ describe('reports over the real ingest of the fixtures', () => {
     expect(r.daily.map((d) => d.date)).toEqual([...r.daily.map((d) => d.date)].sort());
   });
 
-  it('daily and monthly sums read only the usage_day index, never the usage table (migration 032)', () => {
+  it('daily and monthly sums from the usage rows read only the usage_day index, never the usage table (migration 032)', () => {
     const plans: string[] = [];
     const prepare = db.prepare.bind(db);
     const spy = (sql: string) => {
@@ -75,9 +76,10 @@ describe('reports over the real ingest of the fixtures', () => {
     };
     (db as unknown as { prepare: typeof spy }).prepare = spy;
     try {
-      dailyReport(db, { timezone: 'UTC' });
-      monthlyReport(db, { timezone: 'Europe/Berlin', provider: 'claude' });
-      dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } });
+      // The reports read the usage slots first (test/reports/slots.test.ts); this is the path they fall back to.
+      aggregate(db, reportContext(db, { timezone: 'UTC' }), ['day'], 'usage');
+      aggregate(db, reportContext(db, { timezone: 'Europe/Berlin', provider: 'claude' }), ['day'], 'usage');
+      aggregate(db, reportContext(db, { timezone: 'UTC', scope: { kind: 'local' } }), ['day'], 'usage');
     } finally {
       (db as unknown as { prepare: typeof prepare }).prepare = prepare;
     }

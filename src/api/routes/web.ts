@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { SuError } from '../../errors.js';
+import { packageRoot } from '../../paths.js';
 import type { ApiContext } from '../app.js';
 import { readQuery } from '../query.js';
 
@@ -23,11 +24,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-/**
- * Where `npm run build` puts the page (scripts/build-web.mjs). This file sits three levels
- * below the package root both as src/api/routes/web.ts and as dist/api/routes/web.js.
- */
-export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+/** Where `npm run build` puts the page (scripts/build-web.mjs), with a trailing separator. */
+export const WEB_ROOT = join(packageRoot(), 'dist', 'web') + sep;
 
 // An asset name is one plain file name: no directories, no dot files, nothing to traverse with.
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)+$/;

@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
 import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SuError } from '../../errors.js';
-import { storePath } from '../../paths.js';
+import { packageRoot, storePath } from '../../paths.js';
 import type { ReportKind } from '../../reports/kinds.js';
 import type { ReportOptions } from '../../reports/options.js';
 import type { CliIo } from '../io.js';
 import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
 
-/** The bundled logs: `samples/` at the package root (same depth from src/cli/commands and dist/cli/commands). */
-export const SAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples');
+/** The bundled logs: `samples/` at the package root. */
+export const SAMPLES_DIR = join(packageRoot(), 'samples');
 
 /**
  * Lays out a throwaway home: a copy of the samples as Claude and Codex log folders, and a
