@@ -28,10 +28,7 @@ export function derivedRecordId(provider: Provider, slug: string, session: strin
   return 'd:' + h(['record/v1', provider, slug, session, ts, String(ordinal)]).slice(0, 32);
 }
 
-/** Claude Code's slug rule: every character that is not [A-Za-z0-9] becomes '-'. */
-export function slugFromPath(p: string): string {
-  return p.replace(/[^A-Za-z0-9]/g, '-');
-}
+export { slugFromPath } from './slug.js';
 
 /** Normalize a provider timestamp to ISO-8601 UTC with milliseconds; '' if absent/invalid. */
 export function normalizeTs(v: unknown): string {

@@ -1,6 +1,6 @@
 import { hasTable, type Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
-import { slugFromPath } from '../adapters/identity.js';
+import { slugFromPath } from '../adapters/slug.js';
 import type { ReportOptions } from './options.js';
 import { resolveScope, usageScopeSql, type ResolvedScope, type SqlFragment } from './scope.js';
 import { coarseRange, dateToDay, defaultTimeZone, localDaySql, offsetSegments, type OffsetSegments } from './timezone.js';

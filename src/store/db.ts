@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { SuError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -50,12 +50,24 @@ export function migrate(db: Db, migrations?: Migration[]): number[] {
   return done;
 }
 
+let addon: string | undefined | null = null;
+/**
+ * better-sqlite3's compiled addon, named directly: left to find it, better-sqlite3 asks the
+ * `bindings` package, which probes a dozen paths and walks a stack trace on every start.
+ * Undefined (let it search) when the addon is not where npm's install puts it.
+ */
+function nativeBinding(): string | undefined {
+  if (addon !== null) return addon;
+  const file = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+  return (addon = existsSync(file) ? file : undefined);
+}
+
 /** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
 export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Db;
   try {
-    db = new Database(path, { readonly: opts.readonly ?? false });
+    db = new Database(path, { readonly: opts.readonly ?? false, nativeBinding: nativeBinding() });
   } catch (cause) {
     throw new SuError('STORE', `cannot open the store at ${path}: ${(cause as Error).message}`, {
       hint: 'check the path and its permissions, or point STACKUNDERFLOW_HOME elsewhere',
@@ -93,7 +105,8 @@ export function setMeta(db: Db, key: string, value: string): void {
 export function ensureDeviceId(db: Db): string {
   let id = getMeta(db, 'device_id');
   if (!id) {
-    id = randomBytes(8).toString('hex');
+    // Web Crypto's global, not node:crypto: loading that module costs every command ~7 ms at start, for a value made once.
+    id = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(8))).toString('hex');
     setMeta(db, 'device_id', id);
   }
   return id;

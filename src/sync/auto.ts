@@ -21,7 +21,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { SuError } from '../errors.js';
-import { homeDir, syncDir } from '../paths.js';
+import { homeDir, packageRoot, syncDir } from '../paths.js';
 import type { Db } from '../store/db.js';
 
 // ---------------------------------------------------------------------------------------
@@ -394,19 +394,19 @@ export interface Launcher {
 }
 
 /**
- * The command line of this installation's CLI: `node dist/cli/main.js sync daemon` when
- * built, or `node --import tsx src/cli/main.ts sync daemon` when running from source.
+ * The command line of this installation's CLI: `node dist/bin/stackunderflow.js sync daemon`
+ * when built, or `node --import tsx src/cli/main.ts sync daemon` when running from source.
  */
 export function defaultLauncher(): Launcher {
-  const here = fileURLToPath(import.meta.url);
-  const ext = extname(here);
-  const main = join(dirname(here), '..', 'cli', `main${ext === '.ts' ? '.ts' : '.js'}`);
+  const root = packageRoot();
+  const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
   const args: string[] = [];
-  if (ext === '.ts') {
+  if (fromSource) {
     const tsxPkg = createRequire(import.meta.url).resolve('tsx/package.json');
     args.push('--import', pathToFileURL(join(dirname(tsxPkg), 'dist', 'loader.mjs')).href);
   }
-  return { command: process.execPath, args: [...args, main, 'sync', 'daemon'], cwd: join(dirname(here), '..', '..') };
+  const main = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'bin', 'stackunderflow.js');
+  return { command: process.execPath, args: [...args, main, 'sync', 'daemon'], cwd: root };
 }
 
 const LOG_ROTATE_BYTES = 5 * 1024 * 1024;

@@ -73,9 +73,7 @@ export function* decodeInWorker(segments: SealedItem[], identity: Identity, devi
   // The worker decrypts too (age is JavaScript: ~5 s per 1 M events), so it gets the secret, in
   // memory only, like this thread has it.
   const workerData = { port: port2, state, secret: identity.revealSecret(), device, cursor, items, ahead: AHEAD };
-  const worker = FROM_SOURCE
-    ? new Worker(SOURCE_BOOT, { eval: true, workerData, transferList: transfer })
-    : new Worker(new URL('./decoder-worker.js', import.meta.url), { workerData, transferList: transfer });
+  const worker = new Worker(BOOT, { eval: true, workerData, transferList: transfer });
   worker.unref();
   let exited: string | null = null;
   worker.on('error', (err) => (exited = err.message));
@@ -105,8 +103,16 @@ export function* decodeInWorker(segments: SealedItem[], identity: Identity, devi
   }
 }
 
-// Compiled, the worker is a .js beside this file. Run from source (the tests), it is the .ts,
-// loaded through tsx's loader, registered inside the worker (Node 20 does not apply a
-// `--import` hook to a worker's entry module).
+// Compiled (tsc's dist/ or the bundle's dist/bin/), the worker is a .js beside this file. Run
+// from source (the tests), it is the .ts, loaded through tsx's loader, registered inside the
+// worker (Node 20 does not apply a `--import` hook to a worker's entry module). Either way a
+// small boot script imports it: if that fails (a broken installation), the landing, blocked in
+// Atomics.wait and deaf to the worker's 'error' event, still hears why at once.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const SOURCE_BOOT = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./decoder-worker.ts', import.meta.url).href)}); })`;
+const WORKER_URL = JSON.stringify(new URL(FROM_SOURCE ? './decoder-worker.ts' : './decoder-worker.js', import.meta.url).href);
+const BOOT = `const { workerData } = require('node:worker_threads');
+(${FROM_SOURCE ? `import('tsx/esm/api').then(({ register }) => { register(); return import(${WORKER_URL}); })` : `import(${WORKER_URL})`}).catch((err) => {
+  workerData.port.postMessage({ i: -1, error: { code: 'INTERNAL', message: 'the segment decoder could not start: ' + (err && err.message), hint: 'reinstall stackunderflow; nothing was merged from this device' } });
+  Atomics.add(workerData.state, ${POSTED}, 1);
+  Atomics.notify(workerData.state, ${POSTED});
+});`;

@@ -17,8 +17,8 @@ const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const HOOK = join(ROOT, 'test', 'helpers', 'module-log.mjs');
 const exec = promisify(execFile);
 
-/** Runs the CLI from source and returns the modules it resolved: `src/…` paths and package names. */
-async function modulesOf(argv: string[]): Promise<{ src: string[]; packages: string[] }> {
+/** Runs the CLI from source and returns the modules it resolved: `src/…` paths, package names, Node built-ins. */
+async function modulesOf(argv: string[]): Promise<{ src: string[]; packages: string[]; builtins: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'su-imports-'));
   const log = join(dir, 'modules.txt');
   await exec(process.execPath, ['--import', 'tsx', '--import', HOOK, MAIN, ...argv], {
@@ -33,10 +33,12 @@ async function modulesOf(argv: string[]): Promise<{ src: string[]; packages: str
     },
     timeout: 60_000,
   });
-  const urls = [...new Set(readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')))].map((u) => fileURLToPath(u));
+  const lines = [...new Set(readFileSync(log, 'utf8').split('\n'))];
+  const builtins = lines.filter((u) => u.startsWith('node:'));
+  const urls = lines.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
   const src = urls.filter((p) => p.startsWith(join(ROOT, 'src'))).map((p) => relative(ROOT, p).split('\\').join('/'));
   const packages = [...new Set(urls.map((p) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(p)?.[1]).filter((n): n is string => !!n && n !== 'tsx'))];
-  return { src, packages };
+  return { src, packages, builtins };
 }
 
 const SYNC_PACKAGES = ['@aws-sdk/client-s3', 'age-encryption', 'proper-lockfile', 'chokidar'];
@@ -52,8 +54,10 @@ describe('what a command loads', () => {
   it('report daily --json loads the store and the reports, nothing of other commands', async () => {
     const m = await modulesOf(['report', 'daily', '--json', '--timezone', 'UTC']);
     expect(m.src).toContain('src/reports/aggregate.ts');
-    expect(m.src.filter((p) => /^src\/(ingest|sync|api\/(?!defaults)|search\/(?!limits|query)|adapters\/(?!types|identity))/.test(p))).toEqual([]);
+    expect(m.src.filter((p) => /^src\/(ingest|sync|api\/(?!defaults)|search\/(?!limits|query)|adapters\/(?!types|slug))/.test(p))).toEqual([]);
     expect(m.packages.sort()).toEqual(['better-sqlite3', 'commander']);
+    // ~7 ms to load, for hashing a report never does (identity.ts and a new store's device id need it).
+    expect(m.builtins).not.toContain('node:crypto');
   });
 
   it('ingest, sessions and search never load sync code or its dependencies (issue 5)', async () => {

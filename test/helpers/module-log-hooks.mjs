@@ -4,6 +4,6 @@ const LOG = process.env.SU_MODULE_LOG;
 
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
-  if (LOG && !r.url.startsWith('node:')) appendFileSync(LOG, r.url + '\n');
+  if (LOG) appendFileSync(LOG, r.url + '\n');
   return r;
 }

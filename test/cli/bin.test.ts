@@ -1,0 +1,122 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/run.js';
+import { LocalEventWriter } from '../../src/store/events.js';
+import { Hlc, fixedClock } from '../../src/util/clock.js';
+import { Device, fileBucket, setupSync } from '../helpers/devices.js';
+import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { usageEvent } from '../reports/helpers.js';
+
+/**
+ * The bundled bin (scripts/build-cli.mjs → dist/bin/) is what `npx stackunderflow` runs,
+ * while every other test runs the sources. It must find what it finds relative to the
+ * package (migrations, samples, the dashboard, the decoder worker) and behave the same.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'dist', 'bin', 'stackunderflow.js');
+const HOOK = join(ROOT, 'test', 'helpers', 'module-log.mjs');
+const exec = promisify(execFile);
+
+function env(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    TZ: 'UTC',
+    NO_COLOR: '1',
+    STACKUNDERFLOW_HOME: join(home, 'su'),
+    CLAUDE_CONFIG_DIR: join(FIXTURES_DIR, 'claude'),
+    CODEX_HOME: join(FIXTURES_DIR, 'codex'),
+    ...extra,
+  };
+}
+
+const bin = (argv: string[], e: NodeJS.ProcessEnv, nodeArgs: string[] = []) => exec(process.execPath, [...nodeArgs, BIN, ...argv], { env: e, timeout: 120_000, maxBuffer: 64 << 20 });
+
+/** The same command in this process, from the sources. */
+async function inProcess(argv: string[], e: NodeJS.ProcessEnv): Promise<string> {
+  let stdout = '';
+  const code = await runCli(argv, { env: e, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, isTTY: false });
+  expect(code).toBe(0);
+  return stdout;
+}
+
+describe('the bundled bin', () => {
+  beforeAll(async () => {
+    // Built from the sources under test, not whatever an earlier `npm run build` left.
+    await exec(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT, timeout: 120_000 });
+  }, 180_000);
+
+  it('is one entry with lazily loaded chunks, and prints the package version', async () => {
+    expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    expect(readdirSync(join(ROOT, 'dist', 'bin'))).toContain('decoder-worker.js');
+    const { stdout } = await bin(['--version'], env(tempDir()));
+    expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('ingests and reports exactly as the sources do, and a report loads no sync dependency', async () => {
+    const e = env(tempDir());
+    await bin(['ingest'], e);
+    const log = join(tempDir(), 'modules.txt');
+    const { stdout } = await bin(['report', 'daily', '--json', '--timezone', 'UTC'], { ...e, SU_MODULE_LOG: log }, ['--import', HOOK]);
+    expect(JSON.parse(stdout).daily.length).toBeGreaterThan(5);
+    expect(stdout).toBe(await inProcess(['report', 'daily', '--json', '--timezone', 'UTC'], e));
+    const loaded = readFileSync(log, 'utf8');
+    expect(loaded).toMatch(/node_modules\/better-sqlite3\//);
+    for (const pkg of ['@aws-sdk', 'age-encryption', 'chokidar', 'hono', 'proper-lockfile']) expect(loaded).not.toContain(`node_modules/${pkg}/`);
+  });
+
+  it('runs the demo: bundled samples and migrations found from dist/bin', async () => {
+    const home = tempDir();
+    const { stdout } = await bin(['demo'], { ...env(home), TMPDIR: home });
+    expect(stdout).toMatch(/That was the demo/);
+    expect(stdout).toMatch(/Total/);
+  });
+
+  it('serves the dashboard page and the API', async () => {
+    const e = env(tempDir());
+    await bin(['ingest'], e);
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env: e });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+          if (m) resolve(m[0]);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const page = await fetch(url + '/');
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      const health = await fetch(url + '/api/health');
+      expect(health.status).toBe(200);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('pulls a large backlog through its decoder worker', async () => {
+    const a = new Device('bin-a');
+    const b = new Device('bin-b');
+    const bucket = fileBucket();
+    await setupSync(['--bucket', bucket.url], a, b);
+    // Over WORKER_LANDING (src/sync/pull.ts): the pull decrypts and decodes on dist/bin/decoder-worker.js.
+    const events = Array.from({ length: 20_500 }, (_, i) => usageEvent({ ts: new Date(Date.parse('2026-03-01T00:00:00Z') + i * 60_000).toISOString(), record: `big-${i}`, input: i % 1000 }));
+    a.withDb((db) => {
+      const w = new LocalEventWriter(db, a.id, new Hlc(fixedClock(1_800_000_000_000, 1)));
+      db.transaction(() => w.write(events))();
+      w.flush();
+    });
+    await a.ok(['sync', 'push']);
+    const { stdout } = await bin(['sync', 'pull', '--json'], b.env);
+    expect(JSON.parse(stdout).landedEvents).toBe(20_500);
+    const count = (d: Device) => d.withDb((db) => db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ?').pluck().get(a.id));
+    expect(count(b)).toBe(20_500);
+    expect(count(a)).toBe(20_500);
+  }, 120_000);
+});
