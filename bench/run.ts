@@ -17,7 +17,7 @@ import { generate, presetOptions, PRESETS, type GenerateResult, type SizePreset 
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
-const CLI = join(ROOT, 'dist', 'bin', 'stackunderflow.js');
+const CLI = join(ROOT, 'dist', 'bin', 'stackunderflow.cjs');
 const CCUSAGE = join(ROOT, 'node_modules', 'ccusage', 'dist', 'index.js');
 const TIME = '/usr/bin/time';
 

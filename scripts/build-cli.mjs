@@ -1,45 +1,78 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI into dist/bin/ (run by `npm run build`, after tsc):
- *   dist/bin/stackunderflow.js   the `stackunderflow` bin
- *   dist/bin/decoder-worker.js   the sync pull's decoder thread (src/sync/decoder.ts starts it beside itself)
- *   dist/bin/chunk-*.js          code shared by commands, loaded when a command needs it
+ *   dist/bin/stackunderflow.cjs    the `stackunderflow` bin: a launcher (scripts/bin.cjs) that runs
+ *                                  cli.cjs with V8's code cache
+ *   dist/bin/cli.cjs               the whole CLI, one CommonJS file
+ *   dist/bin/cli.cjs.cache         V8's compiled code for cli.cjs, made here by running a report
+ *   dist/bin/decoder-worker.cjs    the sync pull's decoder thread (src/sync/decoder.ts starts it beside itself)
  *
- * Why a bundle: every command is a fresh process, and a report spends most of its time
- * starting. Node's ESM loader resolves, reads, compiles and links each module on its own
- * (~30 of ours and commander's for a report); one file per command does that work once.
- * Code splitting keeps each command's lazy imports lazy (a report never loads sync code).
+ * Why this shape: every command is a fresh process, and a report spends most of its time
+ * starting (the 50× target against ccusage; BENCHMARKS.md). Measured on the 200 MB bench
+ * store, `report daily --json` took 125 ms as split ES modules, 110 ms as one CommonJS file
+ * (Node's ESM loader resolves, links and evaluates each chunk on its own), 104 ms with
+ * better-sqlite3's JavaScript inside it, and 94 ms with the code cache (V8 parses the
+ * 0.5 MB file and compiles what a report runs once, here, instead of at every start); an
+ * empty `node` process takes 47 ms.
  *
- * What stays outside: better-sqlite3 (a native addon) and the dependencies only some
- * commands load (the AWS SDK, age, chokidar, hono, …), resolved from node_modules as before.
- * Only commander, which every command loads, goes in.
+ * One file stays lazy where it matters: esbuild wraps each module in an init function that
+ * runs on first use, so a report never evaluates sync code, and the packages only some
+ * commands need stay outside and load on first use (the AWS SDK, chokidar, hono, …).
+ * age-encryption and chokidar are ES modules only: the sources load them with import(),
+ * which stays an import() here. better-sqlite3's compiled addon is loaded from its package
+ * (src/store/db.ts names it).
  */
-import { readFileSync, rmSync, chmodSync } from 'node:fs';
+import { readFileSync, rmSync, chmodSync, copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist', 'bin');
-const BUNDLED = new Set(['commander']);
+/** Dependencies inside the bundle: loaded by every command or by every store access. */
+const BUNDLED = new Set(['commander', 'better-sqlite3']);
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
+// `bindings` is better-sqlite3's fallback addon finder, used only when db.ts cannot name the addon.
+const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d)), 'bindings'];
 
 rmSync(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: { stackunderflow: 'src/cli/main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts' },
   outdir: OUT,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external,
   sourcemap: 'linked',
-  // Bundled CommonJS (commander) calls require() for Node built-ins; an ES module has none.
-  banner: { js: "import { createRequire as __suCreateRequire } from 'node:module'; const require = __suCreateRequire(import.meta.url);" },
+  minifyWhitespace: process.env.SU_NOMIN !== '1',
+  minifySyntax: true,
+  // The sources are ES modules that find files relative to themselves.
+  define: { 'import.meta.url': '__suImportMetaUrl' },
+  banner: { js: "var __suImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
-chmodSync(join(OUT, 'stackunderflow.js'), 0o755);
+const BIN = join(OUT, 'stackunderflow.cjs');
+copyFileSync(join(ROOT, 'scripts', 'bin.cjs'), BIN);
+chmodSync(BIN, 0o755);
+
+// The code cache: V8's bytecode for what a report compiles, taken at the end of a real run
+// over the bundled sample logs, ingested into a temporary home. A Node with another V8
+// rejects it and compiles as if it were absent: a stale cache costs time, never correctness.
+const home = mkdtempSync(join(tmpdir(), 'su-build-'));
+try {
+  const env = { PATH: process.env.PATH, HOME: home, STACKUNDERFLOW_HOME: home, CLAUDE_CONFIG_DIR: join(ROOT, 'samples', 'claude'), CODEX_HOME: join(ROOT, 'samples', 'codex') };
+  const run = (args, extra = {}) => execFileSync(process.execPath, [BIN, ...args], { env: { ...env, ...extra }, stdio: 'pipe' });
+  run(['ingest']);
+  run(['report', 'daily', '--json', '--timezone', 'UTC'], { STACKUNDERFLOW_WRITE_CODE_CACHE: '1' });
+} catch (err) {
+  throw new Error(`build-cli: the bundled CLI failed its first run: ${err.stderr || err.message}`);
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
+if (!existsSync(join(OUT, 'cli.cjs.cache'))) throw new Error('build-cli: the code cache was not written');

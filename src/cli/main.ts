@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { runCli } from './run.js';
 
 // `stackunderflow report daily | head` closes our stdout early: that is not an error.
@@ -8,11 +7,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 // The bin: real process streams in, exit code out. Everything else lives in runCli.
-const code = await runCli(process.argv.slice(2), {
+// No top-level await: the bin is this file bundled as CommonJS (scripts/build-cli.mjs).
+void runCli(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

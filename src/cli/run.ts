@@ -16,13 +16,27 @@ export type { CliIo, Output } from './io.js';
 /** Adds one command (or command group) to the program. Commands get the injected io, never process globals. */
 export type CommandRegistrar = (program: Command, io: CliIo) => void;
 
-/** Every command, in help order. A new command plugs in by adding its registrar (and its import) here. */
-const REGISTRARS: CommandRegistrar[] = [registerIngest, registerReport, registerSessions, registerDemo, registerServe, registerSync, registerSearch, registerShow];
+/** Every command by name, in help order. A new command plugs in by adding its registrar (and its import) here. */
+const REGISTRARS: Record<string, CommandRegistrar> = {
+  ingest: registerIngest,
+  report: registerReport,
+  sessions: registerSessions,
+  demo: registerDemo,
+  serve: registerServe,
+  sync: registerSync,
+  search: registerSearch,
+  show: registerShow,
+};
 
 /** Commander's own exits (help, version) are not errors; the rest are usage errors. */
 const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
-function buildProgram(io: CliIo): Command {
+/**
+ * The program for `argv`. A command named first is the only one registered: declaring every
+ * command's options costs each start a few milliseconds, and its own help, errors and
+ * suggestions need only its own. Anything else (no command, help, a typo) gets all of them.
+ */
+function buildProgram(io: CliIo, argv: string[]): Command {
   const program = new Command();
   program
     .name('stackunderflow')
@@ -48,7 +62,8 @@ Get started:
 Locations: STACKUNDERFLOW_HOME (store, default ~/.stackunderflow), CLAUDE_CONFIG_DIR (default ~/.claude),
 CODEX_HOME (default ~/.codex).`,
     );
-  for (const register of REGISTRARS) register(program, io);
+  const named = Object.hasOwn(REGISTRARS, argv[0] ?? '') ? REGISTRARS[argv[0]] : undefined;
+  for (const register of named ? [named] : Object.values(REGISTRARS)) register(program, io);
   return program;
 }
 
@@ -78,7 +93,7 @@ function report(io: CliIo, err: SuError): void {
  * STACKUNDERFLOW_DEBUG set.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  const program = buildProgram(io, argv);
   if (argv.length === 0) {
     io.stdout.write(program.helpInformation());
     return 0;

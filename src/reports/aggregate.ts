@@ -40,8 +40,9 @@ export interface AggRow {
   cacheCreationAbove: number;
   cacheReadAbove: number;
   requests: number;
-  firstTs: string;
-  lastTs: string;
+  /** First and last request, epoch ms (made ISO strings only where a report prints them). */
+  firstMs: number;
+  lastMs: number;
 }
 
 function projectFilter(db: Db, project: string | undefined, a: string): SqlFragment | null {
@@ -151,8 +152,6 @@ export function slotsAnswer(db: Db, ctx: ReportContext, keys: GroupKey[], seg: O
 /** The slot length of usage_slots (migration 034). */
 const SLOT_MS = 900_000;
 
-type SqlRow = Omit<AggRow, 'firstTs' | 'lastTs'> & { firstMs: number; lastMs: number };
-
 /** The day filter and the SQL of the day of `column` (epoch ms), when the query needs days. */
 function dayTerms(ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments, column: string, clauses: string[], params: unknown[]): string {
   const needDay = keys.includes('day') || ctx.sinceDay !== undefined || ctx.untilDay !== undefined;
@@ -195,21 +194,18 @@ function fromSlots(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegm
   const groupBy = [...keys, 'provider', 's.model_key'].join(', ');
   const rows = db
     .prepare(
-      `SELECT ${day} AS day, NULL AS project, NULL AS session, ${device} AS device, s.provider AS provider,
-        CASE WHEN s.model_key = '' THEN NULL ELSE substr(s.model_key, 2) END AS model,
-        SUM(s.input_tokens) AS inputTokens, SUM(s.output_tokens) AS outputTokens,
-        SUM(s.cache_creation_tokens) AS cacheCreationTokens, SUM(s.cache_read_tokens) AS cacheReadTokens,
-        SUM(s.reasoning_tokens) AS reasoningTokens,
-        SUM(s.input_above) AS inputAbove, SUM(s.output_above) AS outputAbove,
-        SUM(s.cache_creation_above) AS cacheCreationAbove, SUM(s.cache_read_above) AS cacheReadAbove,
-        SUM(s.requests) AS requests, MIN(s.first_ms) AS firstMs, MAX(s.last_ms) AS lastMs
+      `SELECT ${day} AS day, NULL AS project, NULL AS session, ${device} AS device, s.provider AS provider, CASE WHEN s.model_key = '' THEN NULL ELSE substr(s.model_key, 2) END,
+        SUM(s.input_tokens), SUM(s.output_tokens), SUM(s.cache_creation_tokens), SUM(s.cache_read_tokens), SUM(s.reasoning_tokens),
+        SUM(s.requests), MIN(s.first_ms), MAX(s.last_ms),
+        SUM(s.input_above), SUM(s.output_above), SUM(s.cache_creation_above), SUM(s.cache_read_above)
       FROM usage_slots s WHERE ${clauses.length ? clauses.join(' AND ') : '1'} GROUP BY ${groupBy}`,
     )
-    .all(...params) as SqlRow[];
+    .raw()
+    .all(...params) as RawAgg[];
   // As from the usage rows: excess only where a long-context rate can bill it.
   const tiered = new Map<string | null, boolean>();
   const hasTier = (m: string | null) => tiered.get(m) ?? tiered.set(m, m !== null && priceFor(m)?.above !== undefined).get(m)!;
-  return rows.map((r) => aggRow(r, hasTier(r.model) ? r : undefined));
+  return rows.map((r) => aggRow(r, hasTier(r[5]) ? r : undefined));
 }
 
 /**
@@ -236,57 +232,70 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
   const rows = db
     .prepare(
       `SELECT ${cols},
-        SUM(u.input_tokens) AS inputTokens, SUM(u.output_tokens) AS outputTokens,
-        SUM(u.cache_creation_tokens) AS cacheCreationTokens, SUM(u.cache_read_tokens) AS cacheReadTokens,
-        SUM(u.reasoning_tokens) AS reasoningTokens, COUNT(*) AS requests, MIN(u.ts_ms) AS firstMs, MAX(u.ts_ms) AS lastMs
+        SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_creation_tokens), SUM(u.cache_read_tokens), SUM(u.reasoning_tokens),
+        COUNT(*), MIN(u.ts_ms), MAX(u.ts_ms)
       FROM usage u WHERE ${where} GROUP BY ${groupBy}`,
     )
-    .all(...params) as Array<Omit<SqlRow, keyof Excess>>;
+    .raw()
+    .all(...params) as RawAgg[];
 
   // Only models with long-context rates need the excess; most stores have none of them.
-  const tiered = [...new Set(rows.map((r) => r.model))].filter((m): m is string => m !== null && priceFor(m)?.above !== undefined);
+  const tiered = [...new Set(rows.map((r) => r[5]))].filter((m): m is string => m !== null && priceFor(m)?.above !== undefined);
   const above = tiered.length === 0 ? [] : db
     .prepare(
       `SELECT ${cols},
-        SUM(MAX(u.input_tokens - ${T}, 0)) AS inputAbove, SUM(MAX(u.output_tokens - ${T}, 0)) AS outputAbove,
-        SUM(MAX(u.cache_creation_tokens - ${T}, 0)) AS cacheCreationAbove, SUM(MAX(u.cache_read_tokens - ${T}, 0)) AS cacheReadAbove
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        SUM(MAX(u.input_tokens - ${T}, 0)), SUM(MAX(u.output_tokens - ${T}, 0)),
+        SUM(MAX(u.cache_creation_tokens - ${T}, 0)), SUM(MAX(u.cache_read_tokens - ${T}, 0))
       FROM usage u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')})
         AND (u.input_tokens > ${T} OR u.output_tokens > ${T} OR u.cache_creation_tokens > ${T} OR u.cache_read_tokens > ${T})
       GROUP BY ${groupBy}`,
     )
-    .all(...params, ...tiered) as Array<Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model'> & Excess>;
-  const keyOf = (r: Pick<AggRow, 'day' | 'project' | 'session' | 'device' | 'provider' | 'model'>) =>
-    [r.day, r.project, r.session, r.device, r.provider, r.model].join('\u0000');
+    .raw()
+    .all(...params, ...tiered) as RawAgg[];
+  const keyOf = (r: RawAgg) => r.slice(0, 6).join('\u0000');
   const excess = new Map(above.map((r) => [keyOf(r), r]));
 
   return rows.map((r) => aggRow(r, excess.get(keyOf(r))));
 }
 
-type Excess = Pick<AggRow, 'inputAbove' | 'outputAbove' | 'cacheCreationAbove' | 'cacheReadAbove'>;
+/**
+ * One group as SQL returns it, by position: day, project, session, device, provider, model,
+ * input, output, cache creation, cache read, reasoning, requests, first and last ms, then
+ * the long-context excess of input, output, cache creation, cache read. Rows come as arrays
+ * (better-sqlite3's `raw`): building an 18-key object per row in the addon took longer than
+ * the query (5 ms of a daily report's 7 on the 200 MB bench store).
+ */
+type RawAgg = [
+  day: number | null, project: string | null, session: string | null, device: string | null, provider: Provider, model: string | null,
+  input: number, output: number, cacheCreation: number, cacheRead: number, reasoning: number, requests: number, firstMs: number, lastMs: number,
+  inputAbove?: number, outputAbove?: number, cacheCreationAbove?: number, cacheReadAbove?: number,
+];
 
 /**
  * Built field by field: object rest/spread of these 14-field rows cost ~15 ms per report
  * in a fresh process (V8's generic copy path), more than the rest of the JS work together.
+ * `x` holds the excess (positions 14-17), when the model has a long-context rate.
  */
-function aggRow(r: Omit<SqlRow, keyof Excess>, x: Excess | undefined): AggRow {
+function aggRow(r: RawAgg, x: RawAgg | undefined): AggRow {
   return {
-    day: r.day,
-    project: r.project,
-    session: r.session,
-    device: r.device,
-    provider: r.provider,
-    model: r.model,
-    inputTokens: r.inputTokens,
-    outputTokens: r.outputTokens,
-    cacheCreationTokens: r.cacheCreationTokens,
-    cacheReadTokens: r.cacheReadTokens,
-    reasoningTokens: r.reasoningTokens,
-    inputAbove: x?.inputAbove ?? 0,
-    outputAbove: x?.outputAbove ?? 0,
-    cacheCreationAbove: x?.cacheCreationAbove ?? 0,
-    cacheReadAbove: x?.cacheReadAbove ?? 0,
-    requests: r.requests,
-    firstTs: new Date(r.firstMs).toISOString(),
-    lastTs: new Date(r.lastMs).toISOString(),
+    day: r[0],
+    project: r[1],
+    session: r[2],
+    device: r[3],
+    provider: r[4],
+    model: r[5],
+    inputTokens: r[6],
+    outputTokens: r[7],
+    cacheCreationTokens: r[8],
+    cacheReadTokens: r[9],
+    reasoningTokens: r[10],
+    inputAbove: x?.[14] ?? 0,
+    outputAbove: x?.[15] ?? 0,
+    cacheCreationAbove: x?.[16] ?? 0,
+    cacheReadAbove: x?.[17] ?? 0,
+    requests: r[11],
+    firstMs: r[12],
+    lastMs: r[13],
   };
 }

@@ -146,11 +146,11 @@ class Acc {
   cost = 0;
   unpricedTokens = 0;
   requests = 0;
-  firstTs = '';
-  lastTs = '';
+  firstMs = Infinity;
+  lastMs = -Infinity;
   readonly unpriced = new Set<string>();
   readonly providers = new Set<Provider>();
-  readonly models = new Map<string, { b: ModelBreakdown; firstTs: string; priced: boolean }>();
+  readonly models = new Map<string, { b: ModelBreakdown; firstMs: number; priced: boolean }>();
   readonly sessions = new Set<string>();
   devices: Map<string, Acc> | null = null;
 
@@ -163,8 +163,8 @@ class Acc {
     this.requests += r.requests;
     this.providers.add(r.provider);
     if (r.session !== null) this.sessions.add(r.provider + '\u0000' + r.session);
-    if (this.firstTs === '' || r.firstTs < this.firstTs) this.firstTs = r.firstTs;
-    if (r.lastTs > this.lastTs) this.lastTs = r.lastTs;
+    if (r.firstMs < this.firstMs) this.firstMs = r.firstMs;
+    if (r.lastMs > this.lastMs) this.lastMs = r.lastMs;
     const name = modelName(r);
     if (cost === null) {
       this.unpriced.add(name);
@@ -177,7 +177,7 @@ class Acc {
       if (!m) {
         m = {
           b: { modelName: name, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0, provider: r.provider, reasoningTokens: 0 },
-          firstTs: r.firstTs,
+          firstMs: r.firstMs,
           priced: true,
         };
         this.models.set(name, m);
@@ -189,7 +189,7 @@ class Acc {
       m.b.reasoningTokens += r.reasoningTokens;
       if (cost === null) m.priced = false;
       else m.b.cost = (m.b.cost ?? 0) + cost;
-      if (r.firstTs < m.firstTs) m.firstTs = r.firstTs;
+      if (r.firstMs < m.firstMs) m.firstMs = r.firstMs;
     }
     if (byDevice && r.device !== null) {
       this.devices ??= new Map();
@@ -221,7 +221,7 @@ class Acc {
   }
 
   modelsUsed(): string[] {
-    return [...this.models.entries()].sort((a, b) => compareIso(a[1].firstTs, b[1].firstTs) || a[0].localeCompare(b[0])).map(([n]) => n);
+    return [...this.models.entries()].sort((a, b) => a[1].firstMs - b[1].firstMs || a[0].localeCompare(b[0])).map(([n]) => n);
   }
 
   extras(names: Map<string, string | null>): RowExtras {
@@ -339,11 +339,11 @@ export function sessionReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Pro
   const r = run(db, opts, ['session', 'project'], env);
   const groups = groupRows(r, (row) => row.provider + '\u0000' + row.session);
   // A session's project is the one of its latest usage (a Codex session may change directory).
-  const projectOf = new Map<string, { project: string; ts: string }>();
+  const projectOf = new Map<string, { project: string; ms: number }>();
   for (const row of r.rows) {
     const k = row.provider + '\u0000' + row.session;
     const cur = projectOf.get(k);
-    if (!cur || row.lastTs > cur.ts) projectOf.set(k, { project: row.project ?? '', ts: row.lastTs });
+    if (!cur || row.lastMs > cur.ms) projectOf.set(k, { project: row.project ?? '', ms: row.lastMs });
   }
   const sessions = [...groups.entries()]
     .map(([k, acc]) => {
@@ -354,14 +354,14 @@ export function sessionReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Pro
       return {
         sessionId,
         ...acc.common(),
-        lastActivity: localDate(r.ctx.timezone, Date.parse(acc.lastTs)),
+        lastActivity: localDate(r.ctx.timezone, acc.lastMs),
         modelsUsed,
         modelBreakdowns,
         projectPath: project,
         provider,
         project,
-        firstTimestamp: acc.firstTs,
-        lastTimestamp: acc.lastTs,
+        firstTimestamp: new Date(acc.firstMs).toISOString(),
+        lastTimestamp: new Date(acc.lastMs).toISOString(),
         ...extras,
       };
     })
@@ -382,7 +382,7 @@ export function projectReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Pro
       project,
       projectPath: paths.get(project) ?? null,
       ...acc.common(),
-      lastActivity: localDate(r.ctx.timezone, Date.parse(acc.lastTs)),
+      lastActivity: localDate(r.ctx.timezone, acc.lastMs),
       sessions: acc.sessions.size,
       ...acc.extras(r.names),
     }))

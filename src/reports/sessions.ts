@@ -100,7 +100,7 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
   if (opts.limit !== undefined && opts.limit >= 0) rows = rows.slice(0, opts.limit);
 
   // Whole-session usage, whatever the date range.
-  const usage = new Map<string, { tokens: number[]; cost: number; models: Map<string, string>; unpriced: Set<string> }>();
+  const usage = new Map<string, { tokens: number[]; cost: number; models: Map<string, number>; unpriced: Set<string> }>();
   const aggCtx = { ...ctx, since: undefined, until: undefined, sinceDay: undefined, untilDay: undefined };
   for (const r of aggregate(db, aggCtx, ['session'])) {
     const k = r.provider + '\u0000' + r.session;
@@ -114,7 +114,7 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
     const sum = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
     if (r.model !== SYNTHETIC_MODEL) {
       const prev = u.models.get(name);
-      if (!prev || r.firstTs < prev) u.models.set(name, r.firstTs);
+      if (prev === undefined || r.firstMs < prev) u.models.set(name, r.firstMs);
       const p = priceFor(r.model);
       if (p) u.cost += costOf(r, p);
       else if (sum > 0) u.unpriced.add(name);
@@ -138,7 +138,7 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
       cacheReadTokens: t[3],
       totalTokens: t[0] + t[1] + t[2] + t[3],
       totalCost: u?.cost ?? 0,
-      modelsUsed: u ? [...u.models.entries()].sort((a, b) => a[1].localeCompare(b[1])).map(([n]) => n) : [],
+      modelsUsed: u ? [...u.models.entries()].sort((a, b) => a[1] - b[1]).map(([n]) => n) : [],
       unpricedModels: u ? [...u.unpriced].sort() : [],
       deviceIds: s.devices.split(',').sort(),
     };

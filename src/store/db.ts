@@ -50,16 +50,21 @@ export function migrate(db: Db, migrations?: Migration[]): number[] {
   return done;
 }
 
-let addon: string | undefined | null = null;
+let addon: string | object | null = null;
 /**
  * better-sqlite3's compiled addon, named directly: left to find it, better-sqlite3 asks the
  * `bindings` package, which probes a dozen paths and walks a stack trace on every start.
- * Undefined (let it search) when the addon is not where npm's install puts it.
+ * Where npm's install did not put it, `bindings` searches better-sqlite3's folder, named
+ * here too: the bin carries better-sqlite3's JavaScript inside itself (scripts/build-cli.mjs),
+ * and `bindings` would otherwise search the folder of its caller, ours.
  */
-function nativeBinding(): string | undefined {
+function nativeBinding(): string | object {
   if (addon !== null) return addon;
-  const file = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
-  return (addon = existsSync(file) ? file : undefined);
+  const pkgDir = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
+  const file = join(pkgDir, 'build', 'Release', 'better_sqlite3.node');
+  if (existsSync(file)) return (addon = file);
+  const bindings = createRequire(join(pkgDir, 'package.json'))('bindings') as (o: object) => object;
+  return (addon = bindings({ bindings: 'better_sqlite3.node', module_root: pkgDir }));
 }
 
 /** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
@@ -67,7 +72,8 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Db;
   try {
-    db = new Database(path, { readonly: opts.readonly ?? false, nativeBinding: nativeBinding() });
+    // better-sqlite3 takes a loaded addon as well as a path; its types know only the path.
+    db = new Database(path, { readonly: opts.readonly ?? false, nativeBinding: nativeBinding() as string });
   } catch (cause) {
     throw new SuError('STORE', `cannot open the store at ${path}: ${(cause as Error).message}`, {
       hint: 'check the path and its permissions, or point STACKUNDERFLOW_HOME elsewhere',

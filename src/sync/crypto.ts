@@ -6,9 +6,10 @@
  * No age-encryption type appears in an export.
  */
 import { inspect } from 'node:util';
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import type * as AgeEncryption from 'age-encryption';
 import { SuError } from '../errors.js';
 import { sha256Hex } from '../util/canonical.js';
+import { importEsm } from '../util/esm.js';
 
 declare const plainBrand: unique symbol;
 declare const sealedBrand: unique symbol;
@@ -30,6 +31,11 @@ export function asPlain(bytes: Uint8Array): Plain {
 export function asSealed(bytes: Uint8Array): Sealed {
   return bytes as Sealed;
 }
+
+// Loaded on first use, by import(): the package is an ES module only, and the bin is CommonJS
+// (scripts/build-cli.mjs), where a static import would become a require() of it.
+let ageModule: Promise<typeof AgeEncryption> | undefined;
+const age = (): Promise<typeof AgeEncryption> => (ageModule ??= importEsm<typeof AgeEncryption>('age-encryption'));
 
 const REDACTED = '[redacted]';
 // Bech32 of 32 bytes = 52 data characters + 6 checksum characters.
@@ -79,7 +85,7 @@ export class Identity {
 
   /** The public half, derived once. */
   recipient(): Promise<Recipient> {
-    this.#recipient ??= identityToRecipient(this.#secret).then((r) => r as Recipient);
+    this.#recipient ??= age().then(({ identityToRecipient }) => identityToRecipient(this.#secret)).then((r) => r as Recipient);
     return this.#recipient;
   }
 
@@ -107,7 +113,7 @@ export class Identity {
  * which the age 1.1 CLI in Debian stable cannot read, and stock-tool recovery is a promise.
  */
 export async function generateIdentity(): Promise<Identity> {
-  return Identity.parse(await generateX25519Identity());
+  return Identity.parse(await (await age()).generateX25519Identity());
 }
 
 /** The recipient (public key) of an identity. */
@@ -133,7 +139,7 @@ export function fingerprint(recipient: Recipient): string {
 
 /** Encrypts to one recipient. The output differs on every call (fresh file key). */
 export async function seal(plain: Plain, recipient: Recipient): Promise<Sealed> {
-  const e = new Encrypter();
+  const e = new (await age()).Encrypter();
   e.addRecipient(recipient);
   return asSealed(await e.encrypt(plain));
 }
@@ -146,7 +152,7 @@ export async function seal(plain: Plain, recipient: Recipient): Promise<Sealed> 
  * Messages name the object (`what`), never key material or content.
  */
 export async function open(sealed: Sealed, identity: Identity, what = 'this object'): Promise<Plain> {
-  const d = new Decrypter();
+  const d = new (await age()).Decrypter();
   d.addIdentity(identity.revealSecret());
   try {
     return asPlain(await d.decrypt(sealed));

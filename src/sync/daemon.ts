@@ -38,6 +38,7 @@ import type { ObjectStore } from './objectstore/index.js';
 import { prune } from './prune.js';
 import { pull, type PullResult } from './pull.js';
 import { push } from './push.js';
+import { importEsm } from '../util/esm.js';
 
 // ---------------------------------------------------------------------------------------
 // schedule (pure)
@@ -380,7 +381,7 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
 
     if (opts.watch !== false) {
       try {
-        const { watch } = await import('chokidar');
+        const { watch } = await importEsm<typeof import('chokidar')>('chokidar');
         const w = watch([], {
           ignoreInitial: true,
           depth: 8,

@@ -17,22 +17,37 @@ const { port, state, secret, device, cursor, items, ahead } = workerData as {
   ahead: number;
 };
 
-const identity = await Identity.parse(secret);
-for (let i = 0; i < items.length; i++) {
-  for (let taken = Atomics.load(state, TAKEN); i - taken >= ahead; taken = Atomics.load(state, TAKEN)) Atomics.wait(state, TAKEN, taken);
-  let msg: DecoderMessage;
-  try {
-    const { sealed, expect } = items[i];
-    const gz = await open(asSealed(sealed), identity, expect.object);
-    msg = { i, rows: peerRows(decodeSegment(gz, expect), device, cursor) };
-  } catch (err) {
-    const e = err instanceof SuError ? err : null;
-    msg = { i, error: { code: e?.code ?? 'INTERNAL', message: err instanceof Error ? err.message : String(err), hint: e?.hint } };
+// No top-level await: the bundle's worker is CommonJS (scripts/build-cli.mjs).
+async function decode(): Promise<void> {
+  const identity = await Identity.parse(secret);
+  for (let i = 0; i < items.length; i++) {
+    for (let taken = Atomics.load(state, TAKEN); i - taken >= ahead; taken = Atomics.load(state, TAKEN)) Atomics.wait(state, TAKEN, taken);
+    let msg: DecoderMessage;
+    try {
+      const { sealed, expect } = items[i];
+      const gz = await open(asSealed(sealed), identity, expect.object);
+      msg = { i, rows: peerRows(decodeSegment(gz, expect), device, cursor) };
+    } catch (err) {
+      msg = failure(i, err);
+    }
+    items[i] = { sealed: new Uint8Array(0), expect: items[i].expect };
+    post(msg);
+    if ('error' in msg) break;
   }
-  items[i] = { sealed: new Uint8Array(0), expect: items[i].expect };
+}
+
+function failure(i: number, err: unknown): DecoderMessage {
+  const e = err instanceof SuError ? err : null;
+  return { i, error: { code: e?.code ?? 'INTERNAL', message: err instanceof Error ? err.message : String(err), hint: e?.hint } };
+}
+
+function post(msg: DecoderMessage): void {
   port.postMessage(msg);
   Atomics.add(state, POSTED, 1);
   Atomics.notify(state, POSTED);
-  if ('error' in msg) break;
 }
+
+// Anything decode() did not turn into a message must still reach the landing, which waits in
+// Atomics.wait and hears only posted messages.
+decode().catch((err: unknown) => post(failure(-1, err)));
 // The port stays open until the landing terminates this worker: closing it could drop a posted message.

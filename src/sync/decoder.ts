@@ -103,13 +103,14 @@ export function* decodeInWorker(segments: SealedItem[], identity: Identity, devi
   }
 }
 
-// Compiled (tsc's dist/ or the bundle's dist/bin/), the worker is a .js beside this file. Run
-// from source (the tests), it is the .ts, loaded through tsx's loader, registered inside the
-// worker (Node 20 does not apply a `--import` hook to a worker's entry module). Either way a
-// small boot script imports it: if that fails (a broken installation), the landing, blocked in
-// Atomics.wait and deaf to the worker's 'error' event, still hears why at once.
+// The worker is a file beside this one, with this one's extension: .js in tsc's dist/, .cjs
+// in the bundle's dist/bin/, .ts from source (the tests), where it is loaded through tsx's
+// loader, registered inside the worker (Node 20 does not apply a `--import` hook to a
+// worker's entry module). Either way a small boot script imports it: if that fails (a broken
+// installation), the landing, blocked in Atomics.wait and deaf to the worker's 'error' event,
+// still hears why at once.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = JSON.stringify(new URL(FROM_SOURCE ? './decoder-worker.ts' : './decoder-worker.js', import.meta.url).href);
+const WORKER_URL = JSON.stringify(new URL(`./decoder-worker${/\.[cm]?[jt]s$/.exec(import.meta.url)![0]}`, import.meta.url).href);
 const BOOT = `const { workerData } = require('node:worker_threads');
 (${FROM_SOURCE ? `import('tsx/esm/api').then(({ register }) => { register(); return import(${WORKER_URL}); })` : `import(${WORKER_URL})`}).catch((err) => {
   workerData.port.postMessage({ i: -1, error: { code: 'INTERNAL', message: 'the segment decoder could not start: ' + (err && err.message), hint: 'reinstall stackunderflow; nothing was merged from this device' } });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ import { usageEvent } from '../reports/helpers.js';
  * package (migrations, samples, the dashboard, the decoder worker) and behave the same.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'dist', 'bin', 'stackunderflow.js');
+const BIN = join(ROOT, 'dist', 'bin', 'stackunderflow.cjs');
 const HOOK = join(ROOT, 'test', 'helpers', 'module-log.mjs');
 const exec = promisify(execFile);
 
@@ -50,11 +51,36 @@ describe('the bundled bin', () => {
     await exec(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT, timeout: 120_000 });
   }, 180_000);
 
-  it('is one entry with lazily loaded chunks, and prints the package version', async () => {
+  it('is a launcher beside one CommonJS bundle, and prints the package version', async () => {
     expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
-    expect(readdirSync(join(ROOT, 'dist', 'bin'))).toContain('decoder-worker.js');
+    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'stackunderflow.cjs']);
     const { stdout } = await bin(['--version'], env(tempDir()));
     expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('starts from a code cache that this Node accepts', async () => {
+    // Compiled in a fresh process, as the bin compiles it: V8 checks its own version and flags.
+    const probe = `const { compileCli } = require(${JSON.stringify(BIN)}); const { cached, rejected } = compileCli(); console.log(JSON.stringify({ cached, rejected }));`;
+    const { stdout } = await exec(process.execPath, ['-e', probe], { env: env(tempDir()) });
+    expect(JSON.parse(stdout)).toEqual({ cached: true, rejected: false });
+  });
+
+  it('runs the same without its code cache or with a damaged one', async () => {
+    // A copy of the installed package: what a Node of another version, or a damaged file, meets.
+    const pkg = tempDir();
+    mkdirSync(join(pkg, 'dist'));
+    cpSync(join(ROOT, 'dist', 'bin'), join(pkg, 'dist', 'bin'), { recursive: true });
+    for (const f of ['package.json', 'migrations', 'node_modules']) symlinkSync(join(ROOT, f), join(pkg, f));
+    const copy = join(pkg, 'dist', 'bin', 'stackunderflow.cjs');
+    const cache = join(pkg, 'dist', 'bin', 'cli.cjs.cache');
+    const e = env(tempDir());
+    await bin(['ingest'], e);
+    const expected = (await bin(['report', 'daily', '--json', '--timezone', 'UTC'], e)).stdout;
+    const report = () => exec(process.execPath, [copy, 'report', 'daily', '--json', '--timezone', 'UTC'], { env: e });
+    writeFileSync(cache, randomBytes(4096));
+    expect((await report()).stdout).toBe(expected);
+    rmSync(cache);
+    expect((await report()).stdout).toBe(expected);
   });
 
   it('ingests and reports exactly as the sources do, and a report loads no sync dependency', async () => {
@@ -100,12 +126,33 @@ describe('the bundled bin', () => {
     }
   });
 
+  it('runs the sync loop, watching the log folders with chokidar (an ES module loaded by import())', async () => {
+    const a = new Device('bin-loop');
+    await setupSync(['--bucket', fileBucket().url], a);
+    const child = spawn(process.execPath, [BIN, 'sync', 'daemon'], { env: a.env });
+    try {
+      const started = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const line = /.*sync loop started.*/.exec(out);
+          if (line) resolve(out);
+        });
+        child.on('exit', (code) => reject(new Error(`sync daemon exited ${code}: ${out}`)));
+      });
+      expect(started).toContain(`watching ${a.claudeDir}`);
+      expect(started).not.toMatch(/cannot watch/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('pulls a large backlog through its decoder worker', async () => {
     const a = new Device('bin-a');
     const b = new Device('bin-b');
     const bucket = fileBucket();
     await setupSync(['--bucket', bucket.url], a, b);
-    // Over WORKER_LANDING (src/sync/pull.ts): the pull decrypts and decodes on dist/bin/decoder-worker.js.
+    // Over WORKER_LANDING (src/sync/pull.ts): the pull decrypts and decodes on dist/bin/decoder-worker.cjs.
     const events = Array.from({ length: 20_500 }, (_, i) => usageEvent({ ts: new Date(Date.parse('2026-03-01T00:00:00Z') + i * 60_000).toISOString(), record: `big-${i}`, input: i % 1000 }));
     a.withDb((db) => {
       const w = new LocalEventWriter(db, a.id, new Hlc(fixedClock(1_800_000_000_000, 1)));

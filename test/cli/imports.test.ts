@@ -17,6 +17,9 @@ const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const HOOK = join(ROOT, 'test', 'helpers', 'module-log.mjs');
 const exec = promisify(execFile);
 
+/** tsx, which runs the sources here, and what it loads itself (esbuild, …): not the CLI's. */
+const TSX = new Set(['tsx', ...Object.keys(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tsx', 'package.json'), 'utf8')).dependencies ?? {})]);
+
 /** Runs the CLI from source and returns the modules it resolved: `src/…` paths, package names, Node built-ins. */
 async function modulesOf(argv: string[]): Promise<{ src: string[]; packages: string[]; builtins: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'su-imports-'));
@@ -37,7 +40,7 @@ async function modulesOf(argv: string[]): Promise<{ src: string[]; packages: str
   const builtins = lines.filter((u) => u.startsWith('node:'));
   const urls = lines.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
   const src = urls.filter((p) => p.startsWith(join(ROOT, 'src'))).map((p) => relative(ROOT, p).split('\\').join('/'));
-  const packages = [...new Set(urls.map((p) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(p)?.[1]).filter((n): n is string => !!n && n !== 'tsx'))];
+  const packages = [...new Set(urls.map((p) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(p)?.[1]).filter((n): n is string => !!n && !TSX.has(n)))];
   return { src, packages, builtins };
 }
 

@@ -62,15 +62,18 @@ describe('reports over the real ingest of the fixtures', () => {
       // The aggregation queries: plan them with the parameters they are about to get.
       if (/GROUP BY/.test(sql) && /FROM usage u/.test(sql)) {
         const st = prepare(sql);
-        return new Proxy(st, {
+        const proxy: typeof st = new Proxy(st, {
           get: (t, k) =>
             k === 'all'
               ? (...params: unknown[]) => {
                   plans.push((prepare('EXPLAIN QUERY PLAN ' + sql).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join(' | '));
                   return t.all(...params);
                 }
-              : Reflect.get(t, k),
+              : k === 'raw'
+                ? (on = true) => (t.raw(on), proxy)
+                : Reflect.get(t, k),
         });
+        return proxy;
       }
       return prepare(sql);
     };

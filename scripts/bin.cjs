@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The `stackunderflow` bin (copied to dist/bin/stackunderflow.cjs by build-cli.mjs): runs the
+ * bundled CLI, cli.cjs, with V8's code cache beside it. Node 20 keeps no compile cache for
+ * our code, and parsing and compiling the 0.5 MB bundle is a tenth of a report's time.
+ *
+ * The bundle is run as Node itself would run it (the same wrapper, require, __filename and
+ * __dirname), only compiled through vm.Script, which takes cached data. V8 checks the cache
+ * against its own version and flags and the source's length, and compiles normally if it
+ * does not match: a missing cache, or one from another Node, makes a start slower, never
+ * different. build-cli.mjs writes the bundle and its cache together, never one alone.
+ */
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { createRequire } = require('node:module');
+const vm = require('node:vm');
+
+const FILE = join(__dirname, 'cli.cjs');
+const CACHE = FILE + '.cache';
+
+/** Compiles cli.cjs; `rejected` says whether a cache was there and V8 refused it. */
+function compileCli() {
+  let cachedData;
+  try {
+    cachedData = readFileSync(CACHE);
+  } catch {
+    // no cache: compile from the source
+  }
+  // Node's CommonJS wrapper, plus the import() the bundle uses for ES-module-only packages
+  // (src/util/esm.ts): one compiled from a cache made by another process has lost its loader.
+  const source = '(function (exports, require, module, __filename, __dirname, __stackunderflowImport) { ' + readFileSync(FILE, 'utf8') + '\n})';
+  const script = new vm.Script(source, { filename: FILE, cachedData });
+  return { script, cached: cachedData !== undefined, rejected: cachedData !== undefined && script.cachedDataRejected === true };
+}
+
+function run() {
+  const { script } = compileCli();
+  // The build makes the cache from a finished run, so it holds what that run compiled.
+  if (process.env.STACKUNDERFLOW_WRITE_CODE_CACHE === '1') {
+    process.once('exit', (code) => {
+      if (code !== 0) return;
+      writeFileSync(CACHE + '.tmp', script.createCachedData());
+      renameSync(CACHE + '.tmp', CACHE);
+    });
+  }
+  const mod = { exports: {}, filename: FILE, id: FILE, loaded: false };
+  script.runInThisContext()(mod.exports, createRequire(FILE), mod, FILE, __dirname, (specifier) => import(specifier));
+}
+
+if (require.main === module) run();
+module.exports = { compileCli };
