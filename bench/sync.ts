@@ -9,7 +9,7 @@
  * `--compact-after N` sets device A's compaction threshold before the push (default 64: a first
  * push of more than 64 segments is compacted at once); `--node-args` go to the measured push and pull.
  *
- * Every measured step is the real CLI (`dist/bin/stackunderflow.cjs`, the bundled bin, rebuilt when older than `src/`) in
+ * Every measured step is the real CLI (`dist/bin/stackunderflow.js`, the bundled bin, rebuilt when older than `src/`) in
  * its own child process, so wall time and peak RSS are what a user would see. Device A's store
  * is ingested once from the generated logs (a hard-link mirror under bench/out/, so the
  * generated tree is never modified) and copied for each target; device B starts empty and
@@ -35,7 +35,7 @@ import { startFaultProxy, type FaultProxy } from '../test/helpers/faultproxy.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
-const CLI = join(ROOT, 'dist', 'bin', 'stackunderflow.cjs');
+const CLI = join(ROOT, 'dist', 'bin', 'stackunderflow.js');
 const TIME = '/usr/bin/time';
 /** Generated lines for ~1M events (the generator yields ~0.8 events per line). */
 const DEFAULT_LINES = 1_260_000;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The `stackunderflow` bin (copied to dist/bin/stackunderflow.cjs by build-cli.mjs): runs the
+ * The `stackunderflow` bin (copied to dist/bin/stackunderflow.js by build-cli.mjs): runs the
  * bundled CLI, cli.cjs, with V8's code cache beside it. Node 20 keeps no compile cache for
  * our code, and parsing and compiling the 0.5 MB bundle is a tenth of a report's time.
  *

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI into dist/bin/ (run by `npm run build`, after tsc):
- *   dist/bin/stackunderflow.cjs    the `stackunderflow` bin: a launcher (scripts/bin.cjs) that runs
+ *   dist/bin/stackunderflow.js     the `stackunderflow` bin: a launcher (scripts/bin.cjs) that runs
  *                                  cli.cjs with V8's code cache
+ *   dist/bin/package.json          {"type": "commonjs"}: the launcher keeps the bin's path (npm's
+ *                                  links to it, npx's cache of a clone) while the package is ESM
  *   dist/bin/cli.cjs               the whole CLI, one CommonJS file
  *   dist/bin/cli.cjs.cache         V8's compiled code for cli.cjs, made here by running a report
  *   dist/bin/decoder-worker.cjs    the sync pull's decoder thread (src/sync/decoder.ts starts it beside itself)
@@ -22,7 +24,7 @@
  * which stays an import() here. better-sqlite3's compiled addon is loaded from its package
  * (src/store/db.ts names it).
  */
-import { readFileSync, rmSync, chmodSync, copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, chmodSync, copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +59,8 @@ await build({
   banner: { js: "var __suImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
-const BIN = join(OUT, 'stackunderflow.cjs');
+const BIN = join(OUT, 'stackunderflow.js');
+writeFileSync(join(OUT, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
 copyFileSync(join(ROOT, 'scripts', 'bin.cjs'), BIN);
 chmodSync(BIN, 0o755);
 

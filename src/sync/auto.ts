@@ -394,7 +394,7 @@ export interface Launcher {
 }
 
 /**
- * The command line of this installation's CLI: `node dist/bin/stackunderflow.cjs sync daemon`
+ * The command line of this installation's CLI: `node dist/bin/stackunderflow.js sync daemon`
  * when built, or `node --import tsx src/cli/main.ts sync daemon` when running from source.
  */
 export function defaultLauncher(): Launcher {
@@ -405,7 +405,7 @@ export function defaultLauncher(): Launcher {
     const tsxPkg = createRequire(import.meta.url).resolve('tsx/package.json');
     args.push('--import', pathToFileURL(join(dirname(tsxPkg), 'dist', 'loader.mjs')).href);
   }
-  const main = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'bin', 'stackunderflow.cjs');
+  const main = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'bin', 'stackunderflow.js');
   return { command: process.execPath, args: [...args, main, 'sync', 'daemon'], cwd: root };
 }
 

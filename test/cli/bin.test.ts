@@ -18,7 +18,8 @@ import { usageEvent } from '../reports/helpers.js';
  * package (migrations, samples, the dashboard, the decoder worker) and behave the same.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'dist', 'bin', 'stackunderflow.cjs');
+// Where package.json's bin points: what npm links and `npx stackunderflow` runs.
+const BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.stackunderflow);
 const HOOK = join(ROOT, 'test', 'helpers', 'module-log.mjs');
 const exec = promisify(execFile);
 
@@ -52,8 +53,9 @@ describe('the bundled bin', () => {
   }, 180_000);
 
   it('is a launcher beside one CommonJS bundle, and prints the package version', async () => {
+    expect(BIN).toBe(join(ROOT, 'dist', 'bin', 'stackunderflow.js'));
     expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
-    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'stackunderflow.cjs']);
+    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'package.json', 'stackunderflow.js']);
     const { stdout } = await bin(['--version'], env(tempDir()));
     expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
@@ -71,7 +73,7 @@ describe('the bundled bin', () => {
     mkdirSync(join(pkg, 'dist'));
     cpSync(join(ROOT, 'dist', 'bin'), join(pkg, 'dist', 'bin'), { recursive: true });
     for (const f of ['package.json', 'migrations', 'node_modules']) symlinkSync(join(ROOT, f), join(pkg, f));
-    const copy = join(pkg, 'dist', 'bin', 'stackunderflow.cjs');
+    const copy = join(pkg, 'dist', 'bin', 'stackunderflow.js');
     const cache = join(pkg, 'dist', 'bin', 'cli.cjs.cache');
     const e = env(tempDir());
     await bin(['ingest'], e);
