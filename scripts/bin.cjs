@@ -3,7 +3,7 @@
 /**
  * The `stackunderflow` bin (copied to dist/bin/stackunderflow.js by build-cli.mjs): runs the
  * bundled CLI, cli.cjs, with V8's code cache beside it. Node 20 keeps no compile cache for
- * our code, and parsing and compiling the 0.5 MB bundle is a tenth of a report's time.
+ * our code, and parsing and compiling the 0.4 MB bundle is a tenth of a report's time.
  *
  * The bundle is run as Node itself would run it (the same wrapper, require, __filename and
  * __dirname), only compiled through vm.Script, which takes cached data. V8 checks the cache

@@ -14,15 +14,15 @@
  * store, `report daily --json` took 125 ms as split ES modules, 110 ms as one CommonJS file
  * (Node's ESM loader resolves, links and evaluates each chunk on its own), 104 ms with
  * better-sqlite3's JavaScript inside it, and 94 ms with the code cache (V8 parses the
- * 0.5 MB file and compiles what a report runs once, here, instead of at every start); an
+ * 0.4 MB file and compiles what a report runs once, here, instead of at every start); an
  * empty `node` process takes 47 ms.
  *
  * One file stays lazy where it matters: esbuild wraps each module in an init function that
  * runs on first use, so a report never evaluates sync code, and the packages only some
  * commands need stay outside and load on first use (the AWS SDK, chokidar, hono, …).
- * age-encryption and chokidar are ES modules only: the sources load them with import(),
- * which stays an import() here. better-sqlite3's compiled addon is loaded from its package
- * (src/store/db.ts names it).
+ * age-encryption and chokidar are ES modules only: the sources load them with importEsm
+ * (src/util/esm.ts), never require(). better-sqlite3's compiled addon is loaded from its
+ * package (src/store/db.ts names it).
  */
 import { readFileSync, rmSync, chmodSync, copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -52,7 +52,8 @@ await build({
   target: 'node20',
   external,
   sourcemap: 'linked',
-  minifyWhitespace: process.env.SU_NOMIN !== '1',
+  // No comments or indentation to read at every start (the source map keeps the sources).
+  minifyWhitespace: true,
   minifySyntax: true,
   // The sources are ES modules that find files relative to themselves.
   define: { 'import.meta.url': '__suImportMetaUrl' },
