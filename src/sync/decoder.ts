@@ -109,8 +109,9 @@ export function* decodeInWorker(segments: SealedItem[], identity: Identity, devi
 // worker's entry module). Either way a small boot script imports it: if that fails (a broken
 // installation), the landing, blocked in Atomics.wait and deaf to the worker's 'error' event,
 // still hears why at once.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = JSON.stringify(new URL(`./decoder-worker${/\.[cm]?[jt]s$/.exec(import.meta.url)![0]}`, import.meta.url).href);
+const EXT = /\.[cm]?[jt]s$/.exec(import.meta.url)![0];
+const FROM_SOURCE = EXT === '.ts';
+const WORKER_URL = JSON.stringify(new URL(`./decoder-worker${EXT}`, import.meta.url).href);
 const BOOT = `const { workerData } = require('node:worker_threads');
 (${FROM_SOURCE ? `import('tsx/esm/api').then(({ register }) => { register(); return import(${WORKER_URL}); })` : `import(${WORKER_URL})`}).catch((err) => {
   workerData.port.postMessage({ i: -1, error: { code: 'INTERNAL', message: 'the segment decoder could not start: ' + (err && err.message), hint: 'reinstall stackunderflow; nothing was merged from this device' } });
