@@ -2,7 +2,7 @@ import { hasTable, type Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
 import { slugFromPath } from '../adapters/slug.js';
 import type { ReportOptions } from './options.js';
-import { resolveScope, usageScopeSql, type ResolvedScope, type SqlFragment } from './scope.js';
+import { resolveScope, slotsTable, usageScopeSql, usageTable, type ResolvedScope, type SqlFragment } from './scope.js';
 import { coarseRange, dateToDay, defaultTimeZone, localDaySql, offsetSegments, type OffsetSegments } from './timezone.js';
 import { LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
 
@@ -34,6 +34,8 @@ export interface AggRow {
   outputTokens: number;
   cacheCreationTokens: number;
   cacheReadTokens: number;
+  /** The 1-hour part of cacheCreationTokens (priced at 2x input instead of 1.25x). */
+  cacheCreation1hTokens: number;
   reasoningTokens: number;
   inputAbove: number;
   outputAbove: number;
@@ -70,9 +72,9 @@ export function reportContext(db: Db, opts: ReportOptions, env: NodeJS.ProcessEn
 }
 
 /** The data's time span (two index probes), or null when there is no usage. */
-function dataSpan(db: Db): { lo: number; hi: number } | null {
-  const lo = db.prepare('SELECT ts_ms FROM usage WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1').pluck().get() as number | undefined;
-  const hi = db.prepare('SELECT ts_ms FROM usage ORDER BY ts_ms DESC LIMIT 1').pluck().get() as number | undefined;
+export function dataSpan(db: Db, table: 'usage' | 'usage_union' = 'usage'): { lo: number; hi: number } | null {
+  const lo = db.prepare(`SELECT ts_ms FROM ${table} WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1`).pluck().get() as number | undefined;
+  const hi = db.prepare(`SELECT ts_ms FROM ${table} ORDER BY ts_ms DESC LIMIT 1`).pluck().get() as number | undefined;
   return lo === undefined || hi === undefined ? null : { lo, hi };
 }
 
@@ -128,7 +130,7 @@ const T = LONG_CONTEXT_THRESHOLD;
  * usage rows. `from` forces one source (tests compare the two).
  */
 export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[], from?: 'slots' | 'usage'): AggRow[] {
-  const span = dataSpan(db);
+  const span = dataSpan(db, usageTable(ctx.scope));
   if (!span) return [];
   const seg = segmentsFor(ctx, span);
   const viaSlots = from === 'slots' || (from === undefined && slotsAnswer(db, ctx, keys, seg));
@@ -138,18 +140,16 @@ export function aggregate(db: Db, ctx: ReportContext, keys: GroupKey[], from?: '
 /**
  * Whether the slots hold what this query needs: groups of day, device, provider and model
  * only, no project filter, a zone whose offsets and changes fall on slot boundaries (so a
- * whole slot lies on one local day), and a scope that per-device sums express: under `all`,
- * no usage key may be billed on two devices (usage_shared is empty).
+ * whole slot lies on one local day). Every scope has slots: per device, and the union's.
  */
 export function slotsAnswer(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments): boolean {
   if (!hasTable(db, 'usage_slots')) return false;
   if (keys.some((k) => k !== 'day' && k !== 'device') || ctx.projectFilter) return false;
   if (!seg.offsets.every((o) => o % SLOT_MS === 0) || !seg.starts.slice(1).every((t) => t % SLOT_MS === 0)) return false;
-  if (ctx.scope.kind === 'all' && ctx.scope.multiDevice) return db.prepare('SELECT 1 FROM usage_shared LIMIT 1').get() === undefined;
   return true;
 }
 
-/** The slot length of usage_slots (migration 034). */
+/** The slot length of the slot tables (migrations 034, 035). */
 const SLOT_MS = 900_000;
 
 /** The day filter and the SQL of the day of `column` (epoch ms), when the query needs days. */
@@ -172,7 +172,7 @@ function dayTerms(ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments, col
 function fromSlots(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegments): AggRow[] {
   const clauses: string[] = [];
   const params: unknown[] = [];
-  if (ctx.scope.kind !== 'all') {
+  if (ctx.scope.kind !== 'all' && (ctx.scope.kind === 'device' || ctx.scope.multiDevice)) {
     clauses.push('s.device_id = ?');
     params.push(ctx.scope.deviceId);
   }
@@ -197,8 +197,8 @@ function fromSlots(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegm
       `SELECT ${day} AS day, NULL AS project, NULL AS session, ${device} AS device, s.provider AS provider, CASE WHEN s.model_key = '' THEN NULL ELSE substr(s.model_key, 2) END,
         SUM(s.input_tokens), SUM(s.output_tokens), SUM(s.cache_creation_tokens), SUM(s.cache_read_tokens), SUM(s.reasoning_tokens),
         SUM(s.requests), MIN(s.first_ms), MAX(s.last_ms),
-        SUM(s.input_above), SUM(s.output_above), SUM(s.cache_creation_above), SUM(s.cache_read_above)
-      FROM usage_slots s WHERE ${clauses.length ? clauses.join(' AND ') : '1'} GROUP BY ${groupBy}`,
+        SUM(s.input_above), SUM(s.output_above), SUM(s.cache_creation_above), SUM(s.cache_read_above), SUM(s.cache_1h_tokens)
+      FROM ${slotsTable(ctx.scope)} s WHERE ${clauses.length ? clauses.join(' AND ') : '1'} GROUP BY ${groupBy}`,
     )
     .raw()
     .all(...params) as RawAgg[];
@@ -217,6 +217,7 @@ function fromSlots(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegm
  */
 function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: number; hi: number }, seg: OffsetSegments): AggRow[] {
   const { clauses, params } = baseWhere(ctx, span);
+  const table = usageTable(ctx.scope);
   const dayExpr = dayTerms(ctx, keys, seg, 'u.ts_ms', clauses, params);
   const cols = [
     `${dayExpr} AS day`,
@@ -233,8 +234,8 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
     .prepare(
       `SELECT ${cols},
         SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_creation_tokens), SUM(u.cache_read_tokens), SUM(u.reasoning_tokens),
-        COUNT(*), MIN(u.ts_ms), MAX(u.ts_ms)
-      FROM usage u WHERE ${where} GROUP BY ${groupBy}`,
+        COUNT(*), MIN(u.ts_ms), MAX(u.ts_ms), NULL, NULL, NULL, NULL, SUM(u.cache_1h_tokens)
+      FROM ${table} u WHERE ${where} GROUP BY ${groupBy}`,
     )
     .raw()
     .all(...params) as RawAgg[];
@@ -247,7 +248,7 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         SUM(MAX(u.input_tokens - ${T}, 0)), SUM(MAX(u.output_tokens - ${T}, 0)),
         SUM(MAX(u.cache_creation_tokens - ${T}, 0)), SUM(MAX(u.cache_read_tokens - ${T}, 0))
-      FROM usage u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')})
+      FROM ${table} u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')})
         AND (u.input_tokens > ${T} OR u.output_tokens > ${T} OR u.cache_creation_tokens > ${T} OR u.cache_read_tokens > ${T})
       GROUP BY ${groupBy}`,
     )
@@ -262,7 +263,7 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
 /**
  * One group as SQL returns it, by position: day, project, session, device, provider, model,
  * input, output, cache creation, cache read, reasoning, requests, first and last ms, then
- * the long-context excess of input, output, cache creation, cache read. Rows come as arrays
+ * the long-context excess of input, output, cache creation, cache read, then the 1-hour cache writes. Rows come as arrays
  * (better-sqlite3's `raw`): the addon building an 18-key object per row took twice as long as
  * the query itself (the 320 groups of a daily report on the 200 MB bench store: 5.2 ms as
  * objects, 2.2 ms as arrays, 1.6 ms of it the query).
@@ -270,7 +271,7 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
 type RawAgg = [
   day: number | null, project: string | null, session: string | null, device: string | null, provider: Provider, model: string | null,
   input: number, output: number, cacheCreation: number, cacheRead: number, reasoning: number, requests: number, firstMs: number, lastMs: number,
-  inputAbove?: number, outputAbove?: number, cacheCreationAbove?: number, cacheReadAbove?: number,
+  inputAbove?: number | null, outputAbove?: number | null, cacheCreationAbove?: number | null, cacheReadAbove?: number | null, cache1h?: number,
 ];
 
 /**
@@ -290,6 +291,7 @@ function aggRow(r: RawAgg, x: RawAgg | undefined): AggRow {
     outputTokens: r[7],
     cacheCreationTokens: r[8],
     cacheReadTokens: r[9],
+    cacheCreation1hTokens: r[18] ?? 0,
     reasoningTokens: r[10],
     inputAbove: x?.[14] ?? 0,
     outputAbove: x?.[15] ?? 0,

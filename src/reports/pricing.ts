@@ -127,11 +127,16 @@ export interface TokenSums {
   outputTokens: number;
   cacheCreationTokens: number;
   cacheReadTokens: number;
+  /** The part of cacheCreationTokens written to the 1-hour cache. */
+  cacheCreation1hTokens?: number;
   inputAbove?: number;
   outputAbove?: number;
   cacheCreationAbove?: number;
   cacheReadAbove?: number;
 }
+
+/** A 1-hour cache write costs this many times the base input rate (5-minute writes: cacheWrite). */
+export const ONE_HOUR_WRITE = 2;
 
 /** The per-request threshold the SQL sums `*Above` against. */
 export const LONG_CONTEXT_THRESHOLD = 200_000;
@@ -143,6 +148,8 @@ export const LONG_CONTEXT_THRESHOLD = 200_000;
 export function costOf(t: TokenSums, p: ModelPrice): number {
   const M = 1_000_000;
   let cost = (t.inputTokens * p.input + t.outputTokens * p.output + t.cacheCreationTokens * p.cacheWrite + t.cacheReadTokens * p.cacheRead) / M;
+  // cacheWrite is the 5-minute rate (1.25x input); Anthropic bills 1-hour writes at 2x input.
+  if (t.cacheCreation1hTokens && p.cacheWrite > 0) cost += (t.cacheCreation1hTokens * (ONE_HOUR_WRITE * p.input - p.cacheWrite)) / M;
   if (p.above) {
     const a = p.above;
     cost +=

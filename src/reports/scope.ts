@@ -4,8 +4,8 @@ import { SuError } from '../errors.js';
 
 /**
  * Which devices' events a read covers. `local`: this device's own logs. `all`: the union
- * of every device in the store, each event identity (and each billed usage key) counted
- * once, last write wins. `device`: one device, by id, unique id prefix, or sync name.
+ * of every device in the store: each event identity shown once (last write wins), each
+ * response billed once by the rule of docs/numbers.md over every device's lines. `device`: one device, by id, unique id prefix, or sync name.
  */
 export type Scope = { kind: 'local' } | { kind: 'all' } | { kind: 'device'; device: string };
 
@@ -97,18 +97,24 @@ export function resolveScope(db: Db, scope?: Scope): ResolvedScope {
 }
 
 /**
- * Which `usage` rows (alias `a`) a scope bills. Under `all`, a usage key present on
- * several devices counts once: the row with the highest (written_at, device_id) wins.
+ * The bills a scope reads (docs/numbers.md): `usage` holds each device's bills (one row per
+ * usage key and device), `usage_union` the union's (one row per usage key, over every device's
+ * lines, attributed to the device of the earliest line). A store of one device keeps no union:
+ * there `all` is `local`.
  */
+export function usageTable(scope: ResolvedScope): 'usage' | 'usage_union' {
+  return scope.kind === 'all' && scope.multiDevice ? 'usage_union' : 'usage';
+}
+
+/** The 15-minute sums of the same bills (migration 035). */
+export function slotsTable(scope: ResolvedScope): 'usage_slots' | 'union_slots' {
+  return usageTable(scope) === 'usage' ? 'usage_slots' : 'union_slots';
+}
+
+/** Which rows (alias `a`) of {@link usageTable} a scope bills. */
 export function usageScopeSql(scope: ResolvedScope, a = 'u'): SqlFragment {
-  // One device only: every row is this device's, and nothing is duplicated across devices.
-  if (scope.kind !== 'device' && !scope.multiDevice) return { sql: '1', params: [] };
-  if (scope.kind !== 'all') return { sql: `${a}.device_id = ?`, params: [scope.deviceId] };
-  return {
-    sql: `NOT EXISTS (SELECT 1 FROM usage w WHERE w.usage_key = ${a}.usage_key AND w.device_id <> ${a}.device_id
-      AND (w.written_at > ${a}.written_at OR (w.written_at = ${a}.written_at AND w.device_id > ${a}.device_id)))`,
-    params: [],
-  };
+  if (scope.kind === 'all' || (scope.kind === 'local' && !scope.multiDevice)) return { sql: '1', params: [] };
+  return { sql: `${a}.device_id = ?`, params: [scope.deviceId] };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { EventKind, Provider } from '../adapters/types.js';
 import { SuError } from '../errors.js';
 import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../reports/pricing.js';
 import { SYNTHETIC_MODEL } from '../reports/reports.js';
-import { eventsScopeSql, formatScope, knownDevices, resolveScope, usageScopeSql, type ResolvedScope, type Scope } from '../reports/scope.js';
+import { eventsScopeSql, formatScope, knownDevices, resolveScope, usageScopeSql, usageTable, type ResolvedScope, type Scope } from '../reports/scope.js';
 import { defaultTimeZone } from '../reports/timezone.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
@@ -155,6 +155,7 @@ interface UsageRow {
   input_tokens: number;
   output_tokens: number;
   cache_creation_tokens: number;
+  cache_1h_tokens: number;
   cache_read_tokens: number;
   reasoning_tokens: number;
   total_tokens: number;
@@ -223,6 +224,7 @@ function usageOf(u: UsageRow): TurnUsage {
             outputTokens: u.output_tokens,
             cacheCreationTokens: u.cache_creation_tokens,
             cacheReadTokens: u.cache_read_tokens,
+            cacheCreation1hTokens: u.cache_1h_tokens,
             inputAbove: Math.max(u.input_tokens - T, 0),
             outputAbove: Math.max(u.output_tokens - T, 0),
             cacheCreationAbove: Math.max(u.cache_creation_tokens - T, 0),
@@ -246,7 +248,7 @@ function usageOf(u: UsageRow): TurnUsage {
 
 /**
  * One session's conversation under a scope. `ref` is a session id or a unique prefix of one.
- * Totals are the session's billed usage (each usage key once, the scope's winner row), the
+ * Totals are the session's billed usage (each response once, at its final usage, under the scope), the
  * same numbers as its row in the session report.
  */
 export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: NodeJS.ProcessEnv = process.env): Conversation {
@@ -263,21 +265,22 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
   // ts_ms > 0: the reports leave out usage they cannot place on a day, and so do these totals.
   const usageRows = db
     .prepare(
-      `SELECT u.usage_key, u.ts, u.device_id, e.uid, u.model, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_read_tokens,
-         u.reasoning_tokens, u.total_tokens
-       FROM usage u LEFT JOIN events e ON e.id = u.event_id
+      `SELECT u.usage_key, u.ts, u.device_id, e.uid, u.model, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_1h_tokens,
+         u.cache_read_tokens, u.reasoning_tokens, u.total_tokens
+       FROM ${usageTable(scope)} u LEFT JOIN events e ON e.id = u.event_id
        WHERE u.provider = ? AND u.session_id = ? AND u.ts_ms > 0 AND ${us.sql} ORDER BY u.ts, u.usage_key`,
     )
     .all(provider, sessionId, ...us.params) as UsageRow[];
-  const billed = new Map(usageRows.map((u) => [u.usage_key, u] as const));
+  // A response's bill (its final usage) is shown on its earliest line, the one it is dated by.
+  const billed = new Map(usageRows.map((u) => [u.uid ?? u.usage_key, u] as const));
 
   const turns: ConversationTurn[] = [];
   for (const e of events) {
     const extra = parseExtra(e.extra);
     const role = roleOf(e.kind, extra);
-    // The request is shown on the first event that carried it (Claude streams one reply over several records).
-    const row = e.usage_key !== null ? billed.get(e.usage_key) : undefined;
-    if (row) billed.delete(row.usage_key);
+    // Claude streams one reply over several records: the others show their text only.
+    const row = e.usage_key !== null ? billed.get(e.uid) : undefined;
+    if (row) billed.delete(e.uid);
     const usage = row ? usageOf(row) : undefined;
     // Bookkeeping (Codex turn context; the second copy of a message, whose twin is shown) has nothing new to read.
     if (!usage && (e.kind === 'meta' || (role === 'usage' && e.text === null))) continue;

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import { getMeta, hasTable, setMeta } from './db.js';
+import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
 import type { EventRecord } from '../adapters/types.js';
 import { contentHash } from '../util/canonical.js';
 import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
@@ -163,21 +163,11 @@ export function maxEventId(db: Db): number {
  * store on every batch (0.45 s a batch at 1 M events, against ~0 for the range).
  */
 export function indexNewEvents(db: Db, afterId: number, opts: { deferSearch?: boolean } = {}): void {
-  // A usage key counts once per device, billed by its earliest record (as ccusage). Rows come in
-  // id order and a later one replaces the bill only when strictly earlier, so the winner is the
-  // earliest ts, then the lowest id: what sorting by (ts, id) first gave, without the sort.
-  db.prepare(`INSERT INTO usage(usage_key, device_id, event_id, provider, project, session_id, ts, ts_ms, model,
-      input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens, written_at)
-    SELECT usage_key, device_id, id, provider, project, session_id, ts, ts_ms, model,
-      input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens, written_at
-    FROM events NOT INDEXED WHERE id > ? AND has_usage = 1 AND usage_key IS NOT NULL ORDER BY id
-    ON CONFLICT(usage_key, device_id) DO UPDATE SET
-      event_id = excluded.event_id, provider = excluded.provider, project = excluded.project, session_id = excluded.session_id,
-      ts = excluded.ts, ts_ms = excluded.ts_ms, model = excluded.model,
-      input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-      cache_creation_tokens = excluded.cache_creation_tokens, cache_read_tokens = excluded.cache_read_tokens,
-      reasoning_tokens = excluded.reasoning_tokens, total_tokens = excluded.total_tokens, written_at = excluded.written_at
-    WHERE excluded.ts < usage.ts`).run(afterId);
+  // Billing (docs/numbers.md, migration 035): each line merges into its device's bill for its
+  // key (max per field, earliest line), then, once the store holds other devices, the union
+  // row of every key the batch touched is re-derived from the per-device bills.
+  db.prepare('INSERT INTO bill_in SELECT * FROM billed_lines WHERE event_id > ?').run(afterId);
+  billUnion(db, afterId);
   db.prepare(`INSERT INTO sessions(device_id, provider, session_id, project, first_ts, last_ts, events)
     SELECT device_id, provider, session_id, MIN(project), COALESCE(MIN(NULLIF(ts, '')), ''), MAX(ts), COUNT(*)
     FROM events NOT INDEXED WHERE id > ? GROUP BY device_id, provider, session_id
@@ -191,6 +181,22 @@ export function indexNewEvents(db: Db, afterId: number, opts: { deferSearch?: bo
   if (!hasTable(db, 'events_fts')) return;
   if (opts.deferSearch && hasTable(db, 'fts_pending')) db.prepare('INSERT INTO fts_pending(id) SELECT id FROM events NOT INDEXED WHERE id > ?').run(afterId);
   else db.prepare('INSERT INTO events_fts(rowid, text) SELECT id, text FROM events NOT INDEXED WHERE id > ?').run(afterId);
+}
+
+/**
+ * Keeps `usage_union` (the `all` scope's bills) for the keys of the events after `afterId`.
+ * A store of one device has none to keep; the first batch holding another device's events
+ * builds it from every bill, and from then on each batch re-derives the keys it touched.
+ */
+function billUnion(db: Db, afterId: number): void {
+  if (getMeta(db, 'usage_union') === '1') {
+    db.prepare('INSERT INTO union_in(usage_key) SELECT DISTINCT usage_key FROM billed_lines WHERE event_id > ?').run(afterId);
+    return;
+  }
+  const other = db.prepare('SELECT 1 FROM events NOT INDEXED WHERE id > ? AND device_id <> ? LIMIT 1').get(afterId, ensureDeviceId(db));
+  if (other === undefined) return;
+  db.exec('INSERT INTO usage_union SELECT * FROM usage_union_rows');
+  setMeta(db, 'usage_union', '1');
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Adapter } from '../types.js';
 import { claudeRoots, discoverClaudeFiles } from './paths.js';
 import { createClaudeParser } from './parser.js';
 
-/** Claude Code: transcripts under `CLAUDE_CONFIG_DIR` (or the defaults), billed exactly like ccusage 18.0.11. */
+/** Claude Code: transcripts under `CLAUDE_CONFIG_DIR` (or the defaults), each response billed once at its final usage (docs/numbers.md). */
 export const claudeAdapter: Adapter = {
   provider: 'claude',
   roots: claudeRoots,
@@ -11,4 +11,4 @@ export const claudeAdapter: Adapter = {
 };
 
 export { claudeRoots, discoverClaudeFiles, claudeFileInfo } from './paths.js';
-export { billableUsage, createClaudeParser, TEXT_CAP_BYTES } from './parser.js';
+export { claudeUsageKey, lineUsage, createClaudeParser, TEXT_CAP_BYTES } from './parser.js';

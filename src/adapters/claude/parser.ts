@@ -1,4 +1,6 @@
-import { derivedRecordId, eventUid, normalizeTs } from '../identity.js';
+import { derivedRecordId, eventUid } from '../identity.js';
+import { parseInstant } from '../instant.js';
+import { BadTokenCount, tokenCount } from '../tokens.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 import { canonicalJson } from '../../util/canonical.js';
 import { claudeFileInfo, type ClaudeFileInfo } from './paths.js';
@@ -9,8 +11,8 @@ import { claudeFileInfo, type ClaudeFileInfo } from './paths.js';
  * What becomes an event (one per line):
  * - `user`, `assistant`, `system` (any subtype, e.g. `compact_boundary`, `local_command`) and
  *   `summary` records, with kinds of the same name.
- * - Any other line that carries usage ccusage would bill (see {@link billableUsage}) becomes a
- *   `usage` event, so billing never depends on the record type (ccusage does not look at it).
+ * - Any other line that reports usage (see {@link lineUsage}) becomes a `usage` event, so
+ *   billing never depends on the record type.
  *
  * Skipped as bookkeeping (they return no events, and are not malformed): `progress` (hook/tool
  * progress ticks; their nested `data.message` is not billed by ccusage either),
@@ -19,14 +21,16 @@ import { claudeFileInfo, type ClaudeFileInfo } from './paths.js';
  * context: hook output, tool listings, reminders), and unknown future types.
  *
  * Malformed (returns null, counted by ingest): a line that is not JSON, JSON that is not an
- * object, or an object without a string `type` (unless it carries billable usage).
+ * object, an object without a string `type` (unless it reports usage), a `timestamp` that is
+ * not an ISO-8601 instant, or a token count that is not a safe non-negative integer.
+ *
+ * Every line of a response carries its usage (Claude Code streams one line per content block,
+ * the early ones with the output counted so far); each becomes an event with the same usage
+ * key, and the store bills the key once, at its largest usage (docs/numbers.md).
  */
 
 /** Searchable text is capped at 16 KiB of UTF-8 (cut on a character boundary): enough for any prompt or reply summary, while a 1 MB file write or tool output does not bloat the store. */
 export const TEXT_CAP_BYTES = 16 * 1024;
-
-const ISO_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
-const VERSION = /^\d+\.\d+\.\d+/;
 
 const KINDS = new Map<unknown, EventKind>([
   ['user', 'user'],
@@ -38,60 +42,65 @@ const KINDS = new Map<unknown, EventKind>([
 type Json = Record<string, unknown>;
 
 function isObj(v: unknown): v is Json {
-  // Mirrors valibot's object(): any non-null object, arrays included.
   return v !== null && typeof v === 'object';
 }
 
-const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
 const isNonEmptyStr = (v: unknown): v is string => typeof v === 'string' && v.length >= 1;
-/** valibot's optional(): absent passes, present must match (null does not). */
-const opt = (o: Json, k: string, ok: (v: unknown) => boolean) => !(k in o) || ok(o[k]);
+
+/** A line's billed usage and what identifies the response it belongs to. */
+export interface LineUsage {
+  usage: TokenUsage;
+  /** The 1-hour part of `usage.cacheCreationTokens` (the rest are 5-minute writes). */
+  cache1h: number;
+  messageId: string | undefined;
+  requestId: string | undefined;
+}
 
 /**
- * The usage ccusage 18.0.11 bills for a line, or null. This is its `usageDataSchema` verbatim:
- * a line counts iff `timestamp` matches `YYYY-MM-DDTHH:MM:SS(.mmm)?Z` and is a real date,
- * `message.usage.input_tokens` and `output_tokens` are numbers, and every optional field that is
- * present has the right type (`null` fails: `requestId: null` or `model: null` drops the whole line;
- * `message.content` must be an array of objects whose `text`, if any, is a string). The record
- * `type` is not checked. Lines that fail bill nothing, in ccusage and here.
+ * The usage a line reports, or null when it reports none: a line reports usage iff it has a
+ * valid timestamp (placing it on a day) and `message.usage` with `input_tokens` and
+ * `output_tokens`. Every count present must be a token count (see tokens.ts), else the line
+ * is malformed (this throws BadTokenCount). The record `type` is not checked: usage is usage.
+ *
+ * Cache creation: `cache_creation_input_tokens` is the total; `cache_creation`'s
+ * `ephemeral_5m_input_tokens` / `ephemeral_1h_input_tokens` split it by lifetime where the log
+ * says (1-hour writes cost more). Without the total, the split's sum is the total.
  */
-export function billableUsage(j: Json): { usage: TokenUsage; messageId: string | undefined; requestId: string | undefined } | null {
-  const ts = j.timestamp;
-  if (typeof ts !== 'string' || !ISO_TS.test(ts) || !Number.isFinite(Date.parse(ts))) return null;
-  if (!opt(j, 'cwd', (v) => typeof v === 'string')) return null;
-  if (!opt(j, 'sessionId', isNonEmptyStr)) return null;
-  if (!opt(j, 'version', (v) => typeof v === 'string' && VERSION.test(v))) return null;
-  if (!opt(j, 'costUSD', isNum)) return null;
-  if (!opt(j, 'requestId', isNonEmptyStr)) return null;
-  if (!opt(j, 'isApiErrorMessage', (v) => typeof v === 'boolean')) return null;
+export function lineUsage(j: Json, tsMs: number | null): LineUsage | null {
+  if (tsMs === null) return null;
   const m = j.message;
-  if (!isObj(m) || !('usage' in m)) return null;
+  if (!isObj(m) || Array.isArray(m)) return null;
   const u = m.usage;
-  if (!isObj(u) || !('input_tokens' in u) || !('output_tokens' in u)) return null;
-  if (!isNum(u.input_tokens) || !isNum(u.output_tokens)) return null;
-  if (!opt(u, 'cache_creation_input_tokens', isNum) || !opt(u, 'cache_read_input_tokens', isNum)) return null;
-  if (!opt(u, 'speed', (v) => v === 'standard' || v === 'fast')) return null;
-  if (!opt(m, 'model', isNonEmptyStr) || !opt(m, 'id', isNonEmptyStr)) return null;
-  if (
-    !opt(m, 'content', (c) => Array.isArray(c) && c.every((it) => isObj(it) && opt(it, 'text', (t) => typeof t === 'string')))
-  )
-    return null;
-  const input = u.input_tokens;
-  const output = u.output_tokens;
-  const cacheCreation = 'cache_creation_input_tokens' in u ? (u.cache_creation_input_tokens as number) : 0;
-  const cacheRead = 'cache_read_input_tokens' in u ? (u.cache_read_input_tokens as number) : 0;
+  if (!isObj(u) || Array.isArray(u) || u.input_tokens === undefined || u.output_tokens === undefined) return null;
+  const input = tokenCount(u, 'input_tokens');
+  const output = tokenCount(u, 'output_tokens');
+  const cacheRead = tokenCount(u, 'cache_read_input_tokens', { nullIsZero: true });
+  const cc = isObj(u.cache_creation) && !Array.isArray(u.cache_creation) ? u.cache_creation : {};
+  const split5m = tokenCount(cc, 'ephemeral_5m_input_tokens', { nullIsZero: true });
+  const split1h = tokenCount(cc, 'ephemeral_1h_input_tokens', { nullIsZero: true });
+  const cacheCreation = u.cache_creation_input_tokens === undefined || u.cache_creation_input_tokens === null
+    ? split5m + split1h
+    : tokenCount(u, 'cache_creation_input_tokens');
+  const total = input + output + cacheCreation + cacheRead;
+  if (!Number.isSafeInteger(total)) throw new BadTokenCount('total', total);
   return {
-    usage: {
-      inputTokens: input,
-      outputTokens: output,
-      cacheCreationTokens: cacheCreation,
-      cacheReadTokens: cacheRead,
-      reasoningTokens: 0,
-      totalTokens: input + output + cacheCreation + cacheRead,
-    },
-    messageId: m.id as string | undefined,
-    requestId: j.requestId as string | undefined,
+    usage: { inputTokens: input, outputTokens: output, cacheCreationTokens: cacheCreation, cacheReadTokens: cacheRead, reasoningTokens: 0, totalTokens: total },
+    cache1h: Math.min(split1h, cacheCreation),
+    messageId: isNonEmptyStr(m.id) ? m.id : undefined,
+    requestId: isNonEmptyStr(j.requestId) ? j.requestId : undefined,
   };
+}
+
+/**
+ * The billing identity of a response (docs/numbers.md): its `message.id`, across lines,
+ * files, sessions and devices; without one its `requestId`; without both the line itself.
+ * The prefixes keep the three apart, and apart from keys written by earlier versions
+ * (`message.id:requestId`), which the store re-derives (migration 035).
+ */
+export function claudeUsageKey(messageId: string | undefined, requestId: string | undefined, uid: string): string {
+  if (messageId) return `m:${messageId}`;
+  if (requestId) return `r:${requestId}`;
+  return `uid:${uid}`;
 }
 
 /** Collects text pieces until the cap is surely exceeded (chars ≤ UTF-8 bytes), so huge tool inputs cost little. */
@@ -197,22 +206,24 @@ export class ClaudeParser implements FileParser {
       return null;
     }
     if (!isObj(j) || Array.isArray(j)) return null;
+    if (j.timestamp !== undefined && (typeof j.timestamp !== 'string' || parseInstant(j.timestamp) === null)) return null;
     try {
       const ev = this.toEvent(j);
       if (ev) return [ev];
       return typeof j.type === 'string' ? [] : null;
     } catch {
-      // A shape we did not foresee must cost one line, never the ingest.
+      // A shape we did not foresee (or an impossible token count, BadTokenCount) costs one line, never the ingest.
       return null;
     }
   }
 
   private toEvent(j: Json): EventRecord | null {
-    const billed = billableUsage(j);
+    const tsMs = typeof j.timestamp === 'string' ? parseInstant(j.timestamp) : null;
+    const billed = lineUsage(j, tsMs);
     const kind: EventKind | undefined = KINDS.get(j.type) ?? (billed ? 'usage' : undefined);
     if (!kind) return null;
 
-    const ts = normalizeTs(j.timestamp);
+    const ts = tsMs === null ? '' : new Date(tsMs).toISOString();
     const session = isNonEmptyStr(j.sessionId) ? j.sessionId : this.info.fallbackSession;
     let record: string;
     // A uuid names a record, but rewinds and forks reuse a uuid for another API message. The
@@ -251,25 +262,17 @@ export class ClaudeParser implements FileParser {
     if (j.isApiErrorMessage === true) extra.apiError = true;
     if (isNonEmptyStr(j.gitBranch)) extra.gitBranch = j.gitBranch;
     if (billed) {
-      // Kept for pricing: ccusage prefers a logged costUSD, and fast mode / 1h cache writes price differently.
+      // Kept for pricing: fast mode and 1-hour cache writes price differently (the store bills cache1hTokens).
       if (typeof j.costUSD === 'number' && Number.isFinite(j.costUSD)) extra.costUSD = j.costUSD;
       const u = msg!.usage as Json;
       if (u.speed === 'fast') extra.speed = 'fast';
-      const cc = u.cache_creation;
-      if (isObj(cc) && typeof cc.ephemeral_1h_input_tokens === 'number' && cc.ephemeral_1h_input_tokens > 0) {
-        extra.cache1hTokens = cc.ephemeral_1h_input_tokens;
-      }
+      if (billed.cache1h > 0) extra.cache1hTokens = billed.cache1h;
     }
     const joined = sink.parts.join('\n');
     const { text, truncated } = capUtf8(joined);
     if (truncated) extra.truncated = true;
 
-    let usageKey: string | null = null;
-    if (billed) {
-      // ccusage dedupes on message.id:requestId; a line lacking either is billed every time it is
-      // seen, which for us means once per event identity.
-      usageKey = billed.messageId && billed.requestId ? `${billed.messageId}:${billed.requestId}` : `uid:${uid}`;
-    }
+    const usageKey = billed ? claudeUsageKey(billed.messageId, billed.requestId, uid) : null;
     const model = msg && isNonEmptyStr(msg.model) ? msg.model : null;
     return {
       uid,

@@ -72,6 +72,7 @@ import { canonicalJson } from '../../util/canonical.js';
 import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 import { sessionIdFromFileName } from './paths.js';
+import { tokenCount as countAt } from '../tokens.js';
 
 /** Longest `text` kept, in UTF-8 bytes. */
 export const TEXT_CAP_BYTES = 16 * 1024;
@@ -117,8 +118,9 @@ function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0;
+/** A count from a usage object: absent or null is 0; anything else that is not a token count makes the line malformed. */
+function num(o: Obj, field: string): number {
+  return countAt(o, field, { nullIsZero: true });
 }
 
 /** Cap to TEXT_CAP_BYTES of UTF-8 without cutting a character in half. */
@@ -182,10 +184,10 @@ function isInjected(text: string | null): boolean {
 function readCounts(u: unknown): Counts | null {
   if (!isObj(u)) return null;
   return {
-    input: num(u.input_tokens),
-    cached: num(u.cached_input_tokens),
-    output: num(u.output_tokens),
-    reasoning: num(u.reasoning_output_tokens),
+    input: num(u, 'input_tokens'),
+    cached: num(u, 'cached_input_tokens'),
+    output: num(u, 'output_tokens'),
+    reasoning: num(u, 'reasoning_output_tokens'),
   };
 }
 
@@ -194,10 +196,10 @@ function readLegacyCounts(u: unknown): Counts | null {
   const pd = isObj(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
   const cd = isObj(u.completion_tokens_details) ? u.completion_tokens_details : {};
   return {
-    input: num(u.prompt_tokens ?? u.input_tokens),
-    cached: num(pd.cached_tokens ?? u.cached_input_tokens),
-    output: num(u.completion_tokens ?? u.output_tokens),
-    reasoning: num(cd.reasoning_tokens ?? u.reasoning_output_tokens),
+    input: u.prompt_tokens !== undefined && u.prompt_tokens !== null ? num(u, 'prompt_tokens') : num(u, 'input_tokens'),
+    cached: pd.cached_tokens !== undefined && pd.cached_tokens !== null ? num(pd, 'cached_tokens') : num(u, 'cached_input_tokens'),
+    output: u.completion_tokens !== undefined && u.completion_tokens !== null ? num(u, 'completion_tokens') : num(u, 'output_tokens'),
+    reasoning: cd.reasoning_tokens !== undefined && cd.reasoning_tokens !== null ? num(cd, 'reasoning_tokens') : num(u, 'reasoning_output_tokens'),
   };
 }
 

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { Provider } from '../../adapters/types.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db.js';
-import { ensureDeviceId } from '../../store/db.js';
-import { reportContext, type ReportContext } from '../../reports/aggregate.js';
+import { ensureDeviceId, getMeta } from '../../store/db.js';
+import { dataSpan, reportContext, type ReportContext } from '../../reports/aggregate.js';
 import { costOf, LONG_CONTEXT_THRESHOLD, priceFor, type ModelPrice } from '../../reports/pricing.js';
 import { formatScope, knownDevices } from '../../reports/scope.js';
 import { dayToDate, defaultTimeZone, localDaySql, localDate, offsetAt, offsetSegments } from '../../reports/timezone.js';
@@ -75,9 +75,9 @@ export interface DashboardSummary {
 
 // ---------------------------------------------------------------------------------------------
 // The rollup: billed usage summed by SQL to one row per (origin device, local day, project,
-// session, provider, model), twice: over every row, and over the rows that win under `all`
-// (of the rows sharing a usage key, the greatest (written_at, device_id), as usageScopeSql
-// decides). Every view of the page (any scope, any range) is a sum of these rows, so a switch
+// session, provider, model), twice: over each device's own bills (`usage`), and over the
+// union's bills (`usage_union`, each attributed to the device of its earliest line; see
+// usageTable). Every view of the page (any scope, any range) is a sum of these rows, so a switch
 // never goes back to the usage table. It is rebuilt when the store changes (SQLite's
 // data_version for other connections, total_changes for this one) or the zone differs.
 
@@ -87,6 +87,7 @@ interface Part {
   outputTokens: number;
   cacheCreationTokens: number;
   cacheReadTokens: number;
+  cacheCreation1hTokens: number;
   reasoningTokens: number;
   inputAbove: number;
   outputAbove: number;
@@ -104,9 +105,9 @@ interface RollRow {
   session: string;
   provider: Provider;
   model: string | null;
-  /** Every usage row of this device. */
+  /** This device's own bills. */
   all: Part;
-  /** Only rows that win under `all`; requests = 0 when none does. */
+  /** The union's bills attributed to this device; requests = 0 when none is. */
   win: Part;
 }
 
@@ -118,36 +119,30 @@ interface Rollup {
 const rollups = new WeakMap<Db, Rollup>();
 const T = LONG_CONTEXT_THRESHOLD;
 
-function sumCols(w: string, p: string): string {
-  return [
-    `SUM(${w}u.input_tokens) AS ${p}in`,
-    `SUM(${w}u.output_tokens) AS ${p}out`,
-    `SUM(${w}u.cache_creation_tokens) AS ${p}cw`,
-    `SUM(${w}u.cache_read_tokens) AS ${p}cr`,
-    `SUM(${w}u.reasoning_tokens) AS ${p}rs`,
-    `SUM(${w}MAX(u.input_tokens - ${T}, 0)) AS ${p}ain`,
-    `SUM(${w}MAX(u.output_tokens - ${T}, 0)) AS ${p}aout`,
-    `SUM(${w}MAX(u.cache_creation_tokens - ${T}, 0)) AS ${p}acw`,
-    `SUM(${w}MAX(u.cache_read_tokens - ${T}, 0)) AS ${p}acr`,
-  ].join(', ');
-}
+const SUM_COLS = [
+  'SUM(u.input_tokens)', 'SUM(u.output_tokens)', 'SUM(u.cache_creation_tokens)', 'SUM(u.cache_read_tokens)', 'SUM(u.reasoning_tokens)',
+  `SUM(MAX(u.input_tokens - ${T}, 0))`, `SUM(MAX(u.output_tokens - ${T}, 0))`,
+  `SUM(MAX(u.cache_creation_tokens - ${T}, 0))`, `SUM(MAX(u.cache_read_tokens - ${T}, 0))`,
+  'COUNT(*)', 'MIN(u.ts_ms)', 'MAX(u.ts_ms)', 'SUM(u.cache_1h_tokens)',
+].join(', ');
 
-type RawRoll = Record<string, number | string | null>;
-
-function part(r: RawRoll, p: string, requests: number, first: number | null, last: number | null): Part {
+/** Sums of one group, by position after the six key columns (SUM_COLS order). */
+function part(r: unknown[] | undefined): Part {
+  const n = (i: number) => (r ? (r[6 + i] as number) : 0);
   return {
-    inputTokens: r[p + 'in'] as number,
-    outputTokens: r[p + 'out'] as number,
-    cacheCreationTokens: r[p + 'cw'] as number,
-    cacheReadTokens: r[p + 'cr'] as number,
-    reasoningTokens: r[p + 'rs'] as number,
-    inputAbove: r[p + 'ain'] as number,
-    outputAbove: r[p + 'aout'] as number,
-    cacheCreationAbove: r[p + 'acw'] as number,
-    cacheReadAbove: r[p + 'acr'] as number,
-    requests,
-    firstMs: first ?? 0,
-    lastMs: last ?? 0,
+    inputTokens: n(0),
+    outputTokens: n(1),
+    cacheCreationTokens: n(2),
+    cacheReadTokens: n(3),
+    reasoningTokens: n(4),
+    inputAbove: n(5),
+    outputAbove: n(6),
+    cacheCreationAbove: n(7),
+    cacheReadAbove: n(8),
+    requests: n(9),
+    firstMs: n(10),
+    lastMs: n(11),
+    cacheCreation1hTokens: n(12),
   };
 }
 
@@ -160,38 +155,41 @@ function rollup(db: Db, timezone: string): Rollup {
   const key = `${changeKey(db)}:${timezone}`;
   const hit = rollups.get(db);
   if (hit && hit.key === key) return hit;
-  const lo = db.prepare('SELECT ts_ms FROM usage WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1').pluck().get() as number | undefined;
-  const hi = db.prepare('SELECT ts_ms FROM usage ORDER BY ts_ms DESC LIMIT 1').pluck().get() as number | undefined;
+  const span = dataSpan(db);
+  const lo = span?.lo;
+  const hi = span?.hi;
   let rows: RollRow[] = [];
   if (lo !== undefined && hi !== undefined) {
     const day = localDaySql('u.ts_ms', offsetSegments(timezone, lo, hi));
-    // The window runs over every usage row (a row without a time can still win and hide
-    // another device's copy), and rows without a time are then left out, as the reports do.
-    // The winner is the row whose "written_at device_id" is the partition's greatest: written_at
-    // holds no character below the space, so this orders exactly as the pair does, and a MAX
-    // over a partition in primary-key order needs no sort (ROW_NUMBER with ORDER BY would).
-    const cols = 'usage_key, device_id, ts_ms, project, session_id, provider, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens';
-    const raw = db
-      .prepare(
-        `SELECT u.device_id AS device, ${day} AS day, u.project AS project, u.session_id AS session, u.provider AS provider, u.model AS model,
-           ${sumCols('', 'a_')}, COUNT(*) AS a_n, MIN(u.ts_ms) AS a_first, MAX(u.ts_ms) AS a_last,
-           ${sumCols('u.win * ', 'w_')}, SUM(u.win) AS w_n,
-           MIN(CASE WHEN u.win = 1 THEN u.ts_ms END) AS w_first, MAX(CASE WHEN u.win = 1 THEN u.ts_ms END) AS w_last
-         FROM (SELECT ${cols}, (written_at || ' ' || device_id) = MAX(written_at || ' ' || device_id) OVER (PARTITION BY usage_key) AS win FROM usage) u
-         WHERE u.ts_ms > 0
-         GROUP BY u.device_id, day, u.project, u.session_id, u.provider, u.model`,
-      )
-      .all() as RawRoll[];
-    rows = raw.map((r) => ({
-      device: r.device as string,
-      day: r.day as number,
-      project: r.project as string,
-      session: r.session as string,
-      provider: r.provider as Provider,
-      model: r.model as string | null,
-      all: part(r, 'a_', r.a_n as number, r.a_first as number, r.a_last as number),
-      win: part(r, 'w_', r.w_n as number, r.w_first as number | null, r.w_last as number | null),
-    }));
+    const sums = (table: string) =>
+      db
+        .prepare(
+          `SELECT u.device_id, ${day} AS day, u.project, u.session_id, u.provider, u.model, ${SUM_COLS}
+           FROM ${table} u WHERE u.ts_ms > 0 GROUP BY u.device_id, day, u.project, u.session_id, u.provider, u.model`,
+        )
+        .raw()
+        .all() as unknown[][];
+    const keyOf = (r: unknown[]) => r.slice(0, 6).join('\u0000');
+    const own = sums('usage');
+    // Without a union (one device), the union's bills are the device's own.
+    const union = getMeta(db, 'usage_union') === '1' ? new Map(sums('usage_union').map((r) => [keyOf(r), r])) : null;
+    const toRow = (r: unknown[], all: unknown[] | undefined, win: unknown[] | undefined): RollRow => ({
+      device: r[0] as string,
+      day: r[1] as number,
+      project: r[2] as string,
+      session: r[3] as string,
+      provider: r[4] as Provider,
+      model: r[5] as string | null,
+      all: part(all),
+      win: part(win),
+    });
+    for (const r of own) {
+      const k = keyOf(r);
+      rows.push(toRow(r, r, union ? union.get(k) : r));
+      union?.delete(k);
+    }
+    // A union bill lands where the earliest line is; the device that has it may bill it elsewhere.
+    for (const r of union?.values() ?? []) rows.push(toRow(r, undefined, r));
   }
   const built = { key, rows };
   rollups.set(db, built);
