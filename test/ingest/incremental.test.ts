@@ -10,7 +10,7 @@ import { storeDaily } from '../helpers/ccusage.js';
 const FIXTURE = join(FIXTURES_DIR, 'claude', 'projects', '-Users-test-dev-ai-music', 'fed8ce56-bc79-401f-a83e-af084253362f.jsonl');
 /** The fixture's 21 lines: a summary, then users and assistants; lines 17–18 are two streaming splits of one message (output 1, then 273). */
 const LINES = readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => l.trim() !== '');
-const SPLIT_KEY = 'msg_01WX61CfSu8G2G7SBbXQriTM:req_011CPzYxjnwSUyWPnCve1a2u';
+const SPLIT_KEY = 'm:msg_01WX61CfSu8G2G7SBbXQriTM';
 
 interface Env {
   root: string;
@@ -34,7 +34,7 @@ const count = (db: Db, sql = 'SELECT COUNT(*) FROM events') => db.prepare(sql).p
 const uids = (db: Db) => (db.prepare('SELECT uid FROM events ORDER BY uid').pluck().all() as string[]);
 
 describe('incremental ingest of Claude logs', () => {
-  it('reads only the appended lines and bills a split message once, from its first line', async () => {
+  it('reads only the appended lines; a later line that raises a response\'s usage raises its bill on the next ingest', async () => {
     const env = setup(lines(0, 17));
     const first = await env.run();
     expect(first.events.inserted).toBe(17);
@@ -47,8 +47,8 @@ describe('incremental ingest of Claude logs', () => {
     expect(second.bytesRead).toBe(Buffer.byteLength(appended));
     expect(second.events).toEqual({ inserted: 4, updated: 0, unchanged: 0 });
     expect(count(env.db)).toBe(21);
-    // The second split (output 273) arrived later; ccusage keeps the first one seen, so do we.
-    expect(env.db.prepare('SELECT output_tokens FROM usage WHERE usage_key = ?').pluck().get(SPLIT_KEY)).toBe(1);
+    // The second split (output 273) arrived later: the response is billed at its final usage, still dated by its first line.
+    expect(env.db.prepare('SELECT output_tokens, ts FROM usage WHERE usage_key = ?').raw().get(SPLIT_KEY)).toEqual([273, JSON.parse(LINES[16]).timestamp]);
     expect(count(env.db, 'SELECT COUNT(*) FROM usage')).toBe(4);
   });
 

@@ -25,6 +25,8 @@ export interface UsageSpec {
   output?: number;
   cacheCreate?: number;
   cacheRead?: number;
+  /** The 1-hour part of cacheCreate, carried in extra as the Claude parser writes it. */
+  cache1h?: number;
   reasoning?: number;
 }
 
@@ -51,7 +53,7 @@ export function usageEvent(s: UsageSpec): EventRecord {
     model: s.model === undefined ? 'claude-sonnet-4-5-20250929' : s.model,
     sidechain: false,
     agent: null,
-    usageKey: s.usageKey ?? `key-${record}`,
+    usageKey: s.usageKey ?? `m:key-${record}`,
     usage: {
       inputTokens: input,
       outputTokens: output,
@@ -61,7 +63,7 @@ export function usageEvent(s: UsageSpec): EventRecord {
       totalTokens: input + output + cc + cr,
     },
     text: null,
-    extra: null,
+    extra: s.cache1h ? JSON.stringify({ cache1hTokens: s.cache1h }) : null,
   };
 }
 

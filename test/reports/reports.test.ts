@@ -173,7 +173,7 @@ describe('unit reports on hand-made usage', () => {
   });
 });
 
-describe('scope: local, all (union, last write wins), device', () => {
+describe('scope: local, all (union: each response once), device', () => {
   const PEER = 'ffffffffffffffff';
   const LOW = '0000000000000000';
 
@@ -197,27 +197,31 @@ describe('scope: local, all (union, last write wins), device', () => {
     expect(() => dailyReport(db, { scope: { kind: 'device', device: 'abcdef' } })).toThrow(/no single device/);
   });
 
-  it('counts an event and its usage seen on two devices once: the later write wins', () => {
+  it('counts an event seen on two devices once, and bills its response once at the largest usage either device saw', () => {
     const { db } = setup();
     // The same record (same uid and usage key) on both devices, with different content.
     write(db, [usageEvent({ ts: '2026-03-01T10:00:00Z', record: 'same', input: 100 })], { clockMs: 1_000 });
     write(db, [usageEvent({ ts: '2026-03-01T10:00:00Z', record: 'same', input: 999 })], { deviceId: PEER, clockMs: 2_000 });
     expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals.inputTokens).toBe(999);
+    expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } }).totals.inputTokens).toBe(100);
     expect(listSessions(db, { scope: { kind: 'all' } }).sessions[0].events).toBe(1);
     expect(listSessions(db, { scope: { kind: 'local' } }).sessions[0].events).toBe(1);
 
-    // Rewritten later on this device: now the local row wins.
-    write(db, [usageEvent({ ts: '2026-03-01T10:00:00Z', record: 'same', input: 123 })], { clockMs: 3_000 });
-    expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals.inputTokens).toBe(123);
+    // Rewritten later on this device with more: the local bill rises; the union keeps the largest.
+    write(db, [usageEvent({ ts: '2026-03-01T10:00:00Z', record: 'same', input: 1234 })], { clockMs: 3_000 });
+    expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } }).totals.inputTokens).toBe(1234);
+    expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals.inputTokens).toBe(1234);
     const byDevice = dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' }, byDevice: true });
-    expect(byDevice.daily[0].devices?.map((d) => d.inputTokens)).toEqual([123]);
+    expect(byDevice.daily[0].devices?.map((d) => d.inputTokens)).toEqual([1234]);
   });
 
-  it('breaks a written_at tie toward the higher device id', () => {
+  it('attributes a response both devices saw at the same instant to the lower device id, on every device', () => {
     const { db } = setup();
     write(db, [usageEvent({ ts: '2026-03-01T10:00:00Z', record: 'tie', input: 1 })], { deviceId: LOW, clockMs: 5_000 });
     write(db, [usageEvent({ ts: '2026-03-01T10:00:00Z', record: 'tie', input: 2 })], { deviceId: PEER, clockMs: 5_000 });
-    expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals.inputTokens).toBe(2);
+    const all = dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' }, byDevice: true });
+    expect(all.totals.inputTokens).toBe(2);
+    expect(all.daily[0].devices?.map((d) => [d.deviceId, d.inputTokens])).toEqual([[LOW, 2]]);
     expect(dailyReport(db, { timezone: 'UTC', scope: { kind: 'device', device: LOW } }).totals.inputTokens).toBe(1);
   });
 

@@ -11,9 +11,9 @@ import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { tempStore, usageEvent, write, type UsageSpec } from './helpers.js';
 
 /**
- * The 15-minute usage slots (migration 034) must answer exactly what summing the usage rows
- * answers, whenever the reports choose them; and the triggers must keep them so through
- * every way `usage` changes.
+ * The 15-minute usage slots (migrations 034, 035) must answer exactly what summing the bills
+ * answers, whenever the reports choose them, for each device's bills and for the union's; and
+ * the triggers must keep them so through every way the bills change.
  */
 
 const PEER = 'ffffffffffffffff';
@@ -84,7 +84,6 @@ describe('usage slots (migration 034)', () => {
   });
 
   it('sum exactly what the usage rows sum, in every zone, grouping, filter and scope', () => {
-    expect(db.prepare('SELECT COUNT(*) FROM usage_shared').pluck().get()).toBe(0);
     expectSameSums(db, [undefined, { kind: 'all' }, { kind: 'local' }, { kind: 'device', device: PEER }]);
   });
 
@@ -113,7 +112,7 @@ describe('usage slots (migration 034)', () => {
     const seen: string[] = [];
     const prepare = db.prepare.bind(db);
     (db as unknown as { prepare: (sql: string) => unknown }).prepare = (sql: string) => {
-      if (/GROUP BY/.test(sql)) seen.push(/FROM usage_slots/.test(sql) ? 'slots' : 'usage');
+      if (/GROUP BY/.test(sql)) seen.push(/FROM (usage|union)_slots/.test(sql) ? 'slots' : 'usage');
       return prepare(sql);
     };
     try {
@@ -130,57 +129,66 @@ describe('usage slots (migration 034)', () => {
 });
 
 describe('usage slots kept by triggers', () => {
-  /** The slots as a fresh recompute from `usage` would build them (the migration's backfill). */
-  const recompute = (db: Db) =>
+  /** The slots as a fresh recompute from the bills would build them (the migration's backfill). */
+  const recompute = (db: Db, view = 'usage_slot_rows') =>
     db
       .prepare(
-        `SELECT slot_ms, device_id, provider, model_key, SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_tokens), SUM(cache_read_tokens),
-          SUM(reasoning_tokens), SUM(input_above), SUM(output_above), SUM(cache_creation_above), SUM(cache_read_above), COUNT(*), MIN(ts_ms), MAX(ts_ms)
-        FROM usage_slot_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+        `SELECT slot_ms, device_id, provider, model_key, SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_tokens), SUM(cache_1h_tokens),
+          SUM(cache_read_tokens), SUM(reasoning_tokens), SUM(input_above), SUM(output_above), SUM(cache_creation_above), SUM(cache_read_above),
+          COUNT(*), MIN(ts_ms), MAX(ts_ms)
+        FROM ${view} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
       .raw()
       .all();
-  const stored = (db: Db) => db.prepare('SELECT * FROM usage_slots ORDER BY 1, 2, 3, 4').raw().all();
+  const stored = (db: Db, table = 'usage_slots') => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2, 3, 4`).raw().all();
+  const exact = (db: Db) => {
+    expect(stored(db)).toEqual(recompute(db));
+    expect(stored(db, 'union_slots')).toEqual(recompute(db, 'union_slot_rows'));
+  };
 
-  it('through inserts, rewrites of an event, an earlier record of the same key, and deletes', () => {
+  it('through new bills, raised bills, a changed event, and a bill moved to an earlier line', () => {
     const { db } = tempStore();
     write(db, spread(200, 3));
-    expect(stored(db)).toEqual(recompute(db));
+    write(db, spread(30, 6), { deviceId: PEER });
+    expect(stored(db, 'union_slots').length).toBeGreaterThan(0);
+    exact(db);
 
-    // An event rewritten with other usage: its usage row is updated in place (events_usage_au).
+    // Later lines of the same responses report more output (a raise: the slot takes the difference).
+    const later = spread(200, 3).map((e, i) => ({ ...e, ...usageEvent({ ts: e.ts, record: `${e.record}-b`, usageKey: e.usageKey!, model: e.model, provider: e.provider, output: (e.usage!.outputTokens) + i, input: e.usage!.inputTokens, cacheRead: e.usage!.cacheReadTokens, cacheCreate: e.usage!.cacheCreationTokens, reasoning: e.usage!.reasoningTokens }) }));
+    write(db, later);
+    exact(db);
+
+    // An event rewritten with more usage: its bill rises (events_usage_au).
     const claude = db.prepare(`SELECT record_id FROM events WHERE provider = 'claude' AND has_usage = 1 ORDER BY id`).pluck().all() as string[];
-    write(db, [usageEvent({ ts: '2026-03-06T08:00:00Z', record: claude[5], input: 777_777, model: 'claude-opus-4-1-20250805' })], { clockMs: 1_800_000_000_000 });
-    expect(db.prepare(`SELECT input_tokens FROM usage WHERE event_id = (SELECT id FROM events WHERE record_id = ?)`).pluck().get(claude[5])).toBe(777_777);
-    expect(stored(db)).toEqual(recompute(db));
+    write(db, [usageEvent({ ts: '2026-03-06T08:00:00Z', record: claude[5], input: 777_777 })], { clockMs: 1_800_000_000_000 });
+    expect(db.prepare(`SELECT input_tokens FROM usage WHERE usage_key = ?`).pluck().get(`m:key-${claude[5]}`)).toBe(777_777);
+    exact(db);
 
-    // The same usage key billed again by an earlier record (ccusage bills the earliest): the row moves to another slot.
-    write(db, [usageEvent({ ts: '2026-03-05T23:50:00Z', record: 'earlier', usageKey: 'key-r3-7', input: 1 })]);
-    expect(db.prepare(`SELECT ts FROM usage WHERE usage_key = 'key-r3-7'`).pluck().get()).toBe('2026-03-05T23:50:00.000Z');
-    expect(stored(db)).toEqual(recompute(db));
-
-    // Nothing deletes usage today; if something ever does, the slots follow.
-    db.prepare(`DELETE FROM usage WHERE usage_key IN (SELECT usage_key FROM usage ORDER BY ts_ms LIMIT 25)`).run();
-    expect(stored(db)).toEqual(recompute(db));
+    // The same response seen on an earlier line: its bill moves to that line's slot, its counts stay the largest.
+    const before = db.prepare(`SELECT input_tokens FROM usage WHERE usage_key = 'm:key-r3-7'`).pluck().get() as number;
+    write(db, [usageEvent({ ts: '2026-03-05T23:50:00Z', record: 'earlier', usageKey: 'm:key-r3-7', input: 1 })]);
+    expect(db.prepare(`SELECT ts, input_tokens FROM usage WHERE usage_key = 'm:key-r3-7'`).raw().get()).toEqual(['2026-03-05T23:50:00.000Z', before]);
+    exact(db);
   });
 
-  it('a usage key on two devices marks it shared, and the all scope then sums the usage rows (last write wins)', () => {
-    const { db } = tempStore();
-    write(db, spread(50, 4), { clockMs: 1_000 });
-    write(db, spread(50, 5), { deviceId: PEER, clockMs: 1_000 });
-    const seg = { starts: [Number.MIN_SAFE_INTEGER], offsets: [0] };
-    const all = () => reportContext(db, { timezone: 'UTC', scope: { kind: 'all' } });
-    expect(slotsAnswer(db, all(), ['day'], seg)).toBe(true);
-
-    // The peer also saw one of this device's records, with other content, written later.
-    write(db, [usageEvent({ ts: '2026-03-06T00:30:00Z', record: 'r4-0', usageKey: 'key-r4-0', input: 5, output: 5, model: 'claude-sonnet-4-5-20250929' })], { deviceId: PEER, clockMs: 2_000 });
-    expect(db.prepare('SELECT usage_key FROM usage_shared').pluck().all()).toEqual(['key-r4-0']);
-    expect(slotsAnswer(db, all(), ['day'], seg)).toBe(false);
-    // Local and device scopes never count a key twice: they still read the slots.
-    expect(slotsAnswer(db, reportContext(db, { timezone: 'UTC', scope: { kind: 'local' } }), ['day'], seg)).toBe(true);
-
-    const counted = dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals.inputTokens;
-    const perDevice = (db.prepare('SELECT SUM(input_tokens) FROM usage').pluck().get() as number) - (db.prepare(`SELECT input_tokens FROM usage WHERE usage_key = 'key-r4-0' AND device_id <> ?`).pluck().get(PEER) as number);
-    expect(counted).toBe(perDevice);
-    expectSameSums(db, [{ kind: 'local' }, { kind: 'device', device: PEER }]);
+  it('a response on two devices is billed once under all: largest counts, earliest line, in either landing order', () => {
+    const runs = [0, 1].map((order) => {
+      const { db } = tempStore();
+      const self = db.prepare(`SELECT value FROM meta WHERE key = 'device_id'`).pluck().get() as string;
+      const mine = () => write(db, [usageEvent({ ts: '2026-03-06T00:30:00Z', record: 'a', usageKey: 'm:shared', input: 5, output: 8, session: 's-resumed' })]);
+      const peers = () => write(db, [usageEvent({ ts: '2026-03-06T00:30:00Z', record: 'b', usageKey: 'm:shared', input: 5, output: 436, session: 's-orig' })], { deviceId: PEER });
+      if (order === 0) (mine(), peers());
+      else (peers(), mine());
+      const union = db.prepare(`SELECT device_id, session_id, output_tokens FROM usage_union WHERE usage_key = 'm:shared'`).get() as Record<string, unknown>;
+      expect(union).toEqual({ device_id: PEER, session_id: 's-orig', output_tokens: 436 });
+      const daily = dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals;
+      const local = dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } }).totals;
+      expect(local.outputTokens).toBe(8);
+      expect(self).not.toBe(PEER);
+      exact(db);
+      return [daily.inputTokens, daily.outputTokens];
+    });
+    expect(runs[0]).toEqual([5, 436]);
+    expect(runs[1]).toEqual(runs[0]);
   });
 });
