@@ -10,9 +10,14 @@ import { slugFromPath } from '../../src/adapters/identity.js';
  * midnight), tool_use/tool_result rounds, sessions over several days, sidechains in the old flat
  * `agent-*.jsonl` layout and the newer `<session>/subagents/` and `subagents/workflows/<wf>/` ones
  * (with `.meta.json` and `journal.jsonl`), resumed sessions that copy earlier records into a new
- * file, lines without requestId, `<synthetic>` API errors, costUSD, timestamps ccusage rejects
- * (microseconds), `requestId: null`, bookkeeping lines (progress, file-history-snapshot,
- * queue-operation, summaries), torn and junk lines, and empty files.
+ * file, lines without requestId, `<synthetic>` API errors, costUSD, microsecond timestamps,
+ * `requestId: null`, subagent transcripts replaying the parent's responses under new request ids,
+ * 1-hour cache writes, bookkeeping lines (progress, file-history-snapshot, queue-operation,
+ * summaries), torn and junk lines, impossible token counts, and empty files.
+ *
+ * It also returns the ground truth by the billing rule (docs/numbers.md), from what it meant to
+ * write: each response (message.id, else requestId, else the line) once, each count at its
+ * maximum over the response's lines, on the UTC day of its earliest line.
  */
 export interface ClaudeGenOptions {
   seed: number;
@@ -30,6 +35,16 @@ export interface ClaudeGenResult {
   files: string[];
   /** Lines that are not a JSON object with a string `type` (the adapter's malformed lines). */
   malformedLines: number;
+  /** Per UTC day, the four token kinds as the rule bills them, oldest first. */
+  daily: Array<{ date: string; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number }>;
+  /** Responses billed, and lines that carried their usage. */
+  responses: number;
+  usageLines: number;
+}
+
+interface Truth {
+  ms: number;
+  c: [number, number, number, number];
 }
 
 function mulberry32(seed: number): () => number {
@@ -62,10 +77,29 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
 
   const files = new Map<string, string[]>();
   let malformed = 0;
+  let usageLines = 0;
+  const truth = new Map<string, Truth>();
   const emit = (rel: string, line: string) => {
     let f = files.get(rel);
     if (!f) files.set(rel, (f = []));
     f.push(line);
+  };
+  /** Writes a record and books its usage by the rule. */
+  const emitRec = (rel: string, r: Rec) => {
+    emit(rel, JSON.stringify(r));
+    const m = r.message as Rec | undefined;
+    const u = m?.usage as Record<string, number> | undefined;
+    if (!u || u.input_tokens === undefined || u.output_tokens === undefined || typeof r.timestamp !== 'string') return;
+    usageLines++;
+    const key = m!.id ? `m:${m!.id}` : r.requestId ? `r:${r.requestId}` : `line:${r.sessionId}:${r.uuid}`;
+    const c: Truth['c'] = [u.input_tokens, u.output_tokens, u.cache_creation_input_tokens ?? 0, u.cache_read_input_tokens ?? 0];
+    const ms = Date.parse((r.timestamp as string).replace(/(\.\d{3})\d+Z$/, '$1Z'));
+    const t = truth.get(key);
+    if (!t) truth.set(key, { ms, c });
+    else {
+      t.ms = Math.min(t.ms, ms);
+      t.c = t.c.map((x, i) => Math.max(x, c[i])) as Truth['c'];
+    }
   };
   const start = Date.parse(`${opts.startDate ?? '2025-10-01'}T00:00:00.000Z`);
   const days = opts.days ?? 5;
@@ -86,7 +120,7 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
       const mine: Rec[] = [];
       const put = (r: Rec, file = rel) => {
         if (file === rel) mine.push(r);
-        emit(file, JSON.stringify(r));
+        emitRec(file, r);
       };
 
       // A resumed session starts (later) with copies of the previous session's last records.
@@ -96,7 +130,7 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
         for (const r of prevSession.lines.slice(-int(2, 6))) {
           // Verbatim copies keep their session (same identity); rewritten ones get the new id.
           if (keepSession && r.type === 'assistant' && r.requestId === undefined) continue;
-          emit(rel, JSON.stringify(keepSession ? r : { ...r, sessionId }));
+          emitRec(rel, keepSession ? r : { ...r, sessionId });
         }
       }
       if (chance(0.3)) emit(rel, JSON.stringify({ type: 'summary', summary: words(6), leafUuid: uuid() }));
@@ -116,13 +150,16 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
           const model = pick(MODELS);
           const msgId = `msg_01${hex(22)}`;
           const reqId = `req_011${hex(21)}`;
+          const cacheCreate = chance(0.6) ? int(0, 30_000) : 0;
+          // Now and then part of the writes go to the 1-hour cache.
+          const oneHour = chance(0.2) ? int(0, cacheCreate) : 0;
           const usage = {
             input_tokens: int(1, 40),
-            cache_creation_input_tokens: chance(0.6) ? int(0, 30_000) : 0,
+            cache_creation_input_tokens: cacheCreate,
             cache_read_input_tokens: int(0, 200_000),
             output_tokens: int(1, 3_000),
             service_tier: 'standard',
-            cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+            cache_creation: { ephemeral_5m_input_tokens: cacheCreate - oneHour, ephemeral_1h_input_tokens: oneHour },
           };
           const splits = int(1, 4);
           const growing = chance(0.5);
@@ -167,12 +204,17 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
           parent = a;
         }
         if (chance(0.04)) {
-          // Microsecond timestamps fail ccusage's ISO check: logged, never billed.
+          // Microsecond timestamps (ccusage 18 drops these lines; they are instants like any other).
           put({ parentUuid: parent, isSidechain: false, ...base, type: 'assistant', uuid: uuid(), timestamp: iso(t + 2).replace('Z', '123Z'), requestId: `req_${hex(20)}`, message: { id: `msg_${hex(20)}`, model: pick(MODELS), role: 'assistant', content: [{ type: 'text', text: words(4) }], usage: { input_tokens: 7, output_tokens: 9 } } });
         }
         if (chance(0.04)) {
-          // requestId: null also fails ccusage's schema (optional means absent, not null).
+          // requestId: null (ccusage 18's schema drops the line; the message id still names the response).
           put({ parentUuid: parent, isSidechain: false, ...base, type: 'assistant', uuid: uuid(), timestamp: iso(t + 3), requestId: null, message: { id: `msg_${hex(20)}`, model: pick(MODELS), role: 'assistant', content: [{ type: 'text', text: words(4) }], usage: { input_tokens: 11, output_tokens: 13 } } });
+        }
+        if (chance(0.03)) {
+          // An impossible count makes the line malformed: counted, never billed.
+          emit(rel, JSON.stringify({ ...base, type: 'assistant', uuid: uuid(), timestamp: iso(t + 6), requestId: `req_${hex(20)}`, message: { id: `msg_${hex(20)}`, model: pick(MODELS), usage: { input_tokens: pick([-5, 1.5, 2 ** 60]), output_tokens: 1 } } }));
+          malformed++;
         }
         if (chance(0.05)) put({ parentUuid: parent, isSidechain: false, ...base, type: 'system', subtype: 'turn_duration', durationMs: int(1000, 90_000), timestamp: iso(t + 4), uuid: uuid(), isMeta: false });
         if (chance(0.03)) {
@@ -195,6 +237,14 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
           if (layout === 'workflow') emit(join(dirname(arel), 'journal.jsonl'), JSON.stringify({ type: 'started', key: `v2:${hex(6)}`, agentId }));
           let at = t + int(100, 5_000);
           let ap: string | null = null;
+          // A subagent transcript may open by replaying the parent's latest responses: same
+          // message ids, new request ids, later timestamps (billed once, where they first happened).
+          if (chance(0.5)) {
+            for (const r of mine.filter((x) => x.type === 'assistant').slice(-int(1, 3))) {
+              put({ ...r, isSidechain: true, agentId, requestId: `req_011${hex(21)}`, uuid: uuid(), timestamp: iso(at) }, arel);
+              at += int(1, 50);
+            }
+          }
           for (let k = 0; k < int(1, 4); k++) {
             const au = uuid();
             put({ parentUuid: ap, isSidechain: true, ...base, agentId, type: 'user', message: { role: 'user', content: words(8) }, uuid: au, timestamp: iso(at) }, arel);
@@ -224,5 +274,14 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
     mkdirSync(dirname(abs), { recursive: true });
     writeFileSync(abs, lines.length ? lines.join('\n') + '\n' : '');
   }
-  return { files: [...files.keys()].sort(), malformedLines: malformed };
+  const byDay = new Map<string, [number, number, number, number]>();
+  for (const t of truth.values()) {
+    const d = new Date(t.ms).toISOString().slice(0, 10);
+    const cur = byDay.get(d) ?? [0, 0, 0, 0];
+    byDay.set(d, cur.map((x, i) => x + t.c[i]) as [number, number, number, number]);
+  }
+  const daily = [...byDay.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([date, c]) => ({ date, inputTokens: c[0], outputTokens: c[1], cacheCreationTokens: c[2], cacheReadTokens: c[3] }));
+  return { files: [...files.keys()].sort(), malformedLines: malformed, daily, responses: truth.size, usageLines };
 }

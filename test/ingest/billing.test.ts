@@ -40,8 +40,8 @@ const assistant = (uuid: string, id: string | undefined, req: string | undefined
 const u = (input: number, output: number, cacheCreate = 0, cacheRead = 0): Usage => ({
   input_tokens: input, output_tokens: output, cache_creation_input_tokens: cacheCreate, cache_read_input_tokens: cacheRead,
 });
-const bills = (db: ReturnType<typeof openDb>) =>
-  db.prepare('SELECT usage_key, session_id, ts, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens FROM usage ORDER BY usage_key').raw().all();
+const bills = (db: ReturnType<typeof openDb>): unknown[][] =>
+  db.prepare('SELECT usage_key, session_id, ts, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens FROM usage ORDER BY usage_key').raw().all() as unknown[][];
 
 describe('billing a Claude response', () => {
   it('real response: msg_01RcDNkcZxwfy4UY9xdcSoX3 streams output 8, 8, 436 over three lines and is billed 436 once, dated by its first line', async () => {
@@ -65,7 +65,8 @@ describe('billing a Claude response', () => {
   it('takes each count at its maximum over the lines, in any order of lines or files', async () => {
     const early = assistant('a1', 'msg_A', 'req_1', u(5, 1, 100, 0), { timestamp: '2025-07-01T23:59:59.990Z' });
     const late = assistant('a2', 'msg_A', 'req_1', u(5, 300, 100, 40), { timestamp: '2025-07-02T00:00:00.010Z' });
-    for (const files of [{ '-w/a.jsonl': [early, late] }, { '-w/a.jsonl': [late, early] }, { '-w/a.jsonl': [late], '-w/b.jsonl': [early] }]) {
+    const orders: Array<Record<string, object[]>> = [{ '-w/a.jsonl': [early, late] }, { '-w/a.jsonl': [late, early] }, { '-w/a.jsonl': [late], '-w/b.jsonl': [early] }];
+    for (const files of orders) {
       const { db } = await ingestFiles(files);
       // Across midnight: the day of the first line, the usage of the largest.
       expect(storeDaily(db)).toEqual([{ date: '2025-07-01', inputTokens: 5, outputTokens: 300, cacheCreationTokens: 100, cacheReadTokens: 40 }]);
