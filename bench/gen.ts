@@ -43,7 +43,7 @@ export interface GenerateOptions {
   onProgress?: (p: { bytes: number; lines: number }) => void;
 }
 
-/** Billing totals per UTC day, as a reader that dedupes exactly like ccusage must compute them. */
+/** Billing totals per UTC day, by the rule of docs/numbers.md. */
 export interface ClaudeDay {
   inputTokens: number;
   outputTokens: number;
@@ -341,7 +341,9 @@ class Generator {
   private pools: Pools;
   private out: string;
   private projects: Project[] = [];
-  private seenUsage = new Set<string>();
+  /** Each response's bill by the rule (docs/numbers.md): earliest line's day, each count at its max. */
+  private bills = new Map<string, { ts: string; c: [number, number, number, number] }>();
+  private lineNo = 0;
   readonly result: GenerateResult;
   private malformedRate: number;
 
@@ -387,7 +389,14 @@ class Generator {
       else this.claudeSession(project, start);
       o.onProgress?.({ bytes: this.result.bytes, lines: this.result.lines });
     }
-    this.result.claude.uniqueUsage = this.seenUsage.size;
+    this.result.claude.uniqueUsage = this.bills.size;
+    for (const { ts, c } of this.bills.values()) {
+      const d = (this.result.expected.claude[ts.slice(0, 10)] ??= { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 });
+      d.inputTokens += c[0];
+      d.outputTokens += c[1];
+      d.cacheCreationTokens += c[2];
+      d.cacheReadTokens += c[3];
+    }
     const sortKeys = <T>(r: Record<string, T>) => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
     this.result.expected.claude = sortKeys(this.result.expected.claude);
     this.result.expected.codex = sortKeys(this.result.expected.codex);
@@ -494,20 +503,17 @@ class Generator {
     if (o.type === 'assistant' && o.message?.usage && o.timestamp) this.accountUsage(o.timestamp, o.message.id, o.requestId, o.message.usage);
   }
 
-  /** Billing as ccusage does it: one count per message.id + requestId; lines lacking either count each time. */
+  /** Billing by the rule: one bill per message.id (else requestId, else the line), max per count, dated by the earliest line. */
   private accountUsage(ts: string, messageId: string | undefined, requestId: string | undefined, u: Usage): void {
     this.result.claude.usageLines++;
-    if (messageId && requestId) {
-      const key = `${messageId}:${requestId}`;
-      if (this.seenUsage.has(key)) return;
-      this.seenUsage.add(key);
+    const key = messageId ? `m:${messageId}` : requestId ? `r:${requestId}` : `line:${this.lineNo++}`;
+    const c: [number, number, number, number] = [u.input_tokens, u.output_tokens, u.cache_creation_input_tokens, u.cache_read_input_tokens];
+    const b = this.bills.get(key);
+    if (!b) this.bills.set(key, { ts, c });
+    else {
+      if (ts < b.ts) b.ts = ts;
+      b.c = b.c.map((x, i) => Math.max(x, c[i])) as typeof c;
     }
-    const day = ts.slice(0, 10);
-    const d = (this.result.expected.claude[day] ??= { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 });
-    d.inputTokens += u.input_tokens;
-    d.outputTokens += u.output_tokens;
-    d.cacheCreationTokens += u.cache_creation_input_tokens;
-    d.cacheReadTokens += u.cache_read_input_tokens;
   }
 
   private claudeTurn(s: ClaudeSession, firstTurn: boolean): void {
