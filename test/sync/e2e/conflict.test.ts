@@ -8,9 +8,10 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ccusageDaily } from '../../helpers/ccusage.js';
+import { ruleDaily } from '../../helpers/rule.js';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
 import { fixedClock } from '../../../src/util/clock.js';
+import { dashboardSummary } from '../../../src/api/routes/dashboard.js';
 
 const T0 = Date.parse('2026-09-01T12:00:00.000Z');
 const SHARED_ALL = '-experiments-ideas/03eb5929-52b3-4b13-ada3-b93ae35806b8.jsonl';
@@ -154,8 +155,8 @@ describe('the same session on several devices', () => {
   });
 
   it('a shared session is counted once, in events and in billing', async () => {
-    // ccusage over the three folders sees three copies and bills each request once.
-    const theirs = ccusageDaily(devices.map((d) => d.claudeDir));
+    // The billing rule over the three folders: each response once.
+    const theirs = ruleDaily(devices.map((d) => d.claudeDir));
     for (const d of devices) {
       const ours = (await d.json(['report', 'daily', '-z', 'UTC', '--scope', 'all', '--provider', 'claude'])).daily.map((x: any) => ({
         date: x.date,
@@ -271,5 +272,88 @@ describe('an edit made after seeing the other version', () => {
       expect(text).toContain('make all');
     }
     expect(storeWinners(fast)).toEqual(storeWinners(slow));
+  });
+});
+
+describe('copies of the same responses on several devices, billed once at their largest usage', () => {
+  // The real response msg_01RcDNkcZxwfy4UY9xdcSoX3 streams output 8, 8, 436 over lines 3-5.
+  const REL = '-Users-test-user-agent-sample/7f2abd2d-7cfc-4447-9ddd-3ca8d14e02e9.jsonl';
+  const host = new Device('host', { clock: fixedClock(T0 + 1000) });
+  const container = new Device('container', { clock: fixedClock(T0 + 2000) });
+  const laptop = new Device('laptop', { clock: fixedClock(T0 + 3000) });
+  const devices = [host, container, laptop];
+  let bucket: { dir: string; url: string };
+  let key: string;
+
+  beforeAll(async () => {
+    host.addClaudeFile(REL);
+    const lines = readFileSync(join(host.claudeDir, 'projects', REL), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    // A dev container mounting the host's logs mid-stream: its copy ends before the final line, under another project path.
+    const mounted = join(container.claudeDir, 'projects', '-workspace', '7f2abd2d-7cfc-4447-9ddd-3ca8d14e02e9.jsonl');
+    mkdirSync(join(mounted, '..'), { recursive: true });
+    writeFileSync(mounted, lines.slice(0, 4).map((l) => l + '\n').join(''));
+    // The session resumed on a laptop: the earlier lines copied under a new session id.
+    const resumed = join(laptop.claudeDir, 'projects', '-Users-test-user-agent-sample', '0resumed-0000-4000-8000-000000000000.jsonl');
+    mkdirSync(join(resumed, '..'), { recursive: true });
+    writeFileSync(resumed, lines.slice(0, 4).map((l) => JSON.stringify({ ...JSON.parse(l), sessionId: '0resumed-0000-4000-8000-000000000000' }) + '\n').join(''));
+    bucket = fileBucket();
+    key = await setupSync(['--bucket', bucket.url], host, container, laptop);
+    for (const d of devices) {
+      await d.ingest();
+      await d.ok(['sync', 'push']);
+    }
+  });
+
+  it('each device alone bills what its own lines say; the union bills output 436 once, in every pull order', async () => {
+    const output = (db: Parameters<Parameters<Device['withDb']>[0]>[0], table: string) =>
+      db.prepare(`SELECT output_tokens FROM ${table} WHERE usage_key = 'm:msg_01RcDNkcZxwfy4UY9xdcSoX3'`).pluck().all();
+    expect(container.withDb((db) => output(db, 'usage'))).toEqual([8]);
+    const truth = ruleDaily(devices.map((d) => d.claudeDir)).map((d) => ({ ...d }));
+    for (const order of permutations(devices)) {
+      const view = fileBucket().dir;
+      mkdirSync(join(view, 'stackunderflow', 'v1', 'devices'), { recursive: true });
+      cpSync(join(bucket.dir, 'stackunderflow', 'v1', 'key.json'), join(view, 'stackunderflow', 'v1', 'key.json'));
+      const o = new Device(`w-${order.map((d) => d.name[0]).join('')}`, { env: { STACKUNDERFLOW_SYNC_KEY: key } });
+      await o.ok(['sync', 'init', '--bucket', `file://${view}`]);
+      for (const d of order) {
+        cpSync(join(bucket.dir, 'stackunderflow', 'v1', 'devices', d.id), join(view, 'stackunderflow', 'v1', 'devices', d.id), { recursive: true });
+        await o.ok(['sync', 'pull']);
+      }
+      expect(o.withDb((db) => output(db, 'usage_union'))).toEqual([436]);
+      const daily = (await o.daily('all')).daily.map((x: any) => ({ date: x.date, inputTokens: x.inputTokens, outputTokens: x.outputTokens, cacheCreationTokens: x.cacheCreationTokens, cacheReadTokens: x.cacheReadTokens }));
+      expect(daily, order.map((d) => d.name).join(' ')).toEqual(truth);
+    }
+  });
+
+  it('every report kind sums to the same totals under all', async () => {
+    await host.ok(['sync', 'pull']);
+    const tokens = (t: any) => t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens;
+    const daily = await host.json(['report', 'daily', '-z', 'UTC', '--scope', 'all']);
+    const total = tokens(daily.totals);
+    expect(total).toBeGreaterThan(0);
+    for (const kind of ['monthly', 'session', 'project', 'model']) {
+      const r = await host.json(['report', kind, '-z', 'UTC', '--scope', 'all']);
+      expect(tokens(r.totals), kind).toBe(total);
+      expect(r.totals.totalCost, kind).toBeCloseTo(daily.totals.totalCost, 9);
+    }
+    // show: the session's per-turn usage adds up to its totals, and to its row in the session report.
+    const sessions = (await host.json(['report', 'session', '-z', 'UTC', '--scope', 'all'])).sessions;
+    let shown = 0;
+    for (const s of sessions) {
+      const conv = await host.json(['show', s.sessionId, '--scope', 'all']);
+      const perTurn = conv.turns.filter((t: any) => t.usage).reduce((n: number, t: any) => n + t.usage.totalTokens, 0);
+      expect(perTurn, s.sessionId).toBe(conv.totals.totalTokens);
+      expect(conv.totals.totalTokens, s.sessionId).toBe(s.totalTokens);
+      shown += perTurn;
+    }
+    expect(shown).toBe(total);
+    // The dashboard's API, under every scope: the union, and each device's own.
+    const dash = host.withDb((db) => dashboardSummary(db, { timezone: 'UTC', scope: { kind: 'all' } }));
+    expect(tokens(dash.totals)).toBe(total);
+    for (const d of devices) {
+      const own = await d.json(['report', 'daily', '-z', 'UTC', '--scope', 'local']);
+      const seen = host.withDb((db) => dashboardSummary(db, { timezone: 'UTC', scope: { kind: 'device', device: d.id } }));
+      expect(tokens(seen.totals), d.name).toBe(tokens(own.totals));
+    }
   });
 });
