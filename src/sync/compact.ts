@@ -265,8 +265,8 @@ export async function recoverCompactionLocked(ctx: SyncContext): Promise<'none' 
   }
   intent.replaced ??= [];
   const remote = await readOwnManifest(ctx);
-  const listed = new Set(remote?.manifest.segments.map((s) => s.name) ?? []);
-  if (remote && intent.entries.every((e) => listed.has(e.name))) {
+  const listed = new Set(remote?.manifest?.segments.map((s) => s.name) ?? []);
+  if (remote?.manifest && intent.entries.every((e) => listed.has(e.name))) {
     // Whatever the bucket's manifest no longer lists was replaced, whether or not the intent named it.
     intent.replaced = [...new Set([...intent.replaced, ...committedSegments(ctx.db).filter((s) => !listed.has(s.name)).map((s) => s.name)])];
     adopt(ctx, intent, remote.manifest.generation, remote.etag, `recovered an interrupted compaction through seq ${intent.through}`);

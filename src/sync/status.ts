@@ -4,7 +4,7 @@ import { DEFAULT_KEY_ENV, identityPath } from './keys.js';
 import { existsSync } from 'node:fs';
 import type { ObjectStore } from './objectstore/index.js';
 import { devicesPrefix, parseDeviceKey } from './layout.js';
-import { lastSyncError, outboxSegments, readPeers, readSettings, readSyncState } from './state.js';
+import { lastSyncError, outboxSegments, readPeers, readRejected, readSettings, readSyncState } from './state.js';
 import { autoStatus, SKEW_WARN_MS, type AutoStatus } from './auto.js';
 
 export interface SyncStatus {
@@ -34,6 +34,8 @@ export interface SyncStatus {
     /** Seconds by which the peer's clock (manifest time, newest event stamp) led ours when we read it; null when not ahead. */
     clockAheadSeconds: number | null;
   }>;
+  /** Devices whose manifest this device refused (not authenticated by the bucket's key): nothing from them landed. */
+  refused: Array<{ id: string; reason: string; since: string; message: string }>;
   lastError: { time: string; op: string; message: string | null } | null;
   /** Continuous sync (issue 6): switch, loop, schedule, backoff, settings, request estimate. Absent when sync is off. */
   auto?: AutoStatus;
@@ -75,6 +77,7 @@ export function syncStatus(db: Db, env: NodeJS.ProcessEnv = process.env): SyncSt
       events: p.events,
       ...peerFreshness(db, p),
     })),
+    refused: readRejected(db).map((r) => ({ id: r.device_id, reason: r.reason, since: r.since, message: r.message })),
     lastError: err ? { time: err.ts, op: err.op, message: err.detail } : null,
   };
   if (state) {

@@ -161,7 +161,7 @@ describe('tampered objects in the bucket', () => {
     const aFirst = (await manifestOf(gen1.get(a)!, a)).segments;
     expect(foreign.seqFrom).toBeGreaterThan(aFirst.at(-1)!.seqTo);
     const forged = { ...(await manifestOf(gen2.get(a)!, a)), generation: 3, segments: [...aFirst, foreign] };
-    const sealed = await seal(encodeManifest(forged), await identity.recipient());
+    const sealed = await seal(encodeManifest(forged, await identity.manifestAuth()), await identity.recipient());
     await expectNothingLanded(s.obs, a, () => {
       cpSync(s.seg(b, foreign.name), s.seg(a, foreign.name));
       writeFileSync(join(s.dir, manifestKey(a.id)), sealed);
@@ -173,7 +173,7 @@ describe('tampered objects in the bucket', () => {
     const m = await manifestOf(gen2.get(a)!, a);
     const last = m.segments.at(-1)!;
     const shifted = { ...m, generation: 3, segments: [...m.segments.slice(0, -1), { ...last, seqFrom: last.seqFrom + 1000, seqTo: last.seqTo + 1000 }] };
-    const sealed = await seal(encodeManifest(shifted), await identity.recipient());
+    const sealed = await seal(encodeManifest(shifted, await identity.manifestAuth()), await identity.recipient());
     await expectNothingLanded(s.obs, a, () => writeFileSync(join(s.dir, manifestKey(a.id)), sealed));
   });
 
