@@ -9,7 +9,8 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { fingerprint, type Identity, type Recipient } from './crypto.js';
 import { requireIdentity } from './keys.js';
-import { openObjectStore, type ObjectStore } from './objectstore/index.js';
+import { isNotFound, openObjectStore, type ObjectStore } from './objectstore/index.js';
+import { keyJsonKey } from './layout.js';
 import { readSettings, requireSyncState, type SyncSettings, type SyncStateRow } from './state.js';
 
 /** Progress of a long push or pull, for a progress bar. */
@@ -70,6 +71,7 @@ export async function loadContext(db: Db, opts: ContextOptions = {}): Promise<Sy
     });
   }
   const store = opts.store ?? (await openObjectStore(state.bucket_url, storeOptions(settings)));
+  if (!opts.store && state.bucket_url.startsWith('file:')) await requireFileBucket(store);
   return {
     db,
     env,
@@ -85,6 +87,21 @@ export async function loadContext(db: Db, opts: ContextOptions = {}): Promise<Sy
     keySource: key.source,
     onProgress: opts.onProgress,
   };
+}
+
+/**
+ * A directory bucket must still be the one `sync init` set up: without its key.json it is an
+ * unmounted disk or a moved folder, and writing there would silently start a new bucket.
+ */
+async function requireFileBucket(store: ObjectStore): Promise<void> {
+  try {
+    await store.head(keyJsonKey());
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    throw new SuError('CONFIG', `the bucket directory ${store.url} has no ${keyJsonKey()}: it is not mounted, was moved or renamed, or was emptied`, {
+      hint: 'mount the disk or put the folder back; for a new, empty bucket run `stackunderflow sync init --bucket <url>`',
+    });
+  }
 }
 
 /**
