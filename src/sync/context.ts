@@ -1,5 +1,5 @@
 import lockfile from 'proper-lockfile';
-import { mkdirSync } from 'node:fs';
+import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
@@ -70,6 +70,8 @@ export async function loadContext(db: Db, opts: ContextOptions = {}): Promise<Sy
       hint: `set ${settings.keyFromEnv ?? 'STACKUNDERFLOW_SYNC_KEY'} to the key from \`stackunderflow sync key export\` on a device that syncs with ${state.bucket_url}`,
     });
   }
+  // Checked on every use, not only when created: a folder loosened since is tightened again.
+  privateDir(syncDir(env));
   const store = opts.store ?? (await openObjectStore(state.bucket_url, storeOptions(settings)));
   if (!opts.store && state.bucket_url.startsWith('file:')) await requireFileBucket(store);
   return {
@@ -110,7 +112,7 @@ async function requireFileBucket(store: ObjectStore): Promise<void> {
  */
 export async function withSyncLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
   const dir = syncDir(env);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(join(dir, 'sync.lock'), { realpath: false, stale: 30_000, update: 5_000, retries: { retries: 20, minTimeout: 100, maxTimeout: 500 } });

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import { SuError } from '../errors.js';
 import { syncDir } from '../paths.js';
@@ -64,7 +65,7 @@ function writeFileDurable(path: string, data: Uint8Array): void {
 export async function stage(ctx: SyncContext): Promise<number> {
   const { db } = ctx;
   const dir = outboxDir(ctx.env);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   const known = new Set(outboxSegments(db).map((s) => `${s.name}.age`));
   for (const f of readdirSync(dir)) if (!known.has(f)) rmSync(join(dir, f), { force: true });
 
