@@ -290,6 +290,17 @@ export function encodeSegment(input: SegmentInput): EncodedSegment {
   return { plain: asPlain(gzip(raw)), ...meta };
 }
 
+/**
+ * Why one event cannot go into a segment (a value the wire format cannot carry, e.g. a token
+ * count that is not an integer ≥ 0), or null. Lets a writer hold a bad row back instead of
+ * failing the whole segment on it.
+ */
+export function segmentEventProblem(e: SegmentEvent): string | null {
+  if (!isPos(e.seq)) return `seq ${e.seq} is not a positive integer`;
+  if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) return 'invalid writtenAt stamp';
+  return tupleProblem(eventToTuple(e.event), EVENT_FIELDS);
+}
+
 /** All of a segment's events as one part, whatever their size. */
 function wholePart(input: SegmentInput): SegmentPart {
   if (input.events.length === 0) throw new SuError('INTERNAL', 'encodeSegment: a segment needs at least one event');

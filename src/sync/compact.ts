@@ -17,7 +17,7 @@ import { rowToEvent } from '../store/events.js';
 import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { segmentKey } from './layout.js';
-import { commitManifest, currentAcks, readOwnManifest } from './push.js';
+import { commitManifest, currentAcks, readOwnManifest, shippable } from './push.js';
 import { committedSegments, logSync, outboxSegments, writeSettings, type SegmentRow } from './state.js';
 import { AUTO_DEFAULTS, getSetting, readAutoSettings, setSettings } from './auto.js';
 
@@ -178,7 +178,9 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
       if (rows.length === 0) break;
       for (const r of rows) {
         const event = rowToEvent(r);
-        const done = cutter.add({ seq: event.seq, writtenAt: event.writtenAt, event });
+        const ev = { seq: event.seq, writtenAt: event.writtenAt, event };
+        if (!shippable(ctx, ev)) continue;
+        const done = cutter.add(ev);
         if (done) await upload(done);
       }
       cursor = rows[rows.length - 1].seq as number;

@@ -8,7 +8,7 @@ import { Hlc } from '../util/clock.js';
 import { readEventsSince } from '../store/events.js';
 import { sha256Hex } from '../util/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
-import { ForgedManifestError, openManifest, sealManifest, sealSegmentPart, SegmentCutter, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
+import { ForgedManifestError, openManifest, sealManifest, sealSegmentPart, SegmentCutter, segmentEventProblem, type SegmentEvent, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
 import { asSealed, MANIFEST_AUTH_ALG } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
@@ -66,6 +66,8 @@ export async function stage(ctx: SyncContext): Promise<number> {
   const { db } = ctx;
   const dir = outboxDir(ctx.env);
   privateDir(dir);
+  // Held-back rows that changed since (new seq) or are gone are tried again / forgotten.
+  db.prepare('DELETE FROM sync_quarantine WHERE seq NOT IN (SELECT seq FROM events WHERE device_id = ?)').run(ctx.deviceId);
   const known = new Set(outboxSegments(db).map((s) => `${s.name}.age`));
   for (const f of readdirSync(dir)) if (!known.has(f)) rmSync(join(dir, f), { force: true });
 
@@ -100,7 +102,9 @@ export async function stage(ctx: SyncContext): Promise<number> {
     for (const r of rows) {
       // The row is the event (its extra seq and writtenAt are not event fields, nothing reads
       // them there): no per-row copy.
-      const done = cutter.add({ seq: r.seq, writtenAt: r.writtenAt, event: r });
+      const ev = { seq: r.seq, writtenAt: r.writtenAt, event: r };
+      if (!shippable(ctx, ev)) continue;
+      const done = cutter.add(ev);
       if (done) await sealNext(done);
     }
     cursor = rows[rows.length - 1].seq;
@@ -109,6 +113,17 @@ export async function stage(ctx: SyncContext): Promise<number> {
   if (last) await sealNext(last);
   while (sealing.length > 0) await spoolNext();
   return staged;
+}
+
+/**
+ * Whether one of our events can be shipped. A row an older version stored malformed is held
+ * back (recorded in `sync_quarantine`, shown by `sync status`) so that it never blocks a push.
+ */
+export function shippable(ctx: SyncContext, e: SegmentEvent): boolean {
+  const problem = segmentEventProblem(e);
+  if (problem === null) return true;
+  ctx.db.prepare('INSERT OR IGNORE INTO sync_quarantine(seq, uid, problem, since) VALUES (?, ?, ?, ?)').run(e.seq, e.event.uid, problem, isoNow(ctx.clock));
+  return false;
 }
 
 /**

@@ -297,6 +297,10 @@ function renderStatus(s: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>
       if (p.ackedOurSeq !== null) out.push(`      has merged our events through seq ${p.ackedOurSeq} of ${s.lastPushedSeq}${p.ackedOurSeq >= s.lastPushedSeq ? ' (up to date)' : ''}`);
     }
   } else out.push('Peers:             none pulled yet');
+  if (s.heldBack?.count) {
+    const e = s.heldBack.examples.map((x) => `seq ${x.seq}: ${x.problem}`).join('; ');
+    out.push(`Held back:         ${formatInt(s.heldBack.count)} event(s) of this device are malformed (stored by an older version) and are not synced; they stay in this store and block nothing (${e})`);
+  }
   for (const r of s.refused ?? []) out.push(`REFUSED device ${r.id} since ${r.since}: ${r.message}`);
   if (s.lastError) out.push(`Last error:        ${s.lastError.time} ${s.lastError.op}: ${s.lastError.message}`);
   if (s.auto) out.push(...renderAuto(s.auto, nowMs));
