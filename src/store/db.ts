@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { ensurePrivateFile, privateDir, privateFile } from './private.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SuError } from '../errors.js';
@@ -69,7 +70,13 @@ function nativeBinding(): string | object {
 
 /** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
 export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const onDisk = path !== ':memory:' && !opts.readonly;
+  if (onDisk) {
+    // The store's folder is the stackunderflow home: private, and so is the store (SQLite gives
+    // its -wal and -shm the database file's mode).
+    privateDir(dirname(path));
+    ensurePrivateFile(path);
+  }
   let db: Db;
   try {
     // better-sqlite3 takes a loaded addon as well as a path; its types know only the path.
@@ -91,6 +98,8 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
     // ~20 % less CPU and its commit wrote less. It must be set before WAL mode creates the file.
     db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
+    // Left by an older version or another umask: the WAL holds recent rows in clear.
+    for (const side of ['-wal', '-shm']) privateFile(path + side);
     db.pragma('synchronous = NORMAL');
     migrate(db);
     ensureDeviceId(db);

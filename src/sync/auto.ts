@@ -14,8 +14,9 @@
  * $STACKUNDERFLOW_HOME/logs/sync-daemon.log the detached daemon's stdout and stderr
  * ```
  */
+import { privateDir, privateFile } from '../store/private.js';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -167,7 +168,7 @@ interface PidFile {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  privateDir(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
   renameSync(tmp, path);
@@ -228,7 +229,7 @@ export async function acquireLoopLock(
   onLost: (err: Error) => void = () => undefined,
 ): Promise<{ lease: LoopLease } | { holder: { pid: number | null; mode: LoopMode | null } }> {
   const paths = daemonPaths(env);
-  mkdirSync(dirname(paths.lock), { recursive: true, mode: 0o700 });
+  privateDir(dirname(paths.lock));
   const target = join(dirname(paths.lock), 'daemon');
   for (let attempt = 0; ; attempt++) {
     try {
@@ -439,10 +440,11 @@ export async function enableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { launche
   setSettings(db, { auto: 'on' });
   const cur = loopRunning(env);
   if (cur.running) return { alreadyRunning: true, pid: cur.pid, mode: cur.mode, log: paths.log };
-  mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
+  privateDir(paths.logDir);
   rotateLog(env);
   const launcher = opts.launcher ?? defaultLauncher();
   const fd = openSync(paths.log, 'a', 0o600);
+  privateFile(paths.log);
   let child;
   try {
     child = spawn(launcher.command, launcher.args, { cwd: launcher.cwd, env, detached: true, stdio: ['ignore', fd, fd] });

@@ -22,7 +22,7 @@ import { eventUid } from '../adapters/identity.js';
 import type { EventRecord, Provider } from '../adapters/types.js';
 import { SuError } from '../errors.js';
 import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple, sha256Hex } from '../util/canonical.js';
-import { asPlain, open, seal, type Identity, type Plain, type Recipient, type Sealed } from './crypto.js';
+import { asPlain, MANIFEST_AUTH_ALG, open, seal, type Identity, type ManifestAuth, type Plain, type Recipient, type Sealed } from './crypto.js';
 import { isDeviceId, isSegmentName } from './layout.js';
 
 /** Version of the manifest plaintext format. Old versions must keep decoding. */
@@ -123,11 +123,32 @@ export interface Manifest {
   segments: ManifestSegment[];
   /** For each peer device id, the highest peer seq this device has merged. */
   acks: Record<string, number>;
+  /**
+   * Set only by the decoder, on a manifest that carries no `auth` (written before manifests
+   * were authenticated, or by someone who knows only the recipient). Callers decide (spec §4.5).
+   */
+  unauthenticated?: true;
+}
+
+/**
+ * A manifest whose `auth` does not verify under this identity's key: forged by someone who
+ * knows the recipient, edited and sealed again, or made with another key. Nothing it lists
+ * may land. INTEGRITY (exit 4), never KEY: re-keying would not help.
+ */
+export class ForgedManifestError extends SuError {
+  constructor(object: string, why: string) {
+    super('INTEGRITY', `${object} is not authenticated by this bucket's key (${why}): it was forged or altered after it was written; nothing from it is used`, {
+      hint: 'someone who can write to the bucket and knows the public recipient wrote it. Nothing was merged from it. Run `stackunderflow sync verify`; see "Threat model" in docs/specs/sync-protocol-v1.md',
+    });
+    this.name = 'ForgedManifestError';
+  }
 }
 
 export interface ManifestExpectation {
   device: string;
   keyFingerprint: string;
+  /** Checks the manifest's `auth`. */
+  auth: ManifestAuth;
   object?: string;
 }
 
@@ -267,6 +288,17 @@ function segmentHeader(h: { count: number; device: string; kind: SegmentKind; se
 export function encodeSegment(input: SegmentInput): EncodedSegment {
   const { raw, ...meta } = segmentJsonl(input.device, input.kind, wholePart(input));
   return { plain: asPlain(gzip(raw)), ...meta };
+}
+
+/**
+ * Why one event cannot go into a segment (a value the wire format cannot carry, e.g. a token
+ * count that is not an integer ≥ 0), or null. Lets a writer hold a bad row back instead of
+ * failing the whole segment on it.
+ */
+export function segmentEventProblem(e: SegmentEvent): string | null {
+  if (!isPos(e.seq)) return `seq ${e.seq} is not a positive integer`;
+  if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) return 'invalid writtenAt stamp';
+  return tupleProblem(eventToTuple(e.event), EVENT_FIELDS);
 }
 
 /** All of a segment's events as one part, whatever their size. */
@@ -529,10 +561,11 @@ function manifestProblem(m: Record<string, unknown>): string | null {
 }
 
 /**
- * Encodes a manifest: canonical JSON (sorted keys, segments in seq order), gzipped.
+ * Encodes a manifest: canonical JSON (sorted keys, segments in seq order) with its `auth`
+ * (a MAC over the canonical JSON of every other field), gzipped.
  * Throws SuError INTERNAL when the manifest would not decode.
  */
-export function encodeManifest(m: Manifest): Plain {
+export function encodeManifest(m: Manifest, auth: ManifestAuth): Plain {
   const segments = [...m.segments]
     .sort((a, b) => a.seqFrom - b.seqFrom)
     .map((s) => ({ bytes: s.bytes, count: s.count, kind: s.kind, name: s.name, seqFrom: s.seqFrom, seqTo: s.seqTo, sha256: s.sha256 }));
@@ -549,7 +582,25 @@ export function encodeManifest(m: Manifest): Plain {
   };
   const problem = manifestProblem(value);
   if (problem) throw new SuError('INTERNAL', `encodeManifest: ${problem}`);
-  return asPlain(gzip(Buffer.from(canonicalJson(value) + '\n', 'utf8')));
+  const signed = { ...value, auth: { alg: auth.alg, kid: auth.kid, sig: auth.sign(authInput(value)) } };
+  return asPlain(gzip(Buffer.from(canonicalJson(signed) + '\n', 'utf8')));
+}
+
+/** What `auth.sig` covers: the canonical JSON of the manifest object without `auth` (unknown keys included). */
+function authInput(value: Record<string, unknown>): Uint8Array {
+  const { auth: _auth, ...rest } = value;
+  return Buffer.from(canonicalJson(rest), 'utf8');
+}
+
+/** Checks `auth`: absent → null (the caller decides about an unauthenticated manifest); wrong → ForgedManifestError. */
+function checkAuth(v: Record<string, unknown>, auth: ManifestAuth, object: string): 'ok' | 'absent' {
+  if (!('auth' in v)) return 'absent';
+  const a = v.auth;
+  if (!isRecord(a) || !isStr(a.alg) || !isStr(a.kid) || !isStr(a.sig)) throw new ForgedManifestError(object, 'its auth field is malformed');
+  if (a.alg !== MANIFEST_AUTH_ALG) throw new ForgedManifestError(object, `auth algorithm ${JSON.stringify(a.alg.slice(0, 20))} is not ${MANIFEST_AUTH_ALG}`);
+  if (a.kid !== auth.kid) throw new ForgedManifestError(object, 'it names another key id');
+  if (!auth.check(authInput(v), a.sig)) throw new ForgedManifestError(object, 'its MAC does not match');
+  return 'ok';
 }
 
 /**
@@ -574,8 +625,10 @@ export function decodeManifest(plainGz: Uint8Array, expect: ManifestExpectation)
   if (problem) throw integrity(object, problem);
   if (v.device !== expect.device) throw integrity(object, `says device ${String(v.device)}, found under device ${expect.device}`);
   if (v.keyFingerprint !== expect.keyFingerprint) throw integrity(object, 'names a different key fingerprint than the bucket’s key.json');
+  const authenticated = checkAuth(v, expect.auth, object) === 'ok';
   const m = v as unknown as Manifest & { format: number; kind: string };
   return {
+    ...(authenticated ? {} : { unauthenticated: true as const }),
     device: m.device,
     name: m.name,
     generation: m.generation,
@@ -660,13 +713,13 @@ export function checkSealedSegment(sealed: Sealed, device: string, entry: Manife
   return { sealed, expect: { device, kind: entry.kind, seqFrom: entry.seqFrom, seqTo: entry.seqTo, count: entry.count, sha256: entry.sha256, object: what } };
 }
 
-/** encodeManifest, then seal. */
-export async function sealManifest(m: Manifest, recipient: Recipient): Promise<Sealed> {
-  return seal(encodeManifest(m), recipient);
+/** encodeManifest (authenticated with the identity's manifest key), then seal to its recipient. */
+export async function sealManifest(m: Manifest, identity: Identity): Promise<Sealed> {
+  return seal(encodeManifest(m, await identity.manifestAuth()), await identity.recipient());
 }
 
 /** open, then decodeManifest. */
-export async function openManifest(sealed: Sealed, identity: Identity, expect: ManifestExpectation): Promise<Manifest> {
+export async function openManifest(sealed: Sealed, identity: Identity, expect: Omit<ManifestExpectation, 'auth'>): Promise<Manifest> {
   const what = expect.object ?? `manifest of device ${expect.device}`;
-  return decodeManifest(await open(sealed, identity, what), { ...expect, object: what });
+  return decodeManifest(await open(sealed, identity, what), { ...expect, auth: await identity.manifestAuth(), object: what });
 }

@@ -17,7 +17,7 @@ import { rowToEvent } from '../store/events.js';
 import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { segmentKey } from './layout.js';
-import { commitManifest, currentAcks, readOwnManifest } from './push.js';
+import { commitManifest, currentAcks, readOwnManifest, shippable } from './push.js';
 import { committedSegments, logSync, outboxSegments, writeSettings, type SegmentRow } from './state.js';
 import { AUTO_DEFAULTS, getSetting, readAutoSettings, setSettings } from './auto.js';
 
@@ -178,7 +178,9 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
       if (rows.length === 0) break;
       for (const r of rows) {
         const event = rowToEvent(r);
-        const done = cutter.add({ seq: event.seq, writtenAt: event.writtenAt, event });
+        const ev = { seq: event.seq, writtenAt: event.writtenAt, event };
+        if (!shippable(ctx, ev)) continue;
+        const done = cutter.add(ev);
         if (done) await upload(done);
       }
       cursor = rows[rows.length - 1].seq as number;
@@ -265,8 +267,8 @@ export async function recoverCompactionLocked(ctx: SyncContext): Promise<'none' 
   }
   intent.replaced ??= [];
   const remote = await readOwnManifest(ctx);
-  const listed = new Set(remote?.manifest.segments.map((s) => s.name) ?? []);
-  if (remote && intent.entries.every((e) => listed.has(e.name))) {
+  const listed = new Set(remote?.manifest?.segments.map((s) => s.name) ?? []);
+  if (remote?.manifest && intent.entries.every((e) => listed.has(e.name))) {
     // Whatever the bucket's manifest no longer lists was replaced, whether or not the intent named it.
     intent.replaced = [...new Set([...intent.replaced, ...committedSegments(ctx.db).filter((s) => !listed.has(s.name)).map((s) => s.name)])];
     adopt(ctx, intent, remote.manifest.generation, remote.etag, `recovered an interrupted compaction through seq ${intent.through}`);

@@ -1,5 +1,5 @@
 import lockfile from 'proper-lockfile';
-import { mkdirSync } from 'node:fs';
+import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
@@ -9,7 +9,8 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { fingerprint, type Identity, type Recipient } from './crypto.js';
 import { requireIdentity } from './keys.js';
-import { openObjectStore, type ObjectStore } from './objectstore/index.js';
+import { isNotFound, openObjectStore, type ObjectStore } from './objectstore/index.js';
+import { keyJsonKey } from './layout.js';
 import { readSettings, requireSyncState, type SyncSettings, type SyncStateRow } from './state.js';
 
 /** Progress of a long push or pull, for a progress bar. */
@@ -69,7 +70,10 @@ export async function loadContext(db: Db, opts: ContextOptions = {}): Promise<Sy
       hint: `set ${settings.keyFromEnv ?? 'STACKUNDERFLOW_SYNC_KEY'} to the key from \`stackunderflow sync key export\` on a device that syncs with ${state.bucket_url}`,
     });
   }
+  // Checked on every use, not only when created: a folder loosened since is tightened again.
+  privateDir(syncDir(env));
   const store = opts.store ?? (await openObjectStore(state.bucket_url, storeOptions(settings)));
+  if (!opts.store && state.bucket_url.startsWith('file:')) await requireFileBucket(store);
   return {
     db,
     env,
@@ -88,12 +92,27 @@ export async function loadContext(db: Db, opts: ContextOptions = {}): Promise<Sy
 }
 
 /**
+ * A directory bucket must still be the one `sync init` set up: without its key.json it is an
+ * unmounted disk or a moved folder, and writing there would silently start a new bucket.
+ */
+async function requireFileBucket(store: ObjectStore): Promise<void> {
+  try {
+    await store.head(keyJsonKey());
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    throw new SuError('CONFIG', `the bucket directory ${store.url} has no ${keyJsonKey()}: it is not mounted, was moved or renamed, or was emptied`, {
+      hint: 'mount the disk or put the folder back; for a new, empty bucket run `stackunderflow sync init --bucket <url>`',
+    });
+  }
+}
+
+/**
  * One sync operation at a time per device: push and pull both take this lock, so two
  * processes never interleave spool or cursor updates.
  */
 export async function withSyncLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
   const dir = syncDir(env);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(join(dir, 'sync.lock'), { realpath: false, stale: 30_000, update: 5_000, retries: { retries: 20, minTimeout: 100, maxTimeout: 500 } });

@@ -5,8 +5,12 @@
  * in the type system, and turns the library's errors into one actionable SuError.
  * No age-encryption type appears in an export.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import type * as AgeEncryption from 'age-encryption';
+import type * as NobleHkdf from '@noble/hashes/hkdf.js';
+import type * as NobleHmac from '@noble/hashes/hmac.js';
+import type * as NobleSha2 from '@noble/hashes/sha2.js';
 import { SuError } from '../errors.js';
 import { sha256Hex } from '../util/canonical.js';
 import { importEsm } from '../util/esm.js';
@@ -37,6 +41,15 @@ export function asSealed(bytes: Uint8Array): Sealed {
 let ageModule: Promise<typeof AgeEncryption> | undefined;
 const age = (): Promise<typeof AgeEncryption> => (ageModule ??= importEsm<typeof AgeEncryption>('age-encryption'));
 
+// @noble/hashes is also an ES module only; loaded the same way, and only when sync runs.
+let nobleModules: Promise<[typeof NobleHkdf, typeof NobleHmac, typeof NobleSha2]> | undefined;
+const noble = () =>
+  (nobleModules ??= Promise.all([
+    importEsm<typeof NobleHkdf>('@noble/hashes/hkdf.js'),
+    importEsm<typeof NobleHmac>('@noble/hashes/hmac.js'),
+    importEsm<typeof NobleSha2>('@noble/hashes/sha2.js'),
+  ]));
+
 const REDACTED = '[redacted]';
 // Bech32 of 32 bytes = 52 data characters + 6 checksum characters.
 const SECRET_RE = /^AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}$/;
@@ -50,6 +63,7 @@ const RECIPIENT_RE = /^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$/;
 export class Identity {
   readonly #secret: string;
   #recipient: Promise<Recipient> | undefined;
+  #auth: Promise<ManifestAuth> | undefined;
 
   private constructor(secret: string) {
     this.#secret = secret;
@@ -97,6 +111,23 @@ export class Identity {
     return this.#secret;
   }
 
+  /**
+   * The manifest authenticator of this identity: an HMAC-SHA-256 key derived from the secret
+   * by HKDF, so only a holder of the secret (not of the recipient) can make a manifest that
+   * passes. Derived once.
+   */
+  manifestAuth(): Promise<ManifestAuth> {
+    this.#auth ??= (async () => {
+      const [{ hkdf }, { hmac }, { sha256 }] = await noble();
+      const utf8 = (s: string) => new TextEncoder().encode(s);
+      const key = hkdf(sha256, utf8(this.#secret), utf8(AUTH_SALT), utf8(AUTH_INFO), 32);
+      const kid = fingerprint(await this.recipient()).slice(0, 16);
+      const mac = (bytes: Uint8Array) => Buffer.from(hmac(sha256, key, bytes)).toString('hex');
+      return new ManifestAuth(kid, mac);
+    })();
+    return this.#auth;
+  }
+
   toString(): string {
     return REDACTED;
   }
@@ -105,6 +136,47 @@ export class Identity {
   }
   [inspect.custom](): string {
     return `Identity ${REDACTED}`;
+  }
+}
+
+/** HKDF salt and info of the manifest key: fixed labels, so the derived key is only ever this MAC's. */
+const AUTH_SALT = 'stackunderflow-sync/v1';
+const AUTH_INFO = 'manifest-auth hmac-sha256';
+/** The one algorithm v1 writes in a manifest's `auth.alg`. Team mode adds `ed25519` (spec §3.8). */
+export const MANIFEST_AUTH_ALG = 'hmac-sha256';
+
+/**
+ * Signs and checks manifest bytes for one identity. The MAC key stays inside (closed over);
+ * `kid` names the key (the first 16 hex of the key fingerprint), so a reader can tell "made
+ * with another key" from "altered".
+ */
+export class ManifestAuth {
+  readonly alg = MANIFEST_AUTH_ALG;
+  readonly kid: string;
+  readonly #mac: (bytes: Uint8Array) => string;
+
+  constructor(kid: string, mac: (bytes: Uint8Array) => string) {
+    this.kid = kid;
+    this.#mac = mac;
+  }
+
+  /** The tag (64 hex) of `bytes`. */
+  sign(bytes: Uint8Array): string {
+    return this.#mac(bytes);
+  }
+
+  /** True when `sig` is the tag of `bytes`; compared in constant time. */
+  check(bytes: Uint8Array, sig: string): boolean {
+    const want = Buffer.from(this.#mac(bytes), 'hex');
+    const got = /^[0-9a-f]{64}$/.test(sig) ? Buffer.from(sig, 'hex') : Buffer.alloc(32);
+    return timingSafeEqual(want, got) && got.length === 32 && /^[0-9a-f]{64}$/.test(sig);
+  }
+
+  toString(): string {
+    return `ManifestAuth ${this.kid}`;
+  }
+  [inspect.custom](): string {
+    return this.toString();
   }
 }
 

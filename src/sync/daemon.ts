@@ -9,7 +9,8 @@
  * clock), and {@link startSyncLoop} runs it against the store, the bucket and a watcher.
  * Clock, timers and randomness are injectable.
  */
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { privateDir, privateFile } from '../store/private.js';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
 import { isRetryable, SuError } from '../errors.js';
@@ -655,8 +656,9 @@ export function hostSyncInServe(opts: { env: NodeJS.ProcessEnv; clock?: Clock; n
   };
   const log = (line: string) => {
     try {
-      mkdirSync(daemonPaths(env).logDir, { recursive: true, mode: 0o700 });
+      privateDir(daemonPaths(env).logDir);
       appendFileSync(daemonPaths(env).log, line + '\n', { mode: 0o600 });
+      privateFile(daemonPaths(env).log);
     } catch {
       // logging is best effort
     }

@@ -194,8 +194,8 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
       db.prepare('DELETE FROM sync_segments').run();
       db.prepare('DELETE FROM sync_outbox').run();
       // Bookkeeping of the old setup only; the daemon's switches and intervals stay.
-      db.prepare("DELETE FROM sync_settings WHERE key IN ('generation', 'manifestEtag', 'compacted_through', 'compaction_pending', 'published_acks', 'acks_published_at', 'last_prune_at')").run();
-      for (const t of ['sync_retired', 'sync_peer_acks']) db.prepare(`DELETE FROM ${t}`).run();
+      db.prepare("DELETE FROM sync_settings WHERE key IN ('generation', 'manifestEtag', 'compacted_through', 'compaction_pending', 'published_acks', 'acks_published_at', 'last_prune_at', 'manifestAuth')").run();
+      for (const t of ['sync_retired', 'sync_peer_acks', 'sync_rejected']) db.prepare(`DELETE FROM ${t}`).run();
     }
     writeSettings(db, {
       endpoint: opts.endpoint,

@@ -4,6 +4,7 @@
  * `$STACKUNDERFLOW_HOME/sync/identity.txt` — an age identity file, so
  * `age -d -i identity.txt` works on it, kept at mode 0600.
  */
+import { privateDir } from '../store/private.js';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -136,7 +137,7 @@ export interface WriteIdentityOptions {
  */
 export async function writeIdentityFile(path: string, identity: Identity, opts: WriteIdentityOptions): Promise<void> {
   const dir = dirname(path);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   const text = await formatIdentityFile(identity, opts.created);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = fs.openSync(tmp, 'wx', 0o600);

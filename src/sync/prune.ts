@@ -199,7 +199,7 @@ export async function prune(ctx: SyncContext, opts: PruneOptions = {}): Promise<
       for await (const o of ctx.store.list(`stackunderflow/v1/_probe/${me}`)) objects.push(o);
 
       const own = await readOwnManifest(ctx);
-      const listed = new Set([...(own?.manifest.segments.map((s) => s.name) ?? []), ...committedSegments(db).map((s) => s.name)]);
+      const listed = new Set([...(own?.manifest?.segments.map((s) => s.name) ?? []), ...committedSegments(db).map((s) => s.name)]);
       const pending = getSetting(db, 'compaction_pending');
       const pendingNames = pending ? ((JSON.parse(pending) as { entries: Array<{ name: string }> }).entries ?? []).map((e) => e.name) : [];
       const spooled = new Set([...outboxSegments(db).map((s) => s.name), ...pendingNames]);
@@ -222,7 +222,8 @@ export async function prune(ctx: SyncContext, opts: PruneOptions = {}): Promise<
           // The later of the two: a peer whose clock runs ahead stays active longer, which only keeps more.
           const lastActiveMs = Math.max(modified ?? -Infinity, Number.isFinite(written) ? written : -Infinity);
           const last = Number.isFinite(lastActiveMs) ? lastActiveMs : null;
-          const ackedSeq = manifest.acks[me] ?? 0;
+          // An unauthenticated manifest's acks could be anyone's: they hold nothing back, they release nothing.
+          const ackedSeq = manifest.unauthenticated ? 0 : (manifest.acks[me] ?? 0);
           peerInputs.push({ id, ackedSeq, lastActiveMs: last });
           peers.push({ id, name: manifest.name || null, lastActive: last === null ? null : new Date(last).toISOString(), active: peerActive(last, nowMs, keepDays), ackedSeq });
           saveAck.run(id, ackedSeq, Number.isFinite(written) ? new Date(written).toISOString() : null, m.lastModified?.toISOString() ?? null, seen);

@@ -4,22 +4,27 @@ import { Hlc } from '../util/clock.js';
 import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError } from '../errors.js';
-import { checkSealedSegment, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { checkSealedSegment, ForgedManifestError, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
 import { asSealed, open } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { devicesPrefix, manifestKey, parseDeviceKey, segmentKey } from './layout.js';
 import { isNotFound } from './objectstore/index.js';
-import { countConflicts, logSync, readPeer } from './state.js';
+import { clearRejected, countConflicts, logSync, readPeer, readRejected, setRejected, type RejectedPeer } from './state.js';
 
 export interface PeerPullResult {
   device: string;
   name: string | null;
-  /** 'landed': new events merged; 'current': nothing new; 'failed': see error, nothing landed. */
-  outcome: 'landed' | 'current' | 'failed';
+  /**
+   * 'landed': new events merged; 'current': nothing new; 'failed': see error, nothing landed;
+   * 'rejected': its manifest is not authenticated by our key (or, for a device never landed,
+   * opens with no key of ours): nothing landed, `warning` says why, and the pull goes on.
+   */
+  outcome: 'landed' | 'current' | 'failed' | 'rejected';
   generation: number | null;
   segments: number;
   events: number;
   error?: { code: string; message: string };
+  warning?: string;
 }
 
 export interface PullResult {
@@ -172,8 +177,38 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   if (known?.manifest_etag && known.manifest_etag === listedEtag) {
     return { device, name: known.name, outcome: 'current', generation: known.generation, segments: 0, events: 0 };
   }
+  const refused = readRejected(db).find((r) => r.device_id === device);
+  // Refused before and unchanged since: say so again, without downloading it again.
+  if (refused && refused.manifest_etag === listedEtag) return rejected(known?.name ?? null, refused);
   const got = await ctx.store.get(manifestKey(device));
-  const manifest = await openManifest(asSealed(got.body), ctx.identity, { device, keyFingerprint: ctx.fingerprint, object: manifestKey(device) });
+  const reject = (reason: RejectedPeer['reason'], message: string) => {
+    const r: RejectedPeer = { device_id: device, manifest_etag: got.etag, reason, message, since: isoNow(ctx.clock) };
+    setRejected(db, r);
+    return rejected(known?.name ?? null, r);
+  };
+  let manifest: Manifest;
+  try {
+    manifest = await openManifest(asSealed(got.body), ctx.identity, { device, keyFingerprint: ctx.fingerprint, object: manifestKey(device) });
+  } catch (err) {
+    if (err instanceof ForgedManifestError) return reject('forged', err.message);
+    // A device we never landed whose manifest no stanza of our key opens is a stranger's (another
+    // key's folder in a shared bucket, or a plant), not a sign that our key is wrong.
+    if (err instanceof SuError && err.code === 'KEY' && !(known && known.cursor_seq > 0)) {
+      return reject('key', `the manifest of device ${device} is sealed to a key that is not this bucket's; nothing from it was merged`);
+    }
+    throw err;
+  }
+  if (manifest.unauthenticated) {
+    // The same generation we already landed (before the upgrade) says nothing new; anything else
+    // would be new content nobody authenticated.
+    if (known && manifest.generation === known.generation) return { device, name: known.name, outcome: 'current', generation: known.generation, segments: 0, events: 0 };
+    return reject(
+      'unauthenticated',
+      `the manifest of device ${device} carries no authentication: it was written by a stackunderflow from before manifests were authenticated, ` +
+        'or forged by someone who knows the public recipient; nothing from it was merged. Upgrade stackunderflow on that device and run `stackunderflow sync push` there',
+    );
+  }
+  if (refused) clearRejected(db, device);
   const plan = planPeer(manifest, known ? { generation: known.generation, cursor: known.cursor_seq } : undefined);
   const now = isoNow(ctx.clock);
   if (plan.action === 'current') {
@@ -236,6 +271,10 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   return { device, name: manifest.name || null, outcome: 'landed', generation: manifest.generation, segments: plan.segments.length, events: landed };
 }
 
+function rejected(name: string | null, r: RejectedPeer): PeerPullResult {
+  return { device: r.device_id, name, outcome: 'rejected', generation: null, segments: 0, events: 0, warning: r.message };
+}
+
 /** Options of {@link pull}. */
 export interface PullOptions {
   /** Peers to leave out of this pull (the daemon skips a peer whose unchanged manifest already failed verification). */
@@ -261,6 +300,8 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', err instanceof Error ? err.message : String(err));
       throw err;
     }
+    // A refused device whose folder is gone is nothing to warn about any more.
+    for (const r of readRejected(ctx.db)) if (!manifests.has(r.device_id)) clearRejected(ctx.db, r.device_id);
     const devices = [...manifests.keys()].filter((d) => !opts.skip?.(d, manifests.get(d)!)).sort();
     for (const device of devices) {
       try {

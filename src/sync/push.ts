@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import { SuError } from '../errors.js';
 import { syncDir } from '../paths.js';
@@ -7,8 +8,8 @@ import { Hlc } from '../util/clock.js';
 import { readEventsSince } from '../store/events.js';
 import { sha256Hex } from '../util/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
-import { openManifest, sealManifest, sealSegmentPart, SegmentCutter, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
-import { asSealed } from './crypto.js';
+import { ForgedManifestError, openManifest, sealManifest, sealSegmentPart, SegmentCutter, segmentEventProblem, type SegmentEvent, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
+import { asSealed, MANIFEST_AUTH_ALG } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
 import { isNotFound } from './objectstore/index.js';
@@ -64,7 +65,9 @@ function writeFileDurable(path: string, data: Uint8Array): void {
 export async function stage(ctx: SyncContext): Promise<number> {
   const { db } = ctx;
   const dir = outboxDir(ctx.env);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
+  // Held-back rows that changed since (new seq) or are gone are tried again / forgotten.
+  db.prepare('DELETE FROM sync_quarantine WHERE seq NOT IN (SELECT seq FROM events WHERE device_id = ?)').run(ctx.deviceId);
   const known = new Set(outboxSegments(db).map((s) => `${s.name}.age`));
   for (const f of readdirSync(dir)) if (!known.has(f)) rmSync(join(dir, f), { force: true });
 
@@ -99,7 +102,9 @@ export async function stage(ctx: SyncContext): Promise<number> {
     for (const r of rows) {
       // The row is the event (its extra seq and writtenAt are not event fields, nothing reads
       // them there): no per-row copy.
-      const done = cutter.add({ seq: r.seq, writtenAt: r.writtenAt, event: r });
+      const ev = { seq: r.seq, writtenAt: r.writtenAt, event: r };
+      if (!shippable(ctx, ev)) continue;
+      const done = cutter.add(ev);
       if (done) await sealNext(done);
     }
     cursor = rows[rows.length - 1].seq;
@@ -110,8 +115,25 @@ export async function stage(ctx: SyncContext): Promise<number> {
   return staged;
 }
 
-/** Our manifest as the bucket has it, or null when there is none yet. */
-export async function readOwnManifest(ctx: SyncContext): Promise<{ manifest: Manifest; etag: string } | null> {
+/**
+ * Whether one of our events can be shipped. A row an older version stored malformed is held
+ * back (recorded in `sync_quarantine`, shown by `sync status`) so that it never blocks a push.
+ */
+export function shippable(ctx: SyncContext, e: SegmentEvent): boolean {
+  const problem = segmentEventProblem(e);
+  if (problem === null) return true;
+  ctx.db.prepare('INSERT OR IGNORE INTO sync_quarantine(seq, uid, problem, since) VALUES (?, ?, ?, ?)').run(e.seq, e.event.uid, problem, isoNow(ctx.clock));
+  return false;
+}
+
+/**
+ * Our manifest as the bucket has it, or null when there is none yet. `manifest` is null when
+ * the object is there but is not ours: not authenticated by our key (forged, or edited and
+ * sealed again), or unauthenticated after this device already wrote authenticated ones. Such
+ * an object counts for nothing (not its generation, not its segments); the next manifest
+ * write overwrites it, and `rejected` says why.
+ */
+export async function readOwnManifest(ctx: SyncContext): Promise<{ manifest: Manifest | null; etag: string; rejected?: string } | null> {
   let got;
   try {
     got = await ctx.store.get(manifestKey(ctx.deviceId));
@@ -119,8 +141,25 @@ export async function readOwnManifest(ctx: SyncContext): Promise<{ manifest: Man
     if (isNotFound(err)) return null;
     throw err;
   }
-  const manifest = await openManifest(asSealed(got.body), ctx.identity, { device: ctx.deviceId, keyFingerprint: ctx.fingerprint });
+  let manifest: Manifest;
+  try {
+    manifest = await openManifest(asSealed(got.body), ctx.identity, { device: ctx.deviceId, keyFingerprint: ctx.fingerprint });
+  } catch (err) {
+    if (err instanceof ForgedManifestError) return { manifest: null, etag: got.etag, rejected: err.message };
+    throw err;
+  }
+  // Before this device's first authenticated write, an unauthenticated manifest is our own
+  // from the version before; after it, it is someone else's.
+  if (manifest.unauthenticated && ctx.settings.manifestAuth) {
+    return { manifest: null, etag: got.etag, rejected: 'the bucket holds an unauthenticated manifest for this device, which has written only authenticated ones since its upgrade' };
+  }
   return { manifest, etag: got.etag };
+}
+
+/** Segment names this device has ever committed: live, retired by compaction, or waiting in the spool. */
+export function ownSegmentNames(ctx: SyncContext): Set<string> {
+  const rows = ctx.db.prepare('SELECT name FROM sync_segments UNION SELECT name FROM sync_retired UNION SELECT name FROM sync_outbox').pluck().all() as string[];
+  return new Set(rows);
 }
 
 /** A fresh HLC stamp for our manifest, after every stamp this store has written or seen. */
@@ -151,16 +190,20 @@ export function currentAcks(ctx: SyncContext): Record<string, number> {
  */
 export async function commitManifest(ctx: SyncContext, segments: ManifestSegment[], known: Set<string>): Promise<{ generation: number; etag: string }> {
   const remote = await readOwnManifest(ctx);
-  if (remote) {
-    const foreign = remote.manifest.segments.filter((s) => !known.has(s.name));
+  const localGen = Number(ctx.settings.generation ?? 0);
+  if (remote?.rejected) logSync(ctx.db, isoNow(ctx.clock), 'push', 'ok', `overwrote a manifest under this device that was not ours: ${remote.rejected}`);
+  if (remote?.manifest && remote.manifest.generation > localGen) {
+    // Written after our last write: a replay of an older manifest of ours cannot be that
+    // (its generation is at most ours), so this is another writer with our key and id.
+    const ours = ownSegmentNames(ctx);
+    const foreign = remote.manifest.segments.filter((s) => !known.has(s.name) && !ours.has(s.name));
     if (foreign.length > 0) {
       throw new SuError('CONFLICT', `the bucket's manifest for this device (${ctx.deviceId}) lists ${foreign.length} segment(s) this store never wrote`, {
         hint: `another machine is syncing with a copy of this store (or it was restored from a backup): on the copy, run \`stackunderflow sync init --bucket ${ctx.state.bucket_url} --new-device-id\` so it gets its own device id`,
       });
     }
   }
-  const localGen = Number(ctx.settings.generation ?? 0);
-  const generation = Math.max(localGen, remote?.manifest.generation ?? 0) + 1;
+  const generation = Math.max(localGen, remote?.manifest?.generation ?? 0) + 1;
   const manifest: Manifest = {
     device: ctx.deviceId,
     name: ctx.deviceName,
@@ -170,10 +213,15 @@ export async function commitManifest(ctx: SyncContext, segments: ManifestSegment
     segments: [...segments].sort((a, b) => a.seqFrom - b.seqFrom || (a.name < b.name ? -1 : 1)),
     acks: currentAcks(ctx),
   };
-  const sealed = await sealManifest(manifest, ctx.recipient);
+  const sealed = await sealManifest(manifest, ctx.identity);
   const conditional = ctx.settings.conditionalWrites === 'yes';
   const opts = conditional ? (remote ? { ifMatch: remote.etag } : { ifNoneMatch: '*' as const }) : undefined;
   const { etag } = await ctx.store.put(manifestKey(ctx.deviceId), sealed, opts);
+  // From now on an unauthenticated manifest under our id is not ours (readOwnManifest).
+  if (!ctx.settings.manifestAuth) {
+    writeSettings(ctx.db, { manifestAuth: MANIFEST_AUTH_ALG });
+    ctx.settings.manifestAuth = MANIFEST_AUTH_ALG;
+  }
   return { generation, etag };
 }
 
@@ -212,7 +260,10 @@ export async function push(ctx: SyncContext): Promise<PushResult> {
       if (discardDamagedSpool(ctx)) logSync(db, isoNow(ctx.clock), 'push', 'ok', 'the outbox was damaged; its segments were cut again from the store');
       result.stagedEvents = await stage(ctx);
       const outbox = outboxSegments(db);
-      if (outbox.length === 0) return result;
+      // After an upgrade, the first push rewrites a manifest written before manifests were
+      // authenticated, even with nothing new: peers land nothing unauthenticated.
+      const upgrade = !ctx.settings.manifestAuth && Number(ctx.settings.generation ?? 0) > 0;
+      if (outbox.length === 0 && !upgrade) return result;
       const dir = outboxDir(ctx.env);
       const markUploaded = db.prepare('UPDATE sync_outbox SET uploaded_at = ? WHERE name = ?');
       const totalBytes = outbox.reduce((a, s) => a + s.bytes, 0);

@@ -22,6 +22,8 @@ export interface SyncSettings {
   conditionalWrites?: 'yes' | 'no';
   manifestEtag?: string;
   generation?: string;
+  /** The `auth.alg` of the manifests this device writes, set by its first authenticated write. */
+  manifestAuth?: string;
 }
 
 export interface PeerRow {
@@ -80,6 +82,30 @@ export function readPeers(db: Db): PeerRow[] {
 
 export function readPeer(db: Db, deviceId: string): PeerRow | undefined {
   return db.prepare('SELECT * FROM sync_peers WHERE device_id = ?').get(deviceId) as PeerRow | undefined;
+}
+
+/** A peer whose manifest this device refused (nothing from it landed), for pull and status. */
+export interface RejectedPeer {
+  device_id: string;
+  manifest_etag: string | null;
+  reason: 'forged' | 'unauthenticated' | 'key';
+  message: string;
+  since: string;
+}
+
+export function readRejected(db: Db): RejectedPeer[] {
+  return db.prepare('SELECT * FROM sync_rejected ORDER BY device_id').all() as RejectedPeer[];
+}
+
+export function setRejected(db: Db, r: RejectedPeer): void {
+  db.prepare(`INSERT INTO sync_rejected(device_id, manifest_etag, reason, message, since) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT(device_id) DO UPDATE SET manifest_etag = excluded.manifest_etag, reason = excluded.reason, message = excluded.message,
+      since = CASE WHEN sync_rejected.reason = excluded.reason THEN sync_rejected.since ELSE excluded.since END`)
+    .run(r.device_id, r.manifest_etag, r.reason, r.message, r.since);
+}
+
+export function clearRejected(db: Db, deviceId: string): void {
+  db.prepare('DELETE FROM sync_rejected WHERE device_id = ?').run(deviceId);
 }
 
 export function committedSegments(db: Db): SegmentRow[] {

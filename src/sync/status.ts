@@ -4,7 +4,7 @@ import { DEFAULT_KEY_ENV, identityPath } from './keys.js';
 import { existsSync } from 'node:fs';
 import type { ObjectStore } from './objectstore/index.js';
 import { devicesPrefix, parseDeviceKey } from './layout.js';
-import { lastSyncError, outboxSegments, readPeers, readSettings, readSyncState } from './state.js';
+import { lastSyncError, outboxSegments, readPeers, readRejected, readSettings, readSyncState } from './state.js';
 import { autoStatus, SKEW_WARN_MS, type AutoStatus } from './auto.js';
 
 export interface SyncStatus {
@@ -34,6 +34,10 @@ export interface SyncStatus {
     /** Seconds by which the peer's clock (manifest time, newest event stamp) led ours when we read it; null when not ahead. */
     clockAheadSeconds: number | null;
   }>;
+  /** Own events held back from sync because they are malformed (stored by an older version); they stay local. */
+  heldBack: { count: number; examples: Array<{ seq: number; problem: string }> };
+  /** Devices whose manifest this device refused (not authenticated by the bucket's key): nothing from them landed. */
+  refused: Array<{ id: string; reason: string; since: string; message: string }>;
   lastError: { time: string; op: string; message: string | null } | null;
   /** Continuous sync (issue 6): switch, loop, schedule, backoff, settings, request estimate. Absent when sync is off. */
   auto?: AutoStatus;
@@ -48,7 +52,8 @@ export function syncStatus(db: Db, env: NodeJS.ProcessEnv = process.env): SyncSt
   const settings = readSettings(db);
   const deviceId = state?.device_id ?? ensureDeviceId(db);
   const lastPushed = state?.last_sync_event_id ?? 0;
-  const pending = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq > ?').pluck().get(deviceId, lastPushed) as number;
+  const pending = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq > ? AND seq NOT IN (SELECT seq FROM sync_quarantine)').pluck().get(deviceId, lastPushed) as number;
+  const heldBack = db.prepare('SELECT COUNT(*) FROM sync_quarantine').pluck().get() as number;
   const outbox = outboxSegments(db);
   const err = lastSyncError(db);
   const envName = settings.keyFromEnv ?? DEFAULT_KEY_ENV;
@@ -75,6 +80,8 @@ export function syncStatus(db: Db, env: NodeJS.ProcessEnv = process.env): SyncSt
       events: p.events,
       ...peerFreshness(db, p),
     })),
+    heldBack: { count: heldBack, examples: db.prepare('SELECT seq, problem FROM sync_quarantine ORDER BY seq LIMIT 3').all() as Array<{ seq: number; problem: string }> },
+    refused: readRejected(db).map((r) => ({ id: r.device_id, reason: r.reason, since: r.since, message: r.message })),
     lastError: err ? { time: err.ts, op: err.op, message: err.detail } : null,
   };
   if (state) {

@@ -4,6 +4,7 @@ import { asSealed } from './crypto.js';
 import type { SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
 import { listDevices } from './pull.js';
+import { readPeer } from './state.js';
 
 export interface DeviceVerification {
   device: string;
@@ -38,6 +39,18 @@ export async function verify(ctx: SyncContext): Promise<{ devices: DeviceVerific
       v.name = manifest.name || null;
       v.generation = manifest.generation;
       v.bytes += got.body.length;
+      if (manifest.unauthenticated) {
+        throw new SuError('INTEGRITY', `${manifestKey(device)} carries no authentication (written before manifests were authenticated, or forged by someone who knows the public recipient)`, {
+          hint: 'upgrade stackunderflow on that device and run `stackunderflow sync push` there',
+        });
+      }
+      // The replay guard pull applies: older than a generation this device merged (a peer) or wrote (ours).
+      const seen = device === ctx.deviceId ? Number(ctx.settings.generation ?? 0) : (readPeer(ctx.db, device)?.generation ?? 0);
+      if (manifest.generation < seen) {
+        throw new SuError('INTEGRITY', `${manifestKey(device)} has generation ${manifest.generation}, older than generation ${seen} this device already ${device === ctx.deviceId ? 'wrote' : 'merged'} (replayed or rolled back)`, {
+          hint: device === ctx.deviceId ? 'the next `stackunderflow sync push` overwrites it' : 'pulls refuse it; check who can write to the bucket',
+        });
+      }
     } catch (err) {
       fail(manifestKey(device), err);
       continue;

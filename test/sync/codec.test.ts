@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SuError, exitCodeFor } from '../../src/errors.js';
 import {
   FORMAT,
@@ -8,6 +8,7 @@ import {
   cutSegments,
   decodeKeyJson,
   decodeManifest,
+  ForgedManifestError,
   decodeSegment,
   encodeKeyJson,
   encodeManifest,
@@ -22,7 +23,7 @@ import {
   type SegmentEvent,
   type SegmentExpectation,
 } from '../../src/sync/codec.js';
-import { asSealed, generateIdentity, open, recipientOf, type Sealed } from '../../src/sync/crypto.js';
+import { asSealed, generateIdentity, open, recipientOf, type ManifestAuth, type Sealed } from '../../src/sync/crypto.js';
 import {
   devicesPrefix,
   isDeviceId,
@@ -34,6 +35,12 @@ import {
 } from '../../src/sync/layout.js';
 import { canonicalJson, sha256Hex } from '../../src/util/canonical.js';
 import { prng, propertyRuns, randomSegmentEvents } from '../helpers/sync-events.js';
+
+/** The manifest authenticator of a throwaway identity (the MAC key is derived from its secret). */
+let AUTH: ManifestAuth;
+beforeAll(async () => {
+  AUTH = await (await generateIdentity()).manifestAuth();
+});
 
 const DEV = '0123456789abcdef';
 const PEER = 'fedcba9876543210';
@@ -106,7 +113,7 @@ describe('segment encoding', () => {
     // gzip magic, deflate, no flags, MTIME 0, XFL 0, OS 3 (Unix).
     expect([...a.plain.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
     const m = manifest();
-    expect(Buffer.from(encodeManifest(m)).equals(Buffer.from(encodeManifest({ ...m, segments: [...m.segments].reverse() })))).toBe(true);
+    expect(Buffer.from(encodeManifest(m, AUTH)).equals(Buffer.from(encodeManifest({ ...m, segments: [...m.segments].reverse() }, AUTH)))).toBe(true);
   });
 
   it('different content → different hash; kind and device are part of the bytes', () => {
@@ -380,13 +387,13 @@ function manifest(over: Partial<Manifest> = {}): Manifest {
 describe('manifest', () => {
   it('round-trips as canonical gzipped JSON with the pinned field names', () => {
     const m = manifest();
-    const gz = encodeManifest(m);
+    const gz = encodeManifest(m, AUTH);
     const json = gunzipSync(gz).toString('utf8');
-    expect(json).toBe(
-      canonicalJson({ ...m, format: FORMAT, kind: 'manifest' }) + '\n',
-    );
-    expect(Object.keys(JSON.parse(json))).toEqual(['acks', 'device', 'format', 'generation', 'keyFingerprint', 'kind', 'name', 'segments', 'writtenAt']);
-    expect(decodeManifest(gz, { device: DEV, keyFingerprint: 'a'.repeat(64) })).toEqual(m);
+    const body = canonicalJson({ ...m, format: FORMAT, kind: 'manifest' });
+    // auth is an HMAC-SHA-256 of the canonical JSON of every other field, under the identity's derived key.
+    expect(json).toBe(canonicalJson({ ...m, format: FORMAT, kind: 'manifest', auth: { alg: 'hmac-sha256', kid: AUTH.kid, sig: AUTH.sign(Buffer.from(body)) } }) + '\n');
+    expect(Object.keys(JSON.parse(json))).toEqual(['acks', 'auth', 'device', 'format', 'generation', 'keyFingerprint', 'kind', 'name', 'segments', 'writtenAt']);
+    expect(decodeManifest(gz, { device: DEV, keyFingerprint: 'a'.repeat(64), auth: AUTH })).toEqual(m);
   });
 
   it('rejects mismatches and malformed fields with INTEGRITY', () => {
@@ -395,10 +402,10 @@ describe('manifest', () => {
     const full = { ...manifest(), format: 1, kind: 'manifest' };
     const seg0 = full.segments[0];
     const cases: Array<[string, Uint8Array, { device?: string; keyFingerprint?: string }, RegExp]> = [
-      ['wrong device', encodeManifest(manifest()), { device: PEER }, /says device/],
-      ['wrong fingerprint', encodeManifest(manifest()), { keyFingerprint: 'f'.repeat(64) }, /fingerprint/],
+      ['wrong device', encodeManifest(manifest(), AUTH), { device: PEER }, /says device/],
+      ['wrong fingerprint', encodeManifest(manifest(), AUTH), { keyFingerprint: 'f'.repeat(64) }, /fingerprint/],
       ['bad gzip', Buffer.from('nope'), {}, /gzip/],
-      ['truncated gzip', encodeManifest(manifest()).subarray(0, 30), {}, /gzip/],
+      ['truncated gzip', encodeManifest(manifest(), AUTH).subarray(0, 30), {}, /gzip/],
       ['not JSON', gzipSync('{"format":1,'), {}, /JSON/],
       ['format 0', raw({ ...full, format: 0 }), {}, /format 0/],
       ['format as string', raw({ ...full, format: '1' }), {}, /format "1"/],
@@ -420,7 +427,7 @@ describe('manifest', () => {
       ['ack key not a device', raw({ ...full, acks: { laptop: 5 } }), {}, /acks/],
     ];
     for (const [label, gz, patch, pattern] of cases) {
-      const err = integrityOf(() => decodeManifest(gz, { device: DEV, keyFingerprint: fp, ...patch }), label);
+      const err = integrityOf(() => decodeManifest(gz, { device: DEV, keyFingerprint: fp, auth: AUTH, ...patch }), label);
       expect(err.message, label).toMatch(pattern);
       expect(err.message, label).toContain(`manifest of device`);
     }
@@ -430,10 +437,10 @@ describe('manifest', () => {
     const fp = 'a'.repeat(64);
     const full = { ...manifest(), format: 1, kind: 'manifest' };
     const extra = gzipSync(JSON.stringify({ ...full, compaction: { every: 64 }, segments: full.segments.map((s) => ({ ...s, codec: 'gzip' })) }));
-    expect(decodeManifest(extra, { device: DEV, keyFingerprint: fp })).toEqual(manifest());
+    expect(decodeManifest(extra, { device: DEV, keyFingerprint: fp, auth: AUTH })).toEqual({ ...manifest(), unauthenticated: true });
     for (const gz of [gzipSync(JSON.stringify({ ...full, format: 2 })), gzipSync(JSON.stringify({ format: 2 }))]) {
       try {
-        decodeManifest(gz, { device: DEV, keyFingerprint: fp });
+        decodeManifest(gz, { device: DEV, keyFingerprint: fp, auth: AUTH });
         throw new Error('expected a throw');
       } catch (err) {
         expect((err as SuError).code).toBe('CONFIG');
@@ -447,12 +454,62 @@ describe('manifest', () => {
   it('encode refuses a manifest it could not decode (INTERNAL)', () => {
     for (const bad of [manifest({ generation: 0 }), manifest({ acks: { [DEV]: 1 } }), manifest({ device: 'nope' }), manifest({ writtenAt: '2026-11-27T10:00:00Z' })]) {
       try {
-        encodeManifest(bad);
+        encodeManifest(bad, AUTH);
         throw new Error('expected a throw');
       } catch (err) {
         expect((err as SuError).code).toBe('INTERNAL');
       }
     }
+  });
+});
+
+describe('manifest authentication', () => {
+  const fp = 'a'.repeat(64);
+  const expectFor = () => ({ device: DEV, keyFingerprint: fp, auth: AUTH });
+  const plainJson = (gz: Uint8Array) => JSON.parse(gunzipSync(gz).toString('utf8')) as Record<string, unknown>;
+  const forgedOf = (fn: () => unknown, label: string): ForgedManifestError => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err, label).toBeInstanceOf(ForgedManifestError);
+      expect((err as SuError).code, label).toBe('INTEGRITY');
+      expect(exitCodeFor(err), label).toBe(4);
+      return err as ForgedManifestError;
+    }
+    throw new Error(`${label}: expected a throw`);
+  };
+
+  it('a manifest made with this key decodes as authenticated', () => {
+    const m = decodeManifest(encodeManifest(manifest(), AUTH), expectFor());
+    expect(m.unauthenticated).toBeUndefined();
+  });
+
+  it('any edit after signing is caught, whatever field it touches, unknown keys included', () => {
+    const signed = plainJson(encodeManifest(manifest(), AUTH));
+    const edits: Array<[string, Record<string, unknown>]> = [
+      ['generation bumped', { ...signed, generation: 99 }],
+      ['acks raised', { ...signed, acks: { [PEER]: 10_000 } }],
+      ['a segment added', { ...signed, segments: [...(signed.segments as object[]), { name: 'f'.repeat(64), kind: 'segment', seqFrom: 200, seqTo: 200, count: 1, bytes: 9, sha256: 'f'.repeat(64) }] }],
+      ['name changed', { ...signed, name: 'evil' }],
+      ['unknown key added', { ...signed, extra: 1 }],
+      ['sig of another manifest', { ...signed, auth: { ...(signed.auth as object), sig: AUTH.sign(Buffer.from('x')) } }],
+      ['sig not hex', { ...signed, auth: { ...(signed.auth as object), sig: 'zz' } }],
+      ['auth not an object', { ...signed, auth: 'hmac' }],
+      ['unknown algorithm', { ...signed, auth: { ...(signed.auth as object), alg: 'none' } }],
+    ];
+    for (const [label, v] of edits) forgedOf(() => decodeManifest(gzipSync(canonicalJson(v)), expectFor()), label);
+  });
+
+  it('a manifest authenticated with another key is refused, not taken as a key mismatch', async () => {
+    const other = await (await generateIdentity()).manifestAuth();
+    const err = forgedOf(() => decodeManifest(encodeManifest(manifest(), other), expectFor()), 'other key');
+    expect(err.message).toMatch(/another key id/);
+    expect(err.message).not.toMatch(/different key than this device/);
+  });
+
+  it('a manifest with no auth decodes, flagged unauthenticated (the caller decides)', () => {
+    const { auth: _auth, ...bare } = plainJson(encodeManifest(manifest(), AUTH));
+    expect(decodeManifest(gzipSync(canonicalJson(bare)), expectFor())).toEqual({ ...manifest(), unauthenticated: true });
   });
 });
 
@@ -515,9 +572,8 @@ describe('sealed segments and manifests', () => {
 
   it('sealManifest/openManifest round-trip', async () => {
     const id = await generateIdentity();
-    const r = await recipientOf(id);
     const m = manifest();
-    expect(await openManifest(await sealManifest(m, r), id, { device: DEV, keyFingerprint: m.keyFingerprint })).toEqual(m);
+    expect(await openManifest(await sealManifest(m, id), id, { device: DEV, keyFingerprint: m.keyFingerprint })).toEqual(m);
   });
 });
 

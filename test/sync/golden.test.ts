@@ -3,7 +3,9 @@
  * TEST-ONLY identity, one folder per format. They pin field names, order and encoding: a
  * change that stops these decoding, or that changes the plaintext hash of the same events,
  * is a format change (bump the format, keep the old folders decoding, add a folder).
- * v1: segments with `uid` on every line; v2 (written today): without it.
+ * v1: segments with `uid` on every line, and a manifest without `auth` (written before manifests
+ * were authenticated: it decodes flagged unauthenticated); v2 (written today): segments without
+ * `uid`, and a manifest with `auth` (HMAC-SHA-256 under the identity's derived key).
  *
  * Regenerate the current folder (new ciphertext, same identity and plaintext):
  *   STACKUNDERFLOW_REGEN_GOLDEN=1 npx vitest run test/sync/golden.test.ts
@@ -160,8 +162,9 @@ async function regenerate(): Promise<void> {
     device: DEVICE, name: 'golden-laptop', generation: 7, keyFingerprint: fp, writtenAt: '1764244800000.000003',
     segments: entries, acks: { [PEER]: 41 },
   };
-  fs.writeFileSync(join(DIR, 'manifest.age'), await sealManifest(manifest, recipient));
-  fs.writeFileSync(join(DIR, 'manifest.json'), gunzipSync(encodeManifest(manifest)));
+  const auth = await identity.manifestAuth();
+  fs.writeFileSync(join(DIR, 'manifest.age'), await sealManifest(manifest, identity));
+  fs.writeFileSync(join(DIR, 'manifest.json'), gunzipSync(encodeManifest(manifest, auth)));
   fs.writeFileSync(join(DIR, 'key.json'), encodeKeyJson({ created: '2026-11-27T00:00:00.000Z', fingerprint: fp }));
 
   // Corrupted copies, each with the error it must produce. Most are checked against an entry
@@ -206,12 +209,18 @@ async function regenerate(): Promise<void> {
   manFlip[manFlip.length - 5] ^= 0x80;
   put('manifest-flipped.age', manFlip, { as: 'manifest', code: 'INTEGRITY', match: 'payload authentication failed', why: 'one payload bit flipped' });
   put('manifest-truncated.age', man.subarray(0, man.length - 1), { as: 'manifest', code: 'INTEGRITY', match: 'payload authentication failed', why: 'last byte cut' });
-  const peerManifest = await sealManifest({ ...manifest, device: PEER, acks: { [DEVICE]: 3 } }, recipient);
+  const peerManifest = await sealManifest({ ...manifest, device: PEER, acks: { [DEVICE]: 3 } }, identity);
   put('manifest-other-device.age', peerManifest, { as: 'manifest', code: 'INTEGRITY', match: 'says device', why: "another device's valid manifest put in this one's place" });
-  const wrongFp = await sealManifest({ ...manifest, keyFingerprint: sha256Hex('another key') }, recipient);
+  const wrongFp = await sealManifest({ ...manifest, keyFingerprint: sha256Hex('another key') }, identity);
   put('manifest-other-fingerprint.age', wrongFp, { as: 'manifest', code: 'INTEGRITY', match: 'different key fingerprint', why: 'names a fingerprint other than key.json' });
-  const manOtherKey = await sealManifest(manifest, await recipientOf(await generateIdentity()));
+  const manOtherKey = await sealManifest(manifest, await generateIdentity());
   put('manifest-other-key.age', manOtherKey, { as: 'manifest', code: 'KEY', match: 'different key', why: 'sealed to another key' });
+  // What someone who knows only the recipient can make: well-formed, sealed to us, and refused.
+  const signed = JSON.parse(read('manifest.json').toString('utf8')) as Record<string, unknown>;
+  const edited = await seal(asPlain(gzipSync(JSON.stringify({ ...signed, generation: 8, acks: { [PEER]: 99 } }))), recipient);
+  put('manifest-edited-resealed.age', edited, { as: 'manifest', code: 'INTEGRITY', match: 'MAC does not match', why: 'the plaintext edited (generation, acks) and sealed again to the recipient, auth kept' });
+  const otherAuth = await seal(encodeManifest(manifest, await (await generateIdentity()).manifestAuth()), recipient);
+  put('manifest-other-auth-key.age', otherAuth, { as: 'manifest', code: 'INTEGRITY', match: 'another key id', why: 'authenticated with another identity’s key, sealed to the recipient' });
 
   const vectors: Vectors = {
     note: `TEST ONLY. Golden vectors for stackunderflow sync ${CURRENT}; identity.txt is a public test key. Regenerate: STACKUNDERFLOW_REGEN_GOLDEN=1 npx vitest run test/sync/golden.test.ts`,
@@ -299,13 +308,19 @@ for (const version of VERSIONS) describe(`golden vectors ${version}`, () => {
     expect(gunzipSync(await open(sealed, identity)).equals(read(v.manifest.plaintext))).toBe(true);
     expect(m).toMatchObject({ device: v.device, name: 'golden-laptop', generation: 7, keyFingerprint: v.fingerprint, writtenAt: '1764244800000.000003', acks: { [PEER]: 41 } });
     expect(m.segments).toEqual([strip(v.segments.snapshot), strip(v.segments.segment)]);
-    expect(Object.keys(JSON.parse(read(v.manifest.plaintext).toString('utf8')))).toEqual([
-      'acks', 'device', 'format', 'generation', 'keyFingerprint', 'kind', 'name', 'segments', 'writtenAt',
-    ]);
-    // Re-encoding gives the committed plaintext byte for byte.
-    expect(gunzipSync(encodeManifest(m)).equals(read(v.manifest.plaintext))).toBe(true);
+    const keys = ['acks', 'device', 'format', 'generation', 'keyFingerprint', 'kind', 'name', 'segments', 'writtenAt'];
+    if (!current) {
+      // Written before manifests were authenticated: decodes, flagged, and pulls land nothing new from it.
+      expect(m.unauthenticated).toBe(true);
+      expect(Object.keys(JSON.parse(read(v.manifest.plaintext).toString('utf8')))).toEqual(keys);
+      return;
+    }
+    expect(m.unauthenticated).toBeUndefined();
+    expect(Object.keys(JSON.parse(read(v.manifest.plaintext).toString('utf8')))).toEqual([...keys, 'auth'].sort());
+    // Re-encoding gives the committed plaintext byte for byte (HMAC included: it is deterministic).
+    expect(gunzipSync(encodeManifest(m, await identity.manifestAuth())).equals(read(v.manifest.plaintext))).toBe(true);
     // And the committed plaintext, recompressed by any gzip, decodes.
-    expect(decodeManifest(gzipSync(read(v.manifest.plaintext), { level: 9 }), { device: v.device, keyFingerprint: v.fingerprint })).toEqual(m);
+    expect(decodeManifest(gzipSync(read(v.manifest.plaintext), { level: 9 }), { device: v.device, keyFingerprint: v.fingerprint, auth: await identity.manifestAuth() })).toEqual(m);
   });
 
   it('every corrupted copy fails with its documented error', async () => {

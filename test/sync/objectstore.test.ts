@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -565,6 +566,109 @@ describe('file backend', () => {
     expect(fs.existsSync(path.join(root, '.su-lock'))).toBe(false);
     expect(fs.readFileSync(path.join(root, 'x', 'y'), 'utf8')).toBe('2');
     expect((await s.head('x/y')).etag).toBe(sha(enc('2')));
+  });
+
+  describe('a bucket directory others can write to: nothing outside it is touched', () => {
+    const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'su-hostile-'));
+    const old = (p: string) => fs.utimesSync(p, new Date(0), new Date(0));
+
+    it('init never deletes through a .su-tmp symlink: the target keeps its old files, and init refuses', async () => {
+      const d = tmp();
+      const victim = path.join(d, 'victim');
+      fs.mkdirSync(victim);
+      fs.writeFileSync(path.join(victim, 'identity.txt'), 'precious');
+      old(path.join(victim, 'identity.txt'));
+      const root = path.join(d, 'bucket');
+      fs.mkdirSync(root);
+      fs.symlinkSync(victim, path.join(root, '.su-tmp'));
+      const s = await openObjectStore(pathToFileURL(root).href);
+      const err = await expectSuError(s.init(), 'INTEGRITY');
+      expect(err.message).toMatch(/\.su-tmp .*symbolic link/);
+      await expectSuError(s.put('a/b', enc('x')), 'INTEGRITY');
+      expect(fs.readFileSync(path.join(victim, 'identity.txt'), 'utf8')).toBe('precious');
+      expect(fs.readdirSync(victim)).toEqual(['identity.txt']);
+    });
+
+    it('init removes only old regular files of the real .su-tmp, not links in it', async () => {
+      const d = tmp();
+      const outside = path.join(d, 'outside.txt');
+      fs.writeFileSync(outside, 'keep');
+      old(outside);
+      const root = path.join(d, 'bucket');
+      fs.mkdirSync(path.join(root, '.su-tmp'), { recursive: true });
+      fs.writeFileSync(path.join(root, '.su-tmp', 'stale.tmp'), 'x');
+      old(path.join(root, '.su-tmp', 'stale.tmp'));
+      fs.symlinkSync(outside, path.join(root, '.su-tmp', 'link.tmp'));
+      const s = await openObjectStore(pathToFileURL(root).href);
+      await s.init();
+      expect(fs.readdirSync(path.join(root, '.su-tmp'))).toEqual(['link.tmp']);
+      expect(fs.readFileSync(outside, 'utf8')).toBe('keep');
+    });
+
+    it('a symlinked device folder: put, get, head, list and delete refuse it; nothing outside is written or deleted', async () => {
+      const d = tmp();
+      const elsewhere = path.join(d, 'elsewhere');
+      fs.mkdirSync(elsewhere);
+      fs.writeFileSync(path.join(elsewhere, 'manifest.age'), 'not yours');
+      const root = path.join(d, 'bucket');
+      const s = await openObjectStore(pathToFileURL(root).href);
+      await s.init();
+      fs.mkdirSync(path.join(root, 'devices'), { recursive: true });
+      fs.symlinkSync(elsewhere, path.join(root, 'devices', 'abc'));
+      for (const op of [() => s.put('devices/abc/seg/x', enc('x')), () => s.get('devices/abc/manifest.age'), () => s.head('devices/abc/manifest.age'), () => s.delete(['devices/abc/manifest.age']), () => collect(s.list('devices/'))]) {
+        const err = await expectSuError(op(), 'INTEGRITY');
+        expect(err.message).toMatch(/devices\/abc .*symbolic link/);
+      }
+      expect(fs.readdirSync(elsewhere)).toEqual(['manifest.age']);
+      expect(fs.readFileSync(path.join(elsewhere, 'manifest.age'), 'utf8')).toBe('not yours');
+    });
+
+    it('an object that is a symlink is refused (O_NOFOLLOW), not read through', async () => {
+      const d = tmp();
+      fs.writeFileSync(path.join(d, 'secret'), 'outside');
+      const root = path.join(d, 'bucket');
+      const s = await openObjectStore(pathToFileURL(root).href);
+      await s.init();
+      await s.put('k/real', enc('x'));
+      fs.symlinkSync(path.join(d, 'secret'), path.join(root, 'k', 'link'));
+      await expectSuError(s.get('k/link'), 'INTEGRITY');
+      await expectSuError(s.head('k/link'), 'INTEGRITY');
+    });
+
+    it('a FIFO in place of an object is an INTEGRITY error at once, never a hang', async () => {
+      const d = tmp();
+      const root = path.join(d, 'bucket');
+      const s = await openObjectStore(pathToFileURL(root).href);
+      await s.init();
+      await s.put('k/obj', enc('x'));
+      fs.rmSync(path.join(root, 'k', 'obj'));
+      execFileSync('mkfifo', [path.join(root, 'k', 'obj')]);
+      const started = Date.now();
+      const err = await expectSuError(s.get('k/obj'), 'INTEGRITY');
+      expect(err.message).toMatch(/FIFO/);
+      await expectSuError(s.head('k/obj'), 'INTEGRITY');
+      await expectSuError(collect(s.list('k/')), 'INTEGRITY');
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    it('files are 0600 and directories 0700', async () => {
+      const d = tmp();
+      const root = path.join(d, 'bucket');
+      const s = await openObjectStore(pathToFileURL(root).href);
+      await s.init();
+      await s.put('a/b/c', enc('x'));
+      await s.put('a/b/d', enc('y'), { ifNoneMatch: '*' });
+      const mode = (p: string) => fs.statSync(path.join(root, p)).mode & 0o777;
+      expect([mode('.'), mode('.su-tmp'), mode('a'), mode('a/b')]).toEqual([0o700, 0o700, 0o700, 0o700]);
+      expect([mode('a/b/c'), mode('a/b/d')]).toEqual([0o600, 0o600]);
+    });
+
+    it('outside init, a missing root is not recreated: CONFIG', async () => {
+      const root = path.join(tmp(), 'unmounted');
+      const s = await openObjectStore(pathToFileURL(root).href);
+      await expectSuError(s.put('a/b', enc('x')), 'CONFIG');
+      expect(fs.existsSync(root)).toBe(false);
+    });
   });
 
   it('init on a path that is a file is a CONFIG error', async () => {

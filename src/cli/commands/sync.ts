@@ -40,9 +40,17 @@ export function keyBox(secret: string | null, fp: string): string {
   return rows.join('\n') + '\n';
 }
 
-const THREAT_MODEL = `What the bucket can see: object names, sizes, counts and upload times, random device ids,
-and the key fingerprint. It cannot see any event, project, path, model, token count, cost or text.
-Someone with write access can delete or withhold objects, but cannot forge or roll back events unnoticed.
+const THREAT_MODEL = `What each party can and cannot do (docs/specs/sync-protocol-v1.md, section 2):
+- Anyone who can read the bucket sees object names, sizes, counts and upload times, random device
+  ids and the key fingerprint - never an event, project, path, model, token count, cost or text.
+- Anyone who can write to the bucket can delete, withhold or put back old objects (you may lose
+  availability), but cannot add or change events: every manifest carries a MAC made with a key
+  derived from the secret key, and every segment is bound to it by hash. A device that fails
+  this check lands nothing and is named as a warning by \`sync pull\`, \`sync verify\`, \`sync status\`.
+- Knowing the public recipient (age1...) lets someone encrypt to you, not write events you accept.
+- Other users of this machine cannot read the store, the key or the spool (files 0600, dirs 0700).
+- A device that holds the secret key can read and write everything: it is you.
+- A joining device trusts the manifests it finds on its first pull (check the generations shown).
 `;
 
 function progress(io: CliIo, label: string) {
@@ -194,12 +202,14 @@ export function registerSync(program: Command, io: CliIo): void {
           const partial = (err as { result?: unknown }).result;
           if (flags.json && partial) json(io.stdout, partial);
           else if (partial) io.stdout.write(renderPull(partial as Awaited<ReturnType<typeof pull>>));
+          if (partial) pullWarnings(io, partial as Awaited<ReturnType<typeof pull>>);
           throw err;
         } finally {
           bar.stop();
         }
-        if (flags.json) return json(io.stdout, r);
-        io.stdout.write(renderPull(r));
+        if (flags.json) json(io.stdout, r);
+        else io.stdout.write(renderPull(r));
+        pullWarnings(io, r);
       });
     });
 
@@ -247,13 +257,19 @@ export function registerSync(program: Command, io: CliIo): void {
   registerSyncAuto(sync, io);
 }
 
-function renderPull(r: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string } }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
+/** A refused device is a warning on stderr, naming it; the pull itself went on. */
+function pullWarnings(io: CliIo, r: { peers: Array<{ device: string; name: string | null; warning?: string }> }): void {
+  for (const p of r.peers) if (p.warning) io.stderr.write(`WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning}\n`);
+}
+
+function renderPull(r: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string }; warning?: string }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
   const out: string[] = [];
   if (r.peers.length === 0) out.push('No other device has pushed to this bucket yet.');
   for (const p of r.peers) {
     const who = `${p.name ?? '?'} (${p.device})`;
     if (p.outcome === 'landed') out.push(`${who}: merged ${formatInt(p.events)} event(s) from ${p.segments} segment(s)`);
     else if (p.outcome === 'current') out.push(`${who}: up to date`);
+    else if (p.outcome === 'rejected') out.push(`${who}: REFUSED, nothing merged (not authenticated by this bucket's key; see the warning)`);
     else out.push(`${who}: FAILED, nothing merged: ${p.error?.message ?? ''}`);
   }
   out.push(`Merged ${formatInt(r.landedEvents)} event(s). Events claimed by more than one device: ${formatInt(r.conflictCount)} (each counted once).`);
@@ -281,6 +297,11 @@ function renderStatus(s: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>
       if (p.ackedOurSeq !== null) out.push(`      has merged our events through seq ${p.ackedOurSeq} of ${s.lastPushedSeq}${p.ackedOurSeq >= s.lastPushedSeq ? ' (up to date)' : ''}`);
     }
   } else out.push('Peers:             none pulled yet');
+  if (s.heldBack?.count) {
+    const e = s.heldBack.examples.map((x) => `seq ${x.seq}: ${x.problem}`).join('; ');
+    out.push(`Held back:         ${formatInt(s.heldBack.count)} event(s) of this device are malformed (stored by an older version) and are not synced; they stay in this store and block nothing (${e})`);
+  }
+  for (const r of s.refused ?? []) out.push(`REFUSED device ${r.id} since ${r.since}: ${r.message}`);
   if (s.lastError) out.push(`Last error:        ${s.lastError.time} ${s.lastError.op}: ${s.lastError.message}`);
   if (s.auto) out.push(...renderAuto(s.auto, nowMs));
   for (const w of s.warnings ?? []) out.push(`WARNING: ${w}`);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import lockfile from 'proper-lockfile';
@@ -31,6 +31,14 @@ const STALE_TMP_MS = 60 * 60 * 1000;
  * compare-and-swap safe between processes **on one machine**; on a directory shared by
  * several machines (NFS, SMB, a synced folder) that guarantee does not hold.
  * A key cannot also be a "directory" of other keys (`a` and `a/b` at once), unlike S3.
+ *
+ * The directory may be shared or synced, so anyone who can write to it is treated like a bucket
+ * writer: nothing under the root is followed if it is a symbolic link (every directory on a
+ * key's path is checked with lstat, objects are opened with O_NOFOLLOW), an object that is not a
+ * regular file (a FIFO, a device) is an integrity error rather than something to block on, and
+ * nothing is deleted outside a directory verified to be the real `<root>/.su-tmp`. New files are
+ * 0600 and new directories 0700. (A writer racing us between the check and the use can still
+ * win a rename; what it gains is what a bucket writer has anyway: it never reaches outside.)
  */
 export class FileObjectStore implements ObjectStore {
   readonly url: string;
@@ -45,19 +53,78 @@ export class FileObjectStore implements ObjectStore {
     this.url = pathToFileURL(this.#root).href;
   }
 
+  /** Creates the root (only here: elsewhere a missing root is an error) and removes stale temp files. */
   async init(): Promise<void> {
     try {
-      await mkdir(join(this.#root, TMP_DIR), { recursive: true });
+      await mkdir(this.#root, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw fsError('init', this.url, err);
     }
-    this.#tmpReady = true;
+    const tmp = await this.#tmpDir();
     const now = Date.now();
-    for (const name of await readdir(join(this.#root, TMP_DIR)).catch(() => [] as string[])) {
-      const p = join(this.#root, TMP_DIR, name);
-      const st = await stat(p).catch(() => undefined);
-      if (st && now - st.mtimeMs > STALE_TMP_MS) await unlink(p).catch(() => undefined);
+    for (const name of await readdir(tmp).catch(() => [] as string[])) {
+      const p = join(tmp, name);
+      const st = await lstat(p).catch(() => undefined);
+      // Only regular files, only in the directory just verified, checked again right before.
+      if (!st?.isFile() || now - st.mtimeMs <= STALE_TMP_MS) continue;
+      if ((await this.#tmpDir()) !== tmp) break;
+      await unlink(p).catch(() => undefined);
     }
+  }
+
+  /**
+   * `<root>/.su-tmp`, created (0700) if missing, as its real path, after checking that it is a
+   * directory and not a symbolic link, and that its real path is inside the root's.
+   */
+  async #tmpDir(): Promise<string> {
+    const dir = join(this.#root, TMP_DIR);
+    let st = await lstat(dir).catch((err) => {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw fsError('put', TMP_DIR, err);
+    });
+    if (!st) {
+      try {
+        await mkdir(dir, { mode: 0o700 });
+      } catch (err) {
+        if (errno(err) === 'ENOENT') throw rootMissing(this.url);
+        if (errno(err) !== 'EEXIST') throw fsError('put', TMP_DIR, err);
+      }
+      st = await lstat(dir);
+    }
+    if (!st.isDirectory()) throw notReal(TMP_DIR, st);
+    const [real, root] = await Promise.all([realpath(dir), realpath(this.#root)]);
+    if (real !== join(root, TMP_DIR)) throw notReal(TMP_DIR, st);
+    this.#tmpReady = true;
+    return real;
+  }
+
+  /**
+   * The directory holding `key`, after checking every directory from the root down to it with
+   * lstat: each must be a real directory. Missing ones are created (0700) when `create`, else
+   * `null` is returned (the object does not exist).
+   */
+  async #parentDir(key: string, create: boolean): Promise<string | null> {
+    const parts = key.split('/').slice(0, -1);
+    let p = this.#root;
+    for (const [i, part] of parts.entries()) {
+      p = join(p, part);
+      let st = await lstat(p).catch((err) => {
+        if (isMissing(err)) return undefined;
+        throw err;
+      });
+      if (!st) {
+        if (!create) return null;
+        try {
+          await mkdir(p, { mode: 0o700 });
+        } catch (err) {
+          if (errno(err) === 'ENOENT' && i === 0) throw rootMissing(this.url);
+          if (errno(err) !== 'EEXIST') throw err;
+        }
+        st = await lstat(p);
+      }
+      if (!st.isDirectory()) throw notReal(parts.slice(0, i + 1).join('/'), st);
+    }
+    return p;
   }
 
   async put(key: string, body: Uint8Array, opts: PutOptions = {}): Promise<{ etag: string }> {
@@ -67,7 +134,7 @@ export class FileObjectStore implements ObjectStore {
     const etag = sha256Hex(body);
     const tmp = await this.#writeTemp(key, body);
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await this.#parentDir(key, true);
       if (opts.ifMatch === undefined && opts.ifNoneMatch === undefined) {
         await rename(tmp, target);
       } else {
@@ -107,8 +174,19 @@ export class FileObjectStore implements ObjectStore {
     checkKey(key);
     let buf: Buffer;
     try {
-      buf = await readFile(this.#path(key));
+      if ((await this.#parentDir(key, false)) === null) throw new ObjectNotFound(key);
+      // O_NOFOLLOW: a symbolic link is refused (ELOOP); O_NONBLOCK: opening a FIFO returns at once.
+      const fh = await open(this.#path(key), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        if (!st.isFile()) throw notReal(key, st);
+        buf = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
+      if (err instanceof SuError) throw err;
+      if (errno(err) === 'ELOOP') throw notReal(key, 'symlink');
       if (isMissing(err)) throw new ObjectNotFound(key);
       throw fsError('get', key, err);
     }
@@ -120,8 +198,10 @@ export class FileObjectStore implements ObjectStore {
     checkKey(key);
     const p = this.#path(key);
     try {
-      const st = await stat(p);
-      if (!st.isFile()) throw new ObjectNotFound(key);
+      if ((await this.#parentDir(key, false)) === null) throw new ObjectNotFound(key);
+      const st = await lstat(p);
+      if (st.isDirectory()) throw new ObjectNotFound(key);
+      if (!st.isFile()) throw notReal(key, st);
       return { key, size: st.size, etag: await this.#etagOf(p, st), lastModified: st.mtime };
     } catch (err) {
       if (err instanceof SuError) throw err;
@@ -136,8 +216,11 @@ export class FileObjectStore implements ObjectStore {
     if (dir !== '') checkKey(dir);
     const keys: string[] = [];
     try {
+      // The listed folder itself, and every one above it, must be real directories.
+      if (dir !== '' && (await this.#parentDir(`${dir}/_`, false)) === null) return;
       await this.#walk(dir, keys);
     } catch (err) {
+      if (err instanceof SuError) throw err;
       throw fsError('list', prefix, err);
     }
     const matching = keys.filter((k) => k.startsWith(prefix)).sort(compareKeys);
@@ -156,11 +239,14 @@ export class FileObjectStore implements ObjectStore {
     keys.forEach(checkKey);
     const one = async (key: string) => {
       try {
+        // Through a symlinked folder the unlink would land outside the bucket: checked first.
+        if ((await this.#parentDir(key, false)) === null) return;
+        // A directory is no object (unlink on one fails with EISDIR or EPERM depending on the OS).
+        if (await lstat(this.#path(key)).then((s) => s.isDirectory(), () => false)) return;
         await unlink(this.#path(key));
       } catch (err) {
+        if (err instanceof SuError) throw err;
         if (isMissing(err)) return;
-        // unlink on a directory fails with EISDIR or EPERM depending on the OS; a directory is no object.
-        if (await stat(this.#path(key)).then((s) => s.isDirectory(), () => false)) return;
         throw fsError('delete', key, err);
       }
     };
@@ -172,14 +258,11 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async #writeTemp(key: string, body: Uint8Array): Promise<string> {
-    const dir = join(this.#root, TMP_DIR);
     try {
-      if (!this.#tmpReady) {
-        await mkdir(dir, { recursive: true });
-        this.#tmpReady = true;
-      }
+      const dir = this.#tmpReady ? join(this.#root, TMP_DIR) : await this.#tmpDir();
       const tmp = join(dir, `${randomBytes(8).toString('hex')}.tmp`);
-      const fh = await open(tmp, 'wx', 0o644);
+      // O_EXCL with O_NOFOLLOW: never through a planted link. 0600: bucket files are the user's alone.
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         await fh.writeFile(body);
         await fh.sync();
@@ -188,6 +271,7 @@ export class FileObjectStore implements ObjectStore {
       }
       return tmp;
     } catch (err) {
+      if (err instanceof SuError) throw err;
       throw fsError('put', key, err);
     }
   }
@@ -213,7 +297,7 @@ export class FileObjectStore implements ObjectStore {
 
   /** Hashes the file unless a rename-proof stat fingerprint says it has not changed. */
   async #etagOf(path: string, st?: Stats): Promise<string> {
-    st ??= await stat(path);
+    st ??= await lstat(path);
     const hit = this.#etags.get(path);
     if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) {
       return hit.etag;
@@ -237,6 +321,8 @@ export class FileObjectStore implements ObjectStore {
       const key = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) await this.#walk(key, out);
       else if (e.isFile()) out.push(key);
+      // Dirents are not followed: a link or a FIFO where objects live is tampering, said so.
+      else throw notReal(key, e.isSymbolicLink() ? 'symlink' : 'special');
     }
   }
 }
@@ -252,6 +338,20 @@ function errno(err: unknown): string | undefined {
 function isMissing(err: unknown): boolean {
   const c = errno(err);
   return c === 'ENOENT' || c === 'ENOTDIR' || c === 'EISDIR';
+}
+
+/** Something under the root that is not what an object store holds there: never followed, never read. */
+function notReal(what: string, st: Stats | 'symlink' | 'special'): SuError {
+  const kind = st === 'symlink' || (typeof st === 'object' && st.isSymbolicLink()) ? 'a symbolic link' : st === 'special' || (typeof st === 'object' && !st.isFile() && !st.isDirectory()) ? 'not a regular file or directory (a FIFO, socket or device)' : 'not what it should be (a file where a folder belongs, or the reverse)';
+  return new SuError('INTEGRITY', `${what} in the bucket directory is ${kind}: refusing to follow or read it`, {
+    hint: 'someone with write access to the bucket directory put it there; nothing outside the bucket was read, written or deleted. Remove it, then run `stackunderflow sync verify`',
+  });
+}
+
+function rootMissing(url: string): SuError {
+  return new SuError('CONFIG', `the bucket directory ${url} does not exist`, {
+    hint: 'mount the disk or restore the folder (it is not recreated outside `stackunderflow sync init`), or run `stackunderflow sync init --bucket <url>` for a new bucket',
+  });
 }
 
 function conflict(key: string, why: string): SuError {

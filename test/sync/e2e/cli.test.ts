@@ -91,7 +91,13 @@ describe('sync init output', () => {
     expect(r.stdout).toMatch(/Sync set up: file:\/\//);
     expect(r.stdout).toContain(`Device: tf (${d.id})`);
     expect(r.stdout).toMatch(/Conditional writes: yes/);
-    expect(r.stdout).toMatch(/cannot see any event/);
+    // What each party can and cannot do, as the spec's threat model says it.
+    expect(r.stdout).toMatch(/never an event/);
+    expect(r.stdout).toMatch(/cannot add or change events/);
+    expect(r.stdout).toMatch(/public recipient \(age1\.\.\.\) lets someone encrypt to you, not write events you accept/);
+    expect(r.stdout).toMatch(/Other users of this machine cannot read/);
+    expect(r.stdout).toMatch(/joining device trusts the manifests it finds on its first pull/);
+    expect(r.stdout).not.toMatch(/cannot forge or roll back events unnoticed/);
     expect(r.stdout.split(key)).toHaveLength(2);
     // The box is 80 columns of ASCII.
     const box = r.stdout.split('\n').filter((l) => l.startsWith('+') || l.startsWith('|'));

@@ -5,7 +5,8 @@
  * and `sync verify` names the bad object. Everything runs on a copy of one pristine bucket,
  * read by a fresh device that has already merged every peer's first generation.
  */
-import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Device, dumpStore, fileBucket, setupSync } from '../../helpers/devices.js';
@@ -99,6 +100,48 @@ async function expectNothingLanded(obs: Device, d: Device, damage: () => void | 
 }
 
 describe('tampered objects in the bucket', () => {
+  it('a FIFO in place of a listed segment: pull and verify exit 4 within seconds, never hang', async () => {
+    const s = await scene();
+    s.restoreGen2(a);
+    const [victim] = await newSegments(a);
+    rmSync(s.seg(a, victim.name));
+    execFileSync('mkfifo', [s.seg(a, victim.name)]);
+    const started = Date.now();
+    const r = await s.obs.run(['sync', 'pull']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/FIFO/);
+    const v = await s.obs.run(['sync', 'verify']);
+    expect(v.code).toBe(4);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a device folder that is a symlink out of the bucket: refused (exit 4), nothing outside read or written', async () => {
+    const s = await scene();
+    const outside = join(s.dir, '..', `outside-${Date.now()}`);
+    mkdirSync(outside);
+    const folder = join(s.dir, 'stackunderflow/v1/devices', a.id);
+    renameSync(folder, outside + '-real');
+    cpSync(outside + '-real', outside, { recursive: true });
+    symlinkSync(outside, folder);
+    const before = readdirSync(outside, { recursive: true }).sort();
+    const r = await s.obs.run(['sync', 'pull']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/symbolic link/);
+    expect((await s.obs.run(['sync', 'verify'])).code).toBe(4);
+    expect(readdirSync(outside, { recursive: true }).sort()).toEqual(before);
+  });
+
+  it('a bucket directory without key.json (unmounted, moved) is a configuration error (exit 2), not a new bucket', async () => {
+    const s = await scene();
+    renameSync(s.dir, s.dir + '-moved');
+    for (const cmd of [['sync', 'push'], ['sync', 'pull'], ['sync', 'verify']]) {
+      const r = await s.obs.run(cmd);
+      expect(r.code, cmd.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/has no stackunderflow\/v1\/key\.json/);
+    }
+    expect(existsSync(s.dir)).toBe(false);
+  });
+
   it('a flipped byte in a segment: exit 4 for that peer, the others land, verify names the object', async () => {
     const s = await scene();
     s.restoreGen2(a, b, c);
@@ -161,7 +204,7 @@ describe('tampered objects in the bucket', () => {
     const aFirst = (await manifestOf(gen1.get(a)!, a)).segments;
     expect(foreign.seqFrom).toBeGreaterThan(aFirst.at(-1)!.seqTo);
     const forged = { ...(await manifestOf(gen2.get(a)!, a)), generation: 3, segments: [...aFirst, foreign] };
-    const sealed = await seal(encodeManifest(forged), await identity.recipient());
+    const sealed = await seal(encodeManifest(forged, await identity.manifestAuth()), await identity.recipient());
     await expectNothingLanded(s.obs, a, () => {
       cpSync(s.seg(b, foreign.name), s.seg(a, foreign.name));
       writeFileSync(join(s.dir, manifestKey(a.id)), sealed);
@@ -173,7 +216,7 @@ describe('tampered objects in the bucket', () => {
     const m = await manifestOf(gen2.get(a)!, a);
     const last = m.segments.at(-1)!;
     const shifted = { ...m, generation: 3, segments: [...m.segments.slice(0, -1), { ...last, seqFrom: last.seqFrom + 1000, seqTo: last.seqTo + 1000 }] };
-    const sealed = await seal(encodeManifest(shifted), await identity.recipient());
+    const sealed = await seal(encodeManifest(shifted, await identity.manifestAuth()), await identity.recipient());
     await expectNothingLanded(s.obs, a, () => writeFileSync(join(s.dir, manifestKey(a.id)), sealed));
   });
 
