@@ -120,7 +120,7 @@ function deviceRows(devices: DeviceShare[] | undefined, lead: number): string[][
   if (!devices) return [];
   return devices.map((d) => [
     `  └ ${d.deviceName ?? d.deviceId.slice(0, 8)}`,
-    ...Array(lead - 1).fill(''),
+    ...Array<string>(lead - 1).fill(''),
     ...tokenCells({ ...d, unpricedModels: d.unpricedModels }),
   ]);
 }

@@ -5,7 +5,7 @@ import { contentHash } from '../util/canonical.js';
 import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
 
 export { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
-import { Hlc } from '../util/clock.js';
+import type { Hlc } from '../util/clock.js';
 
 export interface WriteStats {
   inserted: number;
