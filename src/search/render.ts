@@ -19,7 +19,7 @@ function paint(on: boolean | undefined, code: string, s: string): string {
  * A snippet with its matches highlighted: bold yellow on a terminal, else between « and ».
  * Control characters in the text are shown as spaces so a log cannot drive the terminal.
  */
-export function markSnippet(snippet: string, highlights: Array<[number, number]>, opts: RenderOptions = {}): string {
+function markSnippet(snippet: string, highlights: Array<[number, number]>, opts: RenderOptions = {}): string {
   // eslint-disable-next-line no-control-regex
   const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   let out = '';

@@ -77,7 +77,7 @@ import { sessionIdFromFileName } from './paths.js';
 export const TEXT_CAP_BYTES = 16 * 1024;
 
 /** Project slug of a rollout that does not say where it ran. */
-export const UNKNOWN_PROJECT = 'unknown';
+const UNKNOWN_PROJECT = 'unknown';
 
 type Side = 'ri' | 'em';
 type MirrorRole = 'user' | 'assistant' | 'reasoning';
