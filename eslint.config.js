@@ -82,7 +82,6 @@ const KNOWN_FINDINGS = [
       'no-useless-assignment': 'off',
     },
   },
-  { files: ['src/cli/commands/ingest.ts'], rules: { '@typescript-eslint/no-unsafe-return': 'off' } },
   { files: ['src/api/routes/dashboard.ts'], rules: { '@typescript-eslint/restrict-template-expressions': 'off', '@typescript-eslint/no-unsafe-argument': 'off' } },
   { files: ['src/sync/codec.ts', 'src/sync/decoder.ts'], rules: { '@typescript-eslint/restrict-template-expressions': 'off' } },
   { files: ['src/sync/auto.ts', 'src/sync/codec.ts', 'src/sync/prune.ts', 'src/sync/state.ts'], rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' } },
