@@ -39,13 +39,6 @@ function parseArgs(argv: string[]): Args {
   return out;
 }
 
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) n += fs.statSync(join(e.parentPath, e.name)).size;
-  }
-  return n;
-}
 
 /** Every event the adapters find under `dir`, deduplicated by uid as the store does. */
 async function readEvents(dir: string): Promise<{ events: EventRecord[]; logBytes: number }> {

@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     }
 
     // Switches on the loaded page: each is one input event, measured from the event to redrawn.
-    const devices = (await page.evaluate(() => [...document.querySelectorAll<HTMLOptionElement>('#scope option')].map((o) => o.value))) as string[];
+    const devices = await page.evaluate(() => [...document.querySelectorAll<HTMLOptionElement>('#scope option')].map((o) => o.value));
     const scopes = ['local', ...devices.filter((d) => d.startsWith('device:')), 'all'];
     const ranges: Array<[string, string]> = [['2026-10-01', '2026-10-31'], ['2026-01-01', '2026-06-30'], ['', '']];
     const scopeSwitch: Measure[] = [];

@@ -171,10 +171,6 @@ function byDay(report: { daily: Array<{ date: string } & DayTokens> }): Record<s
   return Object.fromEntries(report.daily.map((d) => [d.date, { inputTokens: d.inputTokens, outputTokens: d.outputTokens, cacheCreationTokens: d.cacheCreationTokens, cacheReadTokens: d.cacheReadTokens }]));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const cpu = (m: Measure) => (Number.isNaN(m.cpuMs) ? '' : ` (cpu ${(m.cpuMs / 1000).toFixed(2)} s)`);

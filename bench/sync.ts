@@ -121,7 +121,7 @@ function ensureCli(): void {
   if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(join(ROOT, 'src'))) return;
   log('building dist/ (older than src/)');
   const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (b.status !== 0 && !existsSync(CLI)) throw new Error(`npm run build failed:\n${b.stderr}`);
+  if (b.status !== 0 && !existsSync(CLI)) throw new Error(`npm run build failed:\n${b.stderr.toString()}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ async function openBucket(target: Target, dir: string): Promise<Bucket> {
   if (target === 'file') {
     const d = join(dir, 'bucket');
     mkdirSync(d, { recursive: true });
-    return { url: pathToFileURL(d).href, env: {}, stop: async () => undefined };
+    return { url: pathToFileURL(d).href, env: {}, stop: () => Promise.resolve() };
   }
   let s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; prefix: string; stop(): Promise<void> };
   if (target === 's3rver') {
@@ -292,7 +292,7 @@ async function openBucket(target: Target, dir: string): Promise<Bucket> {
       accessKeyId: e.STACKUNDERFLOW_TEST_RGW_ACCESS_KEY,
       secretAccessKey: e.STACKUNDERFLOW_TEST_RGW_SECRET_KEY,
       prefix: `bench-sync-${Date.now()}`,
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
   const url = `s3://${s3.bucket}${s3.prefix ? `/${s3.prefix}` : ''}`;

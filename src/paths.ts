@@ -35,7 +35,7 @@ export function packageRoot(): string {
 /** The package version, from package.json ('unknown' if it cannot be read). */
 export function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';

@@ -10,4 +10,3 @@ export function adaptersFor(providers?: readonly Provider[]): Adapter[] {
   return ADAPTERS.filter((a) => !providers || providers.includes(a.provider));
 }
 
-export { claudeAdapter, codexAdapter };

@@ -54,10 +54,6 @@ export interface EventRecord {
 /** What a parser remembers between incremental reads of one file. JSON-serializable. */
 export type ParserState = Record<string, unknown>;
 
-export interface ParseResult {
-  events: EventRecord[];
-}
-
 /** A stateful per-file parser: fed complete lines in order; its state survives between ingests. */
 export interface FileParser {
   /** Returns the events for one line; throws nothing: malformed lines return null (counted as skipped). */

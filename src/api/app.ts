@@ -23,7 +23,7 @@ export interface ApiContext {
 }
 
 /** A route module: a sub-app with paths relative to `/api`. */
-export type RouteModule = (ctx: ApiContext) => Hono;
+type RouteModule = (ctx: ApiContext) => Hono;
 
 /** Mounted under /api in this order; adding an endpoint group is one line here. */
 const ROUTES: RouteModule[] = [healthRoutes, projectRoutes, sessionRoutes, reportRoutes, syncRoutes, searchRoutes, dashboardRoutes];

@@ -26,7 +26,6 @@ export interface RunningServer {
 }
 
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
-export { DEFAULT_HOST, DEFAULT_PORT };
 
 /** Starts the API on host:port and resolves once the socket is listening. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {

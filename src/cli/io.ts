@@ -35,7 +35,7 @@ const loadDb = () => import('../store/db.js');
  * Opens the store for a read-only command. A store that does not exist yet is not
  * created on disk: the command reads an empty in-memory store instead, and `exists` says so.
  */
-export async function openStoreForRead(io: CliIo): Promise<{ db: Db; path: string; exists: boolean }> {
+async function openStoreForRead(io: CliIo): Promise<{ db: Db; path: string; exists: boolean }> {
   const { openDb } = await loadDb();
   const path = storePath(io.env);
   if (!existsSync(path)) return { db: openDb(':memory:'), path, exists: false };

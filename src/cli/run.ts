@@ -11,10 +11,10 @@ import { registerSync } from './commands/sync.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 
-export type { CliIo, Output } from './io.js';
+export type { CliIo } from './io.js';
 
 /** Adds one command (or command group) to the program. Commands get the injected io, never process globals. */
-export type CommandRegistrar = (program: Command, io: CliIo) => void;
+type CommandRegistrar = (program: Command, io: CliIo) => void;
 
 /** Every command by name, in help order. A new command plugs in by adding its registrar (and its import) here. */
 const REGISTRARS: Record<string, CommandRegistrar> = {

@@ -47,7 +47,7 @@ function costCell(cost: number, unpriced: string[], totalTokens: number, unprice
 }
 
 /** "claude-sonnet-4-5-20250929" → "sonnet-4-5": enough to tell models apart in a narrow column. */
-export function shortModel(name: string): string {
+function shortModel(name: string): string {
   const n = normalizeModel(name);
   return n.startsWith('claude-') ? n.slice('claude-'.length) : n;
 }
@@ -68,7 +68,7 @@ const ANSI = { bold: '\x1b[1m', dim: '\x1b[2m', yellow: '\x1b[33m', reset: '\x1b
  * An aligned plain-text table: header, rule, body rows, and (when given) a rule and a
  * totals row. Rows that are `null` print as a blank separator. No colors unless asked.
  */
-export function renderTable(columns: Column[], rows: Array<string[] | null>, totals: string[] | null, fmt: FormatOptions = {}): string {
+function renderTable(columns: Column[], rows: Array<string[] | null>, totals: string[] | null, fmt: FormatOptions = {}): string {
   const widths = columns.map((c, i) =>
     Math.max(visibleLength(c.header), ...rows.map((r) => (r ? visibleLength(r[i] ?? '') : 0)), totals ? visibleLength(totals[i] ?? '') : 0),
   );
@@ -120,7 +120,7 @@ function deviceRows(devices: DeviceShare[] | undefined, lead: number): string[][
   if (!devices) return [];
   return devices.map((d) => [
     `  └ ${d.deviceName ?? d.deviceId.slice(0, 8)}`,
-    ...Array(lead - 1).fill(''),
+    ...Array<string>(lead - 1).fill(''),
     ...tokenCells({ ...d, unpricedModels: d.unpricedModels }),
   ]);
 }

@@ -30,14 +30,13 @@ export {
   type DeviceShare,
   type ReportMeta,
 } from './reports.js';
-export { listSessions, type SessionList, type SessionListEntry, type SessionListOptions } from './sessions.js';
+export { listSessions, type SessionList, type SessionListOptions } from './sessions.js';
 export { parseReportOptions, type ReportOptions, type RawReportOptions } from './options.js';
 export {
   parseScope,
   formatScope,
   defaultScope,
   resolveScope,
-  resolveDevice,
   knownDevices,
   usageScopeSql,
   eventsScopeSql,
@@ -45,7 +44,7 @@ export {
   type ResolvedScope,
   type SqlFragment,
 } from './scope.js';
-export { priceFor, normalizeModel, costOf, pricedModels, type ModelPrice, type Rates } from './pricing.js';
-export { renderReport, renderSessionList, renderTable, formatInt, formatCost, type FormatOptions } from './format.js';
+export { priceFor, normalizeModel, costOf, type ModelPrice } from './pricing.js';
+export { renderReport, renderSessionList, formatInt, formatCost, type FormatOptions } from './format.js';
 export { defaultTimeZone, checkTimeZone } from './timezone.js';
 

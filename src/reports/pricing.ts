@@ -5,7 +5,7 @@
  */
 
 /** USD per million tokens. */
-export interface Rates {
+interface Rates {
   input: number;
   output: number;
   /** Prompt-cache write (Claude: the 5-minute rate). OpenAI has none: 0. */
@@ -160,9 +160,4 @@ export function costOf(t: TokenSums, p: ModelPrice): number {
       M;
   }
   return cost;
-}
-
-/** Names of every priced model (normalized), for `--help` and tests. */
-export function pricedModels(): string[] {
-  return Object.keys(PRICES).sort();
 }

@@ -72,7 +72,7 @@ export function knownDevices(db: Db): Array<{ deviceId: string; name: string | n
 }
 
 /** Resolves a device reference: exact id, then exact sync name, then a unique id prefix (4+ chars). */
-export function resolveDevice(db: Db, ref: string): string {
+function resolveDevice(db: Db, ref: string): string {
   const devices = knownDevices(db);
   const exact = devices.find((d) => d.deviceId === ref);
   if (exact) return exact.deviceId;

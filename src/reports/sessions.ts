@@ -8,7 +8,7 @@ import { localDate } from './timezone.js';
 import { SYNTHETIC_MODEL, type ReportMeta } from './reports.js';
 
 /** One session in the listing: activity from its events, tokens and cost from its billed usage. */
-export interface SessionListEntry {
+interface SessionListEntry {
   sessionId: string;
   provider: Provider;
   project: string;

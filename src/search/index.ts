@@ -16,13 +16,12 @@ import { catchUpSearchIndex } from '../store/events.js';
 import { hasTable } from '../store/db.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
-export { parseQuery, QUERY_SYNTAX_HELP, type ParsedQuery, type QueryTerm } from './query.js';
-export { showSession, type Conversation, type ConversationTurn, type ConversationTotals, type ShowOptions, type TurnUsage } from './show.js';
+export { parseQuery, type ParsedQuery } from './query.js';
+export { showSession, type Conversation } from './show.js';
 export { renderSearch, renderConversation } from './render.js';
-export type { Role } from './roles.js';
 
 // The limits live apart so the CLI can describe --limit without loading search itself.
-export { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from './limits.js';
+export { parseSearchLimit } from './limits.js';
 export { catchUpSearchIndex, pendingSearchIndex } from '../store/events.js';
 
 export interface SearchOptions extends Omit<ReportOptions, 'byDevice'> {
@@ -31,7 +30,7 @@ export interface SearchOptions extends Omit<ReportOptions, 'byDevice'> {
 }
 
 /** One matching event. */
-export interface SearchHit {
+interface SearchHit {
   sessionId: string;
   provider: Provider;
   project: string;

@@ -16,7 +16,7 @@ import { SuError } from '../errors.js';
  */
 
 /** One term of a parsed query. */
-export interface QueryTerm {
+interface QueryTerm {
   /** The words as typed (without quotes, `-` or `*`). */
   text: string;
   /** Typed in double quotes. */
@@ -38,7 +38,7 @@ export interface ParsedQuery {
 
 /** Longest query accepted, in characters, and most terms: beyond that it is not a search but a paste. */
 export const MAX_QUERY_CHARS = 1000;
-export const MAX_QUERY_TERMS = 32;
+const MAX_QUERY_TERMS = 32;
 
 /** The help text for the syntax, shared by `search --help` and the API's error hints. */
 export const QUERY_SYNTAX_HELP = `Query syntax:

@@ -1,6 +1,7 @@
 /** Human-readable output of search results and conversations, for the terminal (colors) or a pipe (markers). */
 import { formatCost, formatInt } from '../reports/format.js';
 import { offsetAt } from '../reports/timezone.js';
+import { formatBytes } from '../util/units.js';
 import type { SearchResult } from './index.js';
 import type { Conversation, ConversationTurn, TurnUsage } from './show.js';
 
@@ -19,7 +20,7 @@ function paint(on: boolean | undefined, code: string, s: string): string {
  * A snippet with its matches highlighted: bold yellow on a terminal, else between « and ».
  * Control characters in the text are shown as spaces so a log cannot drive the terminal.
  */
-export function markSnippet(snippet: string, highlights: Array<[number, number]>, opts: RenderOptions = {}): string {
+function markSnippet(snippet: string, highlights: Array<[number, number]>, opts: RenderOptions = {}): string {
   // eslint-disable-next-line no-control-regex
   const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   let out = '';
@@ -80,12 +81,6 @@ function usageLine(u: TurnUsage): string {
   return parts.join(' · ');
 }
 
-function sizeText(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
 const ROLE_COLOR: Record<string, string> = { user: ANSI.green, assistant: ANSI.blue, tool_call: ANSI.magenta, tool_result: ANSI.magenta, reasoning: ANSI.dim, system: ANSI.dim, summary: ANSI.dim };
 
 // eslint-disable-next-line no-control-regex
@@ -126,7 +121,7 @@ function turnLines(t: ConversationTurn, tz: string, opts: RenderOptions): string
       break;
     case 'tool_result': {
       const r = t.result!;
-      const size = r.bytes ? ` (${sizeText(r.bytes)}, ${formatInt(r.lines)} line${r.lines === 1 ? '' : 's'})` : ' (empty)';
+      const size = r.bytes ? ` (${formatBytes(r.bytes)}, ${formatInt(r.lines)} line${r.lines === 1 ? '' : 's'})` : ' (empty)';
       lines.push(`${paint(c, ANSI.dim, time)}  ${paint(c, r.error ? ANSI.red : ANSI.magenta, r.error ? '← error' : '← result')}  ${oneLine(r.preview)}${paint(c, ANSI.dim, size)}`);
       break;
     }

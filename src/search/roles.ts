@@ -16,8 +16,8 @@ export function roleOf(kind: EventKind, extra: Record<string, unknown> | null): 
 export function parseExtra(extra: string | null): Record<string, unknown> | null {
   if (!extra) return null;
   try {
-    const v = JSON.parse(extra);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : null;
+    const v: unknown = JSON.parse(extra);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
   }

@@ -54,7 +54,7 @@ export interface ConversationTurn {
   usage?: TurnUsage;
 }
 
-export interface ConversationTotals {
+interface ConversationTotals {
   inputTokens: number;
   outputTokens: number;
   cacheCreationTokens: number;
@@ -102,7 +102,7 @@ function deviceClause(scope: ResolvedScope): { sql: string; params: unknown[] } 
  * Finds the one session `ref` names in scope: an exact session id, else a unique prefix.
  * Several matches are a USAGE error listing them; none is NOT_FOUND.
  */
-export function resolveSession(db: Db, ref: string, scope: ResolvedScope): { provider: Provider; sessionId: string } {
+function resolveSession(db: Db, ref: string, scope: ResolvedScope): { provider: Provider; sessionId: string } {
   const id = ref.trim();
   if (id === '') throw new SuError('USAGE', 'no session id given', { hint: 'list sessions with `stackunderflow sessions`' });
   const dev = deviceClause(scope);
@@ -170,7 +170,7 @@ function oneLine(s: string, max: number): string {
 const TELLING_ARGS = ['command', 'cmd', 'file_path', 'path', 'pattern', 'query', 'url', 'description', 'prompt', 'skill', 'subject', 'content'];
 
 /** A one-line summary of a tool's arguments: the telling argument when there is one, else compact JSON. */
-export function summarizeArgs(raw: string | null, max = 100): string {
+function summarizeArgs(raw: string | null, max = 100): string {
   if (!raw) return '';
   const s = raw.trim();
   if (s.startsWith('{')) {

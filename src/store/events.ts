@@ -4,8 +4,8 @@ import type { EventRecord } from '../adapters/types.js';
 import { contentHash } from '../util/canonical.js';
 import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
 
-export { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
-import { Hlc } from '../util/clock.js';
+export { EVENT_COLUMNS } from './rows.js';
+import type { Hlc } from '../util/clock.js';
 
 export interface WriteStats {
   inserted: number;

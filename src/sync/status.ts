@@ -6,6 +6,7 @@ import type { ObjectStore } from './objectstore/index.js';
 import { devicesPrefix, parseDeviceKey } from './layout.js';
 import { lastSyncError, outboxSegments, readPeers, readRejected, readSettings, readSyncState } from './state.js';
 import { autoStatus, SKEW_WARN_MS, type AutoStatus } from './auto.js';
+import { formatDuration } from '../util/units.js';
 
 export interface SyncStatus {
   enabled: boolean;
@@ -88,15 +89,9 @@ export function syncStatus(db: Db, env: NodeJS.ProcessEnv = process.env): SyncSt
     status.auto = autoStatus(db, env, status.peers.length);
     status.warnings = status.peers
       .filter((p) => p.clockAheadSeconds !== null && p.clockAheadSeconds * 1000 > SKEW_WARN_MS)
-      .map((p) => `${p.name ?? '?'} (${p.id})'s clock is ahead of ours by ${formatLead(p.clockAheadSeconds!)}: its events sort after ours; fix the clock on one of the machines`);
+      .map((p) => `${p.name ?? '?'} (${p.id})'s clock is ahead of ours by ${formatDuration(p.clockAheadSeconds!)}: its events sort after ours; fix the clock on one of the machines`);
   }
   return status;
-}
-
-function formatLead(s: number): string {
-  if (s >= 7200) return `${Math.round(s / 3600)}h`;
-  if (s >= 120) return `${Math.round(s / 60)} min`;
-  return `${Math.round(s)} s`;
 }
 
 /** A peer's last ack of our events, and how far its clock led ours when we read its manifest. Time-independent, so the API and the CLI agree. */

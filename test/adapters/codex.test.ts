@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codexAdapter, createCodexParser, sessionIdFromFileName, TEXT_CAP_BYTES } from '../../src/adapters/codex/index.js';
-import { derivedRecordId, eventUid, slugFromPath } from '../../src/adapters/identity.js';
+import { derivedRecordId, eventUid } from '../../src/adapters/identity.js';
 import type { EventRecord, SourceFile } from '../../src/adapters/types.js';
 import { ingest } from '../../src/ingest/index.js';
 import { openDb, type Db } from '../../src/store/db.js';

@@ -63,7 +63,7 @@ function expectSameSums(db: Db, scopes: ReportOptions['scope'][]) {
         for (const scope of scopes) {
           const ctx = reportContext(db, { timezone, scope, ...o });
           const fromUsage = aggregate(db, ctx, keys, 'usage');
-          expect(sorted(aggregate(db, ctx, keys, 'slots')), `${timezone} ${keys} ${JSON.stringify(o)} ${JSON.stringify(scope)}`).toEqual(sorted(fromUsage));
+          expect(sorted(aggregate(db, ctx, keys, 'slots')), `${timezone} ${keys.join(',')} ${JSON.stringify(o)} ${JSON.stringify(scope)}`).toEqual(sorted(fromUsage));
           compared += fromUsage.length;
         }
   // Not vacuous: the comparisons saw real groups.

@@ -131,7 +131,10 @@ describe('Identity never prints', () => {
     const secret = id.revealSecret();
     const renderings = [
       String(id),
+      // Every way a value becomes text is tried on purpose, these two included.
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions
       `${id}`,
+      // eslint-disable-next-line @typescript-eslint/restrict-plus-operands
       'key: ' + id,
       JSON.stringify(id),
       JSON.stringify({ nested: { id } }),
@@ -139,6 +142,7 @@ describe('Identity never prints', () => {
       inspect({ id }, { depth: 5, showHidden: true }),
       JSON.stringify({ ...id }),
       Object.keys(id).join(','),
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions
       new SuError('KEY', `bad ${id}`).message,
     ];
     for (const s of renderings) {

@@ -45,6 +45,7 @@ describe('interop with the age CLI and gunzip', () => {
       throw new Error(
         'the `age` CLI (or gunzip) is not installed, and the interop test needs it: run `apt-get install -y age` ' +
           '(Debian/Ubuntu) or `brew install age`. ' + String((err as Error).message),
+        { cause: err },
       );
     }
     tmp = fs.mkdtempSync(join(os.tmpdir(), 'su-age-'));

@@ -2,7 +2,7 @@ import type { Adapter } from '../types.js';
 import { createCodexParser } from './parser.js';
 import { codexHome, discoverRollouts } from './paths.js';
 
-export { codexHome, sessionIdFromFileName } from './paths.js';
+export { sessionIdFromFileName } from './paths.js';
 export { createCodexParser, TEXT_CAP_BYTES } from './parser.js';
 
 /**

@@ -78,7 +78,7 @@ import { tokenCount as countAt } from '../tokens.js';
 export const TEXT_CAP_BYTES = 16 * 1024;
 
 /** Project slug of a rollout that does not say where it ran. */
-export const UNKNOWN_PROJECT = 'unknown';
+const UNKNOWN_PROJECT = 'unknown';
 
 type Side = 'ri' | 'em';
 type MirrorRole = 'user' | 'assistant' | 'reasoning';

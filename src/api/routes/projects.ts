@@ -5,7 +5,7 @@ import type { ApiContext } from '../app.js';
 import { FILTER_PARAMS, readQuery, reportOptionsFromQuery } from '../query.js';
 
 /** One project in GET /api/projects. Tokens and cost per project are /api/reports/project. */
-export interface ProjectListEntry {
+interface ProjectListEntry {
   provider: Provider;
   project: string;
   /** Working directory as logged, when known. */

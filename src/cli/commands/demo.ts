@@ -11,14 +11,14 @@ import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
 
 /** The bundled logs: `samples/` at the package root. */
-export const SAMPLES_DIR = join(packageRoot(), 'samples');
+const SAMPLES_DIR = join(packageRoot(), 'samples');
 
 /**
  * Lays out a throwaway home: a copy of the samples as Claude and Codex log folders, and a
  * store location. Returns the environment that points every location there, so nothing
  * in the user's own home is read or written.
  */
-export function prepareDemoHome(base: string = tmpdir(), samples: string = SAMPLES_DIR): { dir: string; env: Record<string, string> } {
+function prepareDemoHome(base: string = tmpdir(), samples: string = SAMPLES_DIR): { dir: string; env: Record<string, string> } {
   if (!existsSync(join(samples, 'claude')) || !existsSync(join(samples, 'codex'))) {
     throw new SuError('NOT_FOUND', `the bundled sample logs are missing (looked in ${samples})`, {
       hint: 'reinstall the package; the samples/ folder ships with it',

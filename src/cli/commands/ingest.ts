@@ -1,21 +1,11 @@
 import type { Command } from 'commander';
-import type cliProgressTypes from 'cli-progress';
-import { createRequire } from 'node:module';
-
-// cli-progress loads only when a bar is drawn (a TTY): scripted runs start faster.
-const loadProgress = (): typeof cliProgressTypes => createRequire(import.meta.url)('cli-progress');
 import type { Adapter, Provider } from '../../adapters/types.js';
 import type { IngestReport } from '../../ingest/index.js';
 import { formatInt } from '../../reports/format.js';
-import type { CliIo, Output } from '../io.js';
+import { formatBytes } from '../../util/units.js';
+import type { CliIo } from '../io.js';
 import { withStore } from '../io.js';
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
+import { progressBar } from '../progress.js';
 
 const LABEL: Record<Provider, { name: string; env: string }> = {
   claude: { name: 'Claude Code', env: 'CLAUDE_CONFIG_DIR' },
@@ -49,32 +39,6 @@ export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[
   return out.join('\n') + '\n';
 }
 
-function progressBar(stream: Output): { update: (p: { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number }) => void; stop: () => void } {
-  const bar = new (loadProgress().SingleBar)(
-    {
-      stream: stream as NodeJS.WritableStream,
-      format: 'Ingesting [{bar}] {percentage}% | {files} files | {mb}',
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    },
-    loadProgress().Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      const payload = { files: `${p.filesDone}/${p.filesTotal}`, mb: formatBytes(p.bytesDone) };
-      if (!started) {
-        bar.start(Math.max(1, p.bytesTotal), p.bytesDone, payload);
-        started = true;
-      } else bar.update(p.bytesDone, payload);
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
-}
-
 /** `stackunderflow ingest`: read new log lines into the store. */
 export function registerIngest(program: Command, io: CliIo): void {
   program
@@ -96,10 +60,14 @@ Events are never deleted when a log file disappears: the store is your archive.`
       const provider = parseReportOptions({ provider: flags.provider }).provider;
       const adapters = provider ? adaptersFor([provider]) : [...ADAPTERS];
       await withStore(io, async (db, path) => {
-        const bar = (io.stderrIsTTY ?? io.isTTY) ? progressBar(io.stderr) : null;
+        const bar = (io.stderrIsTTY ?? io.isTTY) ? progressBar(io.stderr, 'Ingesting [{bar}] {percentage}% | {files} files | {mb}', { etaBuffer: 50 }) : null;
         let report: IngestReport;
         try {
-          report = await ingest(db, { adapters, env: io.env, clock: io.clock, onProgress: bar ? (p) => bar.update(p) : undefined });
+          const onProgress = bar
+            ? (p: { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number }) =>
+                bar.update(p.bytesDone, p.bytesTotal, { files: `${p.filesDone}/${p.filesTotal}`, mb: formatBytes(p.bytesDone) })
+            : undefined;
+          report = await ingest(db, { adapters, env: io.env, clock: io.clock, onProgress });
         } finally {
           bar?.stop();
         }

@@ -103,6 +103,6 @@ Examples:
     const sub = report.command(kind).description(DESCRIPTIONS[kind]);
     addFilterOptions(sub).option('--by-device', 'add a per-device breakdown to every row');
     // optsWithGlobals: `report --json daily` means the same as `report daily --json`.
-    sub.action(async () => printReport(io, kind, sub.optsWithGlobals() as ReportFlags));
+    sub.action(async () => printReport(io, kind, sub.optsWithGlobals<ReportFlags>()));
   }
 }

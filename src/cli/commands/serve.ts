@@ -12,7 +12,7 @@ function parsePort(v: string): number {
 }
 
 /** What a non-loopback bind prints to stderr: the API has no authentication. */
-export function exposureWarning(host: string, port: number): string {
+function exposureWarning(host: string, port: number): string {
   const line = '!'.repeat(78);
   return [
     line,

@@ -1,28 +1,19 @@
 import type { Command } from 'commander';
-import type cliProgressTypes from 'cli-progress';
-import { createRequire } from 'node:module';
-
-// cli-progress loads only when a bar is drawn (a TTY): scripted runs start faster.
-const loadProgress = (): typeof cliProgressTypes => createRequire(import.meta.url)('cli-progress');
 import { SuError } from '../../errors.js';
 import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
 import { formatInt } from '../../reports/format.js';
+import { formatBytes, formatDuration } from '../../util/units.js';
+import { progressBar } from '../progress.js';
 
 // The sync modules (age, the AWS SDK) load only when a sync command runs.
 const loadSync = () => import('../../sync/index.js');
 const loadCompact = () => import('../../sync/compact.js');
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
 const shortFp = (fp: string | null) => (fp ? fp.slice(0, 16) : '-');
 
 /** The box of docs/specs/sync-protocol-v1.md §3.5. `secret` null prints it without the key line. */
-export function keyBox(secret: string | null, fp: string): string {
+function keyBox(secret: string | null, fp: string): string {
   const W = 78;
   const line = (s = '') => `| ${s.padEnd(W - 2)} |`;
   const rows = [
@@ -55,23 +46,8 @@ const THREAT_MODEL = `What each party can and cannot do (docs/specs/sync-protoco
 
 function progress(io: CliIo, label: string) {
   if (!(io.stderrIsTTY ?? io.isTTY)) return { onProgress: undefined, stop: () => {} };
-  const bar = new (loadProgress().SingleBar)(
-    { stream: io.stderr as NodeJS.WritableStream, format: `${label} [{bar}] {phase} {value}/{total}`, hideCursor: true, clearOnComplete: true },
-    loadProgress().Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    onProgress: (p: { phase: string; done: number; total: number }) => {
-      if (!started) {
-        bar.start(Math.max(1, p.total), p.done, { phase: p.phase });
-        started = true;
-      } else {
-        bar.setTotal(Math.max(1, p.total, p.done));
-        bar.update(p.done, { phase: p.phase });
-      }
-    },
-    stop: () => started && bar.stop(),
-  };
+  const bar = progressBar(io.stderr, `${label} [{bar}] {phase} {value}/{total}`);
+  return { onProgress: (p: { phase: string; done: number; total: number }) => bar.update(p.done, p.total, { phase: p.phase }), stop: () => bar.stop() };
 }
 
 function json(out: Output, v: unknown): void {
@@ -322,22 +298,15 @@ function ago(iso: string | null | undefined, nowMs: number): string {
   const t = Date.parse(iso ?? '');
   if (!Number.isFinite(t)) return '';
   const s = Math.round((nowMs - t) / 1000);
-  if (s < 0) return ` (in the future by ${duration(-s)})`;
-  return ` (${duration(s)} ago)`;
-}
-
-function duration(s: number): string {
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86_400)} days`;
+  if (s < 0) return ` (in the future by ${formatDuration(-s)})`;
+  return ` (${formatDuration(s)} ago)`;
 }
 
 function inTime(iso: string | null, nowMs: number): string {
   const t = Date.parse(iso ?? '');
   if (!Number.isFinite(t)) return 'not scheduled';
   const s = Math.round((t - nowMs) / 1000);
-  return s <= 0 ? `now (${iso})` : `in ${duration(s)} (${iso})`;
+  return s <= 0 ? `now (${iso})` : `in ${formatDuration(s)} (${iso})`;
 }
 
 function renderAuto(a: AutoStatusView, nowMs: number): string[] {
@@ -352,7 +321,7 @@ function renderAuto(a: AutoStatusView, nowMs: number): string[] {
     out.push(`  Next push:       ${a.nextPushAt ? inTime(a.nextPushAt, nowMs) : 'nothing waiting'}`);
     out.push(`  Next pull:       ${inTime(a.nextPullAt, nowMs)}`);
     out.push(`  Next prune:      ${inTime(a.nextPruneAt, nowMs)}`);
-    if (a.backoff) out.push(`  Backing off:     ${a.backoff.failures} failure(s) in a row; next try ${inTime(a.backoff.until, nowMs)} (delay ${duration(Math.round(a.backoff.delayMs / 1000))})`);
+    if (a.backoff) out.push(`  Backing off:     ${a.backoff.failures} failure(s) in a row; next try ${inTime(a.backoff.until, nowMs)} (delay ${formatDuration(Math.round(a.backoff.delayMs / 1000))})`);
     if (a.lastError) out.push(`  Loop error:      ${a.lastError.time} ${a.lastError.op} (${a.lastError.code}): ${a.lastError.message}`);
     for (const q of a.quarantined) out.push(`  Not pulling ${q.device} until it writes a new manifest (${q.code} since ${q.since}): ${q.message}`);
   }

@@ -36,7 +36,7 @@ describe('sync auto', () => {
     await d.ok(['sync', 'auto', '--pull-interval', '0.5', '--pull-active-interval', '0.3', '--push-quiet', '0.2', '--push-max-wait', '1']);
   }, 60_000);
 
-  afterAll(async () => {
+  afterAll(() => {
     const r = loopRunning(d.env);
     if (r.running && r.pid && r.pid !== process.pid) process.kill(r.pid, 'SIGKILL');
   });

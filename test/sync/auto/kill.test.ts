@@ -38,8 +38,8 @@ describe('kill -9 during push and pull, repeatedly', () => {
   function startDaemon(d: Device): Running {
     const child = spawn(launcher.command, launcher.args, { cwd: launcher.cwd, env: { ...d.env, ...s3.childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (c) => (out += c));
-    child.stderr!.on('data', (c) => (out += c));
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const r = { child, exited, out: () => out };
     running.set(d, r);

@@ -333,9 +333,9 @@ describe('status: peer freshness and clock skew', () => {
     expect(peer.clockAheadSeconds).toBeGreaterThan(7000);
     expect(peer.ackedOurSeq).toBe(2);
     expect(s.warnings).toHaveLength(1);
-    expect(s.warnings[0]).toMatch(/clock is ahead of ours by 2h/);
+    expect(s.warnings[0]).toMatch(/clock is ahead of ours by 2 h/);
     const text = (await here.ok(['sync', 'status'])).stdout;
-    expect(text).toMatch(/WARNING: ahead \([0-9a-f]{16}\)'s clock is ahead of ours by 2h/);
+    expect(text).toMatch(/WARNING: ahead \([0-9a-f]{16}\)'s clock is ahead of ours by 2 h/);
     expect(text).toMatch(/has merged our events through seq 2 of 2 \(up to date\)/);
     // The peer with the right clock sees no warning about us.
     expect((await ahead.json(['sync', 'status'])).warnings).toEqual([]);

@@ -42,9 +42,9 @@ const backends: Backend[] = [
     name: 'radosgw',
     bucketArgs: () => {
       // The S3 client reads credentials from this process's AWS chain.
-      process.env.AWS_ACCESS_KEY_ID = rgw!.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = rgw!.secretAccessKey;
-      return ['--bucket', `s3://${rgw!.bucket}/e2e-writers-${randomBytes(6).toString('hex')}`, '--endpoint', rgw!.endpoint, '--region', rgw!.region];
+      process.env.AWS_ACCESS_KEY_ID = rgw.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = rgw.secretAccessKey;
+      return ['--bucket', `s3://${rgw.bucket}/e2e-writers-${randomBytes(6).toString('hex')}`, '--endpoint', rgw.endpoint, '--region', rgw.region];
     },
   }] : []),
 ];

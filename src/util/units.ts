@@ -1,0 +1,17 @@
+/** Byte sizes and durations as people read them, the same in every command and message. */
+
+/** 512 B, 1.5 KB, 12.3 MB, 1.25 GB (binary multiples). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+/** Whole seconds as 45 s, 12 min, 5 h or 3 days, in the largest unit that still reads exactly enough. */
+export function formatDuration(s: number): string {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}

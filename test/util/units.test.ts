@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatDuration } from '../../src/util/units.js';
+
+describe('byte sizes', () => {
+  it('reads in the largest binary unit below the size, up to GB', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(5 * 1024 * 1024)).toBe('5.0 MB');
+    expect(formatBytes(1024 ** 3 - 1)).toBe('1024.0 MB');
+    expect(formatBytes(1.25 * 1024 ** 3)).toBe('1.25 GB');
+    expect(formatBytes(3 * 1024 ** 4)).toBe('3072.00 GB');
+  });
+});
+
+describe('durations', () => {
+  it('seconds below 2 min, minutes below 2 h, hours below 2 days, then days', () => {
+    expect(formatDuration(0)).toBe('0 s');
+    expect(formatDuration(119)).toBe('119 s');
+    expect(formatDuration(120)).toBe('2 min');
+    expect(formatDuration(7199)).toBe('120 min');
+    expect(formatDuration(7200)).toBe('2 h');
+    expect(formatDuration(172_799)).toBe('48 h');
+    expect(formatDuration(172_800)).toBe('2 days');
+  });
+});
