@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { inertDeep } from '../../util/terminal.js';
 import type cliProgressTypes from 'cli-progress';
 import { createRequire } from 'node:module';
 
@@ -239,7 +240,7 @@ export function registerSync(program: Command, io: CliIo): void {
         const r = await verify(ctx);
         if (flags.json) json(io.stdout, r);
         else {
-          for (const d of r.devices) {
+          for (const d of inertDeep(r.devices)) {
             io.stdout.write(`${d.ok ? 'ok  ' : 'FAIL'} ${d.name ?? '?'} (${d.device}): generation ${d.generation ?? '?'}, ${d.segments} segment(s), ${formatInt(d.events)} event(s), ${formatBytes(d.bytes)}\n`);
             for (const e of d.errors) io.stdout.write(`     ${e.object}: ${e.message}\n`);
           }
@@ -259,10 +260,11 @@ export function registerSync(program: Command, io: CliIo): void {
 
 /** A refused device is a warning on stderr, naming it; the pull itself went on. */
 function pullWarnings(io: CliIo, r: { peers: Array<{ device: string; name: string | null; warning?: string }> }): void {
-  for (const p of r.peers) if (p.warning) io.stderr.write(`WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning}\n`);
+  for (const p of inertDeep(r.peers)) if (p.warning) io.stderr.write(`WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning}\n`);
 }
 
-function renderPull(r: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string }; warning?: string }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
+function renderPull(result: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string }; warning?: string }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
+  const r = inertDeep(result);
   const out: string[] = [];
   if (r.peers.length === 0) out.push('No other device has pushed to this bucket yet.');
   for (const p of r.peers) {
@@ -277,7 +279,9 @@ function renderPull(r: { peers: Array<{ device: string; name: string | null; out
   return out.join('\n') + '\n';
 }
 
-function renderStatus(s: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>, nowMs: number): string {
+function renderStatus(status: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>, nowMs: number): string {
+  // Device names come from peers' manifests: inert before they reach the terminal.
+  const s = inertDeep(status);
   if (!s.enabled) return `Sync is off on this device (${s.device.id}).\nTurn it on: stackunderflow sync init --bucket s3://BUCKET[/prefix]  (or file:///abs/dir)\n`;
   const out = [
     `Device:            ${s.device.name ?? '?'} (${s.device.id})`,
