@@ -23,14 +23,14 @@ function formatBytes(n: number): string {
 const shortFp = (fp: string | null) => (fp ? fp.slice(0, 16) : '-');
 
 /** The box of docs/specs/sync-protocol-v1.md §3.5. `secret` null prints it without the key line. */
-export function keyBox(secret: string | null, fp: string): string {
+export function keyBox(secret: string | null, fp: string, elsewhere = '(not shown here: run `stackunderflow sync key export` in a terminal)'): string {
   const W = 78;
   const line = (s = '') => `| ${s.padEnd(W - 2)} |`;
   const rows = [
     '+' + '-'.repeat(W) + '+',
     line('!! YOUR SYNC KEY - SHOWN ONCE. COPY IT NOW.'),
     line(),
-    ...(secret ? [line(`  ${secret}`), line()] : [line('  (not shown here: run `stackunderflow sync key export` in a terminal)'), line()]),
+    ...(secret ? [line(`  ${secret}`), line()] : [line(`  ${elsewhere}`), line()]),
     line('This key decrypts everything in your bucket. Lose it and the bucket is'),
     line('unreadable - by design; nobody can recover it, not even us.'),
     line('Store it in a password manager now.'),
@@ -152,7 +152,8 @@ export function registerSync(program: Command, io: CliIo): void {
       const { loadContext } = await loadSync();
       await withStore(io, async (db) => {
         const ctx = await loadContext(db, { env: io.env });
-        io.stderr.write(keyBox(ctx.identity.revealSecret(), ctx.fingerprint));
+        // The key once, on stdout only (so `> file` or a pipe takes it, and a terminal shows it once).
+        io.stderr.write(keyBox(null, ctx.fingerprint, '(printed on standard output, below)'));
         io.stdout.write(ctx.identity.revealSecret() + '\n');
       });
     });
