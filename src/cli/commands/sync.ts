@@ -127,7 +127,7 @@ export function registerSync(program: Command, io: CliIo): void {
         if (flags.json) {
           json(io.stdout, {
             mode: r.mode, deviceId: r.deviceId, deviceName: r.deviceName, bucket: r.bucket, fingerprint: r.fingerprint,
-            keySource: r.keySource, keyFile: r.keyFile ?? null, conditionalWrites: r.probe.conditionalWrites, keyShown: false,
+            keySource: r.keySource, keyFile: r.keyFile ?? null, conditionalWrites: r.probe.conditionalWrites, keyShown: false, found: r.found,
           });
           if (r.newIdentity) io.stderr.write(keyBox(null, r.fingerprint));
           return;
@@ -136,6 +136,12 @@ export function registerSync(program: Command, io: CliIo): void {
         io.stdout.write(`Device: ${r.deviceName} (${r.deviceId})\nKey fingerprint: ${shortFp(r.fingerprint)}\n`);
         io.stdout.write(`Key: ${r.keySource === 'env' ? `from ${flags.keyFromEnv} (not stored by stackunderflow)` : r.keyFile}\n`);
         io.stdout.write(`Conditional writes: ${r.probe.conditionalWrites ? 'yes' : 'no (the local lock guards manifest writes)'}\n\n`);
+        if (r.found.length > 0) {
+          // What this device's first pull will trust as current: there is nothing earlier to compare with.
+          io.stdout.write('Devices in the bucket (your first pull trusts these generations; compare with `sync status` on them):\n');
+          for (const f of inertDeep(r.found)) io.stdout.write(`  ${f.name ?? '?'} (${f.device}): ${f.generation === null ? 'unreadable' : `generation ${f.generation}`}${f.problem ? ` - ${f.problem}` : ''}\n`);
+          io.stdout.write('\n');
+        }
         io.stdout.write(THREAT_MODEL);
         if (r.newIdentity) io.stdout.write('\n' + keyBox(r.newIdentity.revealSecret(), r.fingerprint));
         io.stdout.write('\nNext: `stackunderflow ingest && stackunderflow sync push`, then `stackunderflow sync pull` on your other devices.\n');
