@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import { storePath } from '../../paths.js';
@@ -79,7 +78,8 @@ Requests must name this server in their Host header (a guard against DNS rebindi
         });
       }
       // Only for a remote bind; never stored, never logged: it lives as long as this process.
-      const token = remote ? randomBytes(32).toString('base64url') : undefined;
+      // node:crypto loads here, not with the registrar: every command loads the registrars.
+      const token = remote ? (await import('node:crypto')).randomBytes(32).toString('base64url') : undefined;
       const path = storePath(io.env);
       const { openDb } = await import('../../store/db.js');
       const db = openDb(path);
