@@ -1,8 +1,9 @@
 import { Hono, type Context } from 'hono';
+import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { SuError } from '../errors.js';
 import { packageVersion } from '../paths.js';
-import { errorResponse, HostRejected } from './errors.js';
+import { errorResponse, HostRejected, TokenRequired } from './errors.js';
 import { hostAllowed, type BindAddress } from './guard.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
@@ -37,6 +38,17 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives errors that became a 500, so the operator sees what the client is not shown. */
   onInternalError?: (err: unknown) => void;
+  /**
+   * When set (a non-loopback bind with --allow-remote), every request must carry it: as
+   * `Authorization: Bearer <token>`, or the cookie that opening `/?token=<token>` once sets.
+   */
+  token?: string;
+}
+
+function sameToken(given: string, token: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -66,6 +78,21 @@ export function createApp(opts: AppOptions): Hono {
     if (!hostAllowed(host, opts.bind)) throw new HostRejected(host);
     await next();
   });
+  if (opts.token) {
+    const token = opts.token;
+    app.use('*', async (c, next) => {
+      const bearer = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+      const cookie = /(?:^|;\s*)su_token=([^;]+)/.exec(c.req.header('cookie') ?? '')?.[1];
+      const query = c.req.query('token');
+      if (query !== undefined && sameToken(query, token)) {
+        // The dashboard link: trade the token in the URL for a cookie, and drop it from the address bar.
+        c.header('Set-Cookie', `su_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+        return c.redirect(c.req.path, 303);
+      }
+      if (!(bearer !== undefined && sameToken(bearer, token)) && !(cookie !== undefined && sameToken(cookie, token))) throw new TokenRequired();
+      await next();
+    });
+  }
   app.use('*', async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       throw new SuError('USAGE', `method ${c.req.method} not allowed: the API is read-only`, { hint: 'use GET' });

@@ -13,6 +13,14 @@ export class HostRejected extends Error {
   }
 }
 
+/** A request without the bearer token a remote `serve` requires. */
+export class TokenRequired extends Error {
+  constructor() {
+    super('this server requires its access token');
+    this.name = 'TokenRequired';
+  }
+}
+
 /** The JSON body of every error response. */
 export interface ErrorBody {
   error: { code: string; message: string; hint?: string };
@@ -22,7 +30,13 @@ export interface ErrorBody {
  * The single place where failures become HTTP statuses. Unknown errors become a bare 500:
  * their messages may carry internals, and stack traces never leave the process.
  */
-export function errorResponse(err: unknown): { status: 400 | 403 | 404 | 409 | 500 | 503; body: ErrorBody } {
+export function errorResponse(err: unknown): { status: 400 | 401 | 403 | 404 | 409 | 500 | 503; body: ErrorBody } {
+  if (err instanceof TokenRequired) {
+    return {
+      status: 401,
+      body: { error: { code: 'UNAUTHORIZED', message: err.message, hint: 'send `Authorization: Bearer <token>` with the token `stackunderflow serve --allow-remote` printed, or open the dashboard link it printed' } },
+    };
+  }
   if (err instanceof HostRejected) {
     return {
       status: 403,

@@ -15,6 +15,8 @@ export interface ServerOptions {
   port?: number;
   env?: NodeJS.ProcessEnv;
   onInternalError?: (err: unknown) => void;
+  /** Required bearer token (see AppOptions.token). */
+  token?: string;
 }
 
 export interface RunningServer {
@@ -50,7 +52,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw new SuError('USAGE', `cannot listen on ${host}:${opts.port ?? DEFAULT_PORT}: ${why}`, { hint: 'choose another --port or --host', cause });
   }
   const port = (server.address() as AddressInfo).port;
-  app = createApp({ db, bind: { host, port }, env: opts.env, onInternalError: opts.onInternalError });
+  app = createApp({ db, bind: { host, port }, env: opts.env, onInternalError: opts.onInternalError, token: opts.token });
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;

@@ -10,6 +10,7 @@ import type {
   TokenCounts,
   UsageTotals,
 } from './reports.js';
+import { inertDeep } from '../util/terminal.js';
 import type { SessionList } from './sessions.js';
 import { normalizeModel } from './pricing.js';
 
@@ -231,7 +232,9 @@ function renderModel(r: ModelReport, fmt: FormatOptions): string {
 }
 
 /** The human-readable table of a report. */
-export function renderReport(kind: ReportKind, report: AnyReport, fmt: FormatOptions = {}): string {
+export function renderReport(kind: ReportKind, data: AnyReport, fmt: FormatOptions = {}): string {
+  // Model, project and session names come from logs: inert before they reach the terminal.
+  const report = inertDeep(data);
   switch (kind) {
     case 'daily':
       return renderDaily(report as DailyReport, fmt);
@@ -247,7 +250,8 @@ export function renderReport(kind: ReportKind, report: AnyReport, fmt: FormatOpt
 }
 
 /** The human-readable session listing. */
-export function renderSessionList(list: SessionList, fmt: FormatOptions = {}): string {
+export function renderSessionList(data: SessionList, fmt: FormatOptions = {}): string {
+  const list = inertDeep(data);
   const cols: Column[] = [
     { header: 'Session', align: 'left' },
     { header: 'Provider', align: 'left' },

@@ -1,4 +1,5 @@
 /** Human-readable output of search results and conversations, for the terminal (colors) or a pipe (markers). */
+import { inert, inertDeep } from '../util/terminal.js';
 import { formatCost, formatInt } from '../reports/format.js';
 import { offsetAt } from '../reports/timezone.js';
 import { formatBytes } from '../util/units.js';
@@ -48,7 +49,8 @@ function deviceLabel(id: string, name: string | null): string {
 }
 
 /** The search results as a numbered list: where each hit is, then its snippet, then the session to open. */
-export function renderSearch(r: SearchResult, opts: RenderOptions = {}): string {
+export function renderSearch(result: SearchResult, opts: RenderOptions = {}): string {
+  const r = inertDeep(result);
   const c = opts.color;
   const bits = [`scope ${r.meta.scope}`];
   if (r.meta.since || r.meta.until) bits.push(`${r.meta.since ?? '…'} to ${r.meta.until ?? '…'}`);
@@ -83,8 +85,7 @@ function usageLine(u: TurnUsage): string {
 
 const ROLE_COLOR: Record<string, string> = { user: ANSI.green, assistant: ANSI.blue, tool_call: ANSI.magenta, tool_result: ANSI.magenta, reasoning: ANSI.dim, system: ANSI.dim, summary: ANSI.dim };
 
-// eslint-disable-next-line no-control-regex
-const safe = (s: string) => s.replace(/\x1b/g, '␛').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ');
+const safe = inert;
 
 function indent(text: string): string {
   return safe(text)
@@ -137,7 +138,8 @@ function turnLines(t: ConversationTurn, tz: string, opts: RenderOptions): string
 }
 
 /** A session as a readable transcript: header, turns in time order (a date line when the day changes), totals. */
-export function renderConversation(conv: Conversation, opts: RenderOptions = {}): string {
+export function renderConversation(conversation: Conversation, opts: RenderOptions = {}): string {
+  const conv = inertDeep(conversation);
   const c = opts.color;
   const s = conv.session;
   const tz = conv.meta.timezone;

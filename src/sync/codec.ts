@@ -39,6 +39,11 @@ export const SEGMENT_LIMITS = { maxEvents: 20_000, maxBytes: 8 * 1024 * 1024 } a
 // SEGMENT_LIMITS.maxBytes; only a single event larger than the bound could exceed that.
 const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+/**
+ * The most a sealed manifest may weigh in the bucket: its plaintext bound (gzip never grows it
+ * by more than a little) plus age's overhead, with room. Readers ask for no more than this.
+ */
+export const MAX_SEALED_MANIFEST_BYTES = MAX_MANIFEST_BYTES + 1024 * 1024;
 const MAX_DEVICE_NAME = 64;
 const GZIP_LEVEL = 6;
 const HLC_RE = /^\d{13}\.\d{6}$/;

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { SuError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
-import { fingerprint, generateIdentity, type Identity } from './crypto.js';
-import { decodeKeyJson, encodeKeyJson } from './codec.js';
+import { asSealed, fingerprint, generateIdentity, type Identity } from './crypto.js';
+import { decodeKeyJson, encodeKeyJson, MAX_SEALED_MANIFEST_BYTES, openManifest } from './codec.js';
 import { DEFAULT_KEY_ENV, identityPath, readIdentityFile, resolveIdentity, writeIdentityFile } from './keys.js';
-import { keyJsonKey } from './layout.js';
+import { devicesPrefix, keyJsonKey, manifestKey, parseDeviceKey } from './layout.js';
 import { isNotFound, openObjectStore, probeConditionalWrites, type ObjectStore } from './objectstore/index.js';
 import { readSettings, readSyncState, writeSettings } from './state.js';
 
@@ -46,6 +46,31 @@ export interface InitResult {
   /** Set only when this init generated the key: the caller prints it once. */
   newIdentity?: Identity;
   probe: { reachable: true; writable: true; conditionalWrites: boolean };
+  /**
+   * A joining device's view of the devices already in the bucket: what its first pull will
+   * trust (it has no earlier generation to compare with). Compare with `sync status` on them.
+   */
+  found: Array<{ device: string; name: string | null; generation: number | null; problem?: string }>;
+}
+
+/** Each device manifest in the bucket: name and generation, or why it will not be accepted. */
+async function foundDevices(store: ObjectStore, identity: Identity, fp: string): Promise<InitResult['found']> {
+  const ids = new Set<string>();
+  for await (const o of store.list(devicesPrefix())) {
+    const parsed = parseDeviceKey(o.key);
+    if (parsed?.type === 'manifest') ids.add(parsed.deviceId);
+  }
+  const found: InitResult['found'] = [];
+  for (const device of [...ids].sort()) {
+    try {
+      const got = await store.get(manifestKey(device), { maxBytes: MAX_SEALED_MANIFEST_BYTES });
+      const m = await openManifest(asSealed(got.body), identity, { device, keyFingerprint: fp, object: manifestKey(device) });
+      found.push({ device, name: m.name || null, generation: m.generation, ...(m.unauthenticated ? { problem: 'no authentication (older stackunderflow, or forged): not accepted until it is rewritten' } : {}) });
+    } catch (err) {
+      found.push({ device, name: null, generation: null, problem: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return found;
 }
 
 async function readBucketKey(store: ObjectStore) {
@@ -208,7 +233,9 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
     });
   })();
 
+  const found = mode === 'joined' ? (await foundDevices(store, identity, fp)).filter((f) => f.device !== deviceId) : [];
   return {
+    found,
     deviceId,
     deviceName,
     bucket: store.url,

@@ -11,7 +11,7 @@
  * crash at any point of a prune loses nothing.
  */
 import { SuError } from '../errors.js';
-import { openManifest } from './codec.js';
+import { MAX_SEALED_MANIFEST_BYTES, openManifest } from './codec.js';
 import { asSealed } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { devicePrefix, devicesPrefix, manifestKey, parseDeviceKey } from './layout.js';
@@ -216,7 +216,7 @@ export async function prune(ctx: SyncContext, opts: PruneOptions = {}): Promise<
         const id = parseDeviceKey(m.key)!.deviceId;
         const modified = m.lastModified?.getTime() ?? null;
         try {
-          const got = await ctx.store.get(manifestKey(id));
+          const got = await ctx.store.get(manifestKey(id), { maxBytes: MAX_SEALED_MANIFEST_BYTES });
           const manifest = await openManifest(asSealed(got.body), ctx.identity, { device: id, keyFingerprint: ctx.fingerprint, object: manifestKey(id) });
           const written = stampMs(manifest.writtenAt);
           // The later of the two: a peer whose clock runs ahead stays active longer, which only keeps more.

@@ -4,7 +4,7 @@ import { Hlc } from '../util/clock.js';
 import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError } from '../errors.js';
-import { checkSealedSegment, ForgedManifestError, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
+import { checkSealedSegment, ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
 import { asSealed, open } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { devicesPrefix, manifestKey, parseDeviceKey, segmentKey } from './layout.js';
@@ -180,7 +180,7 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   const refused = readRejected(db).find((r) => r.device_id === device);
   // Refused before and unchanged since: say so again, without downloading it again.
   if (refused && refused.manifest_etag === listedEtag) return rejected(known?.name ?? null, refused);
-  const got = await ctx.store.get(manifestKey(device));
+  const got = await ctx.store.get(manifestKey(device), { maxBytes: MAX_SEALED_MANIFEST_BYTES });
   const reject = (reason: RejectedPeer['reason'], message: string) => {
     const r: RejectedPeer = { device_id: device, manifest_etag: got.etag, reason, message, since: isoNow(ctx.clock) };
     setRejected(db, r);
@@ -225,7 +225,7 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   const fetchOne = async (i: number) => {
     const seg = plan.segments[i];
     const key = segmentKey(device, seg.name);
-    const obj = await ctx.store.get(key).catch((err) => {
+    const obj = await ctx.store.get(key, { maxBytes: seg.bytes }).catch((err) => {
       // The manifest lists it, so it was uploaded before the commit: gone means deleted or withheld.
       if (isNotFound(err)) {
         throw new SuError('INTEGRITY', `segment ${seg.name} of device ${device} is listed in its manifest but missing from the bucket`, {

@@ -8,7 +8,7 @@ import { Hlc } from '../util/clock.js';
 import { readEventsSince } from '../store/events.js';
 import { sha256Hex } from '../util/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
-import { ForgedManifestError, openManifest, sealManifest, sealSegmentPart, SegmentCutter, segmentEventProblem, type SegmentEvent, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
+import { ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, sealManifest, sealSegmentPart, SegmentCutter, segmentEventProblem, type SegmentEvent, type Manifest, type ManifestSegment, type SealedSegment, type SegmentPart } from './codec.js';
 import { asSealed, MANIFEST_AUTH_ALG } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
@@ -136,7 +136,7 @@ export function shippable(ctx: SyncContext, e: SegmentEvent): boolean {
 export async function readOwnManifest(ctx: SyncContext): Promise<{ manifest: Manifest | null; etag: string; rejected?: string } | null> {
   let got;
   try {
-    got = await ctx.store.get(manifestKey(ctx.deviceId));
+    got = await ctx.store.get(manifestKey(ctx.deviceId), { maxBytes: MAX_SEALED_MANIFEST_BYTES });
   } catch (err) {
     if (isNotFound(err)) return null;
     throw err;

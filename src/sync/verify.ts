@@ -1,5 +1,5 @@
 import { SuError } from '../errors.js';
-import { openManifest, openSegment } from './codec.js';
+import { MAX_SEALED_MANIFEST_BYTES, openManifest, openSegment } from './codec.js';
 import { asSealed } from './crypto.js';
 import type { SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
@@ -34,7 +34,7 @@ export async function verify(ctx: SyncContext): Promise<{ devices: DeviceVerific
     };
     let manifest;
     try {
-      const got = await ctx.store.get(manifestKey(device));
+      const got = await ctx.store.get(manifestKey(device), { maxBytes: MAX_SEALED_MANIFEST_BYTES });
       manifest = await openManifest(asSealed(got.body), ctx.identity, { device, keyFingerprint: ctx.fingerprint, object: manifestKey(device) });
       v.name = manifest.name || null;
       v.generation = manifest.generation;
@@ -58,7 +58,7 @@ export async function verify(ctx: SyncContext): Promise<{ devices: DeviceVerific
     for (const seg of manifest.segments) {
       const key = segmentKey(device, seg.name);
       try {
-        const obj = await ctx.store.get(key);
+        const obj = await ctx.store.get(key, { maxBytes: seg.bytes });
         const events = await openSegment(asSealed(obj.body), ctx.identity, device, seg, key);
         v.segments++;
         v.events += events.length;

@@ -15,9 +15,9 @@ import { dailyReport } from '../../src/reports/index.js';
 import { writeSmallLogs } from './logs.js';
 
 /** A raw GET, so the Host header can be anything (fetch always sends the URL's). */
-function rawGet(port: number, path: string, host: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function rawGet(port: number, path: string, host: string, extra: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers: { host, ...extra }, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -119,14 +119,35 @@ describe('stackunderflow serve', () => {
     expect(s.out()).toContain('Stopped.');
   });
 
-  it('warns loudly on a non-loopback bind', async () => {
-    const s = serve(['--host', '0.0.0.0', '--port', '0']);
+  it('a non-loopback bind needs --allow-remote (exit 64 without it, nothing listens)', async () => {
+    let err = '';
+    const code = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { env, stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } });
+    expect(code).toBe(64);
+    expect(err).toMatch(/full conversation history/);
+    expect(err).toMatch(/--allow-remote/);
+  });
+
+  it('with --allow-remote: warns that full conversation text is exposed, prints a random token once, and requires it', async () => {
+    const s = serve(['--host', '0.0.0.0', '--port', '0', '--allow-remote']);
     const url = await s.url;
     const port = Number(new URL(url).port);
     expect(s.err()).toContain(`WARNING: listening on 0.0.0.0:${port}, which is NOT a loopback address`);
-    // Reachable by IP literal; a DNS name is still refused.
-    expect((await rawGet(port, '/api/health', `127.0.0.1:${port}`)).status).toBe(200);
-    expect((await rawGet(port, '/api/health', `rebind.evil.example:${port}`)).status).toBe(403);
+    expect(s.err()).toMatch(/full conversation text/);
+    const token = /Access token \(shown once\): (\S+)/.exec(s.out())![1];
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(s.out().split(token).length - 1).toBe(3); // the line, the dashboard link, the curl example: one printing
+    expect(s.err()).not.toContain(token);
+    const host = `127.0.0.1:${port}`;
+    expect((await rawGet(port, '/api/health', host)).status).toBe(401);
+    expect((await rawGet(port, '/api/health', host, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await rawGet(port, '/api/health', host, { authorization: `Bearer ${token}` })).status).toBe(200);
+    // The dashboard link trades the token for a cookie.
+    const link = await rawGet(port, `/?token=${token}`, host);
+    expect(link.status).toBe(303);
+    const cookie = String(link.headers['set-cookie']).split(';')[0];
+    expect((await rawGet(port, '/api/health', host, { cookie })).status).toBe(200);
+    // The DNS-rebinding guard still applies.
+    expect((await rawGet(port, '/api/health', `rebind.evil.example:${port}`, { authorization: `Bearer ${token}` })).status).toBe(403);
     s.child.kill('SIGINT');
     expect(await s.exited).toBe(0);
   });

@@ -148,6 +148,15 @@ function conformance(b: Backend): void {
     expect(s.url).not.toMatch(/S3RVER|DEVSECRET|DEVKEY/);
   });
 
+  it('get refuses an object larger than maxBytes (INTEGRITY), and reads one that fits', async () => {
+    const s = await b.open();
+    const body = new Uint8Array(randomBytes(200_000));
+    await s.put('cap/obj', body);
+    const err = await expectSuError(s.get('cap/obj', { maxBytes: 1000 }), 'INTEGRITY');
+    expect(err.message).toMatch(/more than the 1000 it may be: refused before downloading/);
+    expect(Buffer.from((await s.get('cap/obj', { maxBytes: body.length })).body).equals(Buffer.from(body))).toBe(true);
+  });
+
   it('get and head of a missing key throw ObjectNotFound', async () => {
     const s = await b.open();
     for (const op of [() => s.get('nope/missing'), () => s.head('nope/missing')]) {

@@ -11,16 +11,16 @@ function parsePort(v: string): number {
   return Number(v);
 }
 
-/** What a non-loopback bind prints to stderr: the API has no authentication. */
-function exposureWarning(host: string, port: number): string {
+/** What a non-loopback bind prints to stderr, with the token it requires (printed this once). */
+export function exposureWarning(host: string, port: number): string {
   const line = '!'.repeat(78);
   return [
     line,
     `WARNING: listening on ${host}:${port}, which is NOT a loopback address.`,
-    'Anyone who can reach this machine on that port can read your coding-agent history:',
-    'projects, sessions, token usage and cost. The API has no authentication.',
-    'Stop it (Ctrl-C) and run `stackunderflow serve` without --host unless you trust every',
-    'machine on this network.',
+    'Anyone on this network who has the access token below can read your whole coding-agent',
+    'history: full conversation text (prompts, replies, tool output), projects, paths, sessions,',
+    'token usage and cost. Traffic is plain http: someone who can watch it can take the token.',
+    'Stop it (Ctrl-C) and run `stackunderflow serve` without --host unless you trust this network.',
     line,
     '',
   ].join('\n');
@@ -57,7 +57,8 @@ export function registerServe(program: Command, io: CliIo): void {
     .command('serve')
     .description(`read-only JSON API over the store (default http://${DEFAULT_HOST}:${DEFAULT_PORT})`)
     .option('--port <port>', `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`)
-    .option('--host <host>', `address to bind (default ${DEFAULT_HOST}; anything but loopback exposes your data)`)
+    .option('--host <host>', `address to bind (default ${DEFAULT_HOST}; anything but loopback exposes your data and needs --allow-remote)`)
+    .option('--allow-remote', 'allow a non-loopback --host: requests then need a random token, printed once')
     .addHelpText(
       'after',
       `
@@ -66,16 +67,25 @@ Endpoints (GET, JSON):
   /api/reports/daily|monthly|session|project|model?since=&until=&timezone=&project=&provider=&scope=
 Requests must name this server in their Host header (a guard against DNS rebinding).`,
     )
-    .action(async (flags: { port?: string; host?: string }) => {
+    .action(async (flags: { port?: string; host?: string; allowRemote?: boolean }) => {
       const port = flags.port === undefined ? DEFAULT_PORT : parsePort(flags.port);
       const host = flags.host?.trim() || DEFAULT_HOST;
+      const { isLoopbackHost } = await import('../../api/guard.js');
+      const remote = !isLoopbackHost(host);
+      if (remote && !flags.allowRemote) {
+        throw new SuError('USAGE', `--host ${host} is not a loopback address: it would expose your full conversation history (prompts, replies, tool output) to the network`, {
+          hint: 'add --allow-remote to do it anyway (a random access token is then required and printed once), or drop --host',
+        });
+      }
+      // Only for a remote bind; never stored, never logged: it lives as long as this process.
+      // node:crypto loads here, not with the registrar: every command loads the registrars.
+      const token = remote ? (await import('node:crypto')).randomBytes(32).toString('base64url') : undefined;
       const path = storePath(io.env);
       const { openDb } = await import('../../store/db.js');
       const db = openDb(path);
       try {
         // The HTTP stack loads only for `serve`: other commands start faster without it.
         const { startServer } = await import('../../api/server.js');
-        const { isLoopbackHost } = await import('../../api/guard.js');
         const { storeIsEmpty } = await import('../../reports/reports.js');
         const server = await startServer({
           db,
@@ -83,12 +93,16 @@ Requests must name this server in their Host header (a guard against DNS rebindi
           port,
           env: io.env,
           onInternalError: (err) => io.stderr.write(`serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+          token,
         });
-        if (!isLoopbackHost(host)) io.stderr.write(exposureWarning(host, server.port));
-        io.stdout.write(`Serving ${path} (read-only)\n  dashboard: ${server.url}/\n  JSON API:  ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
-        if (storeIsEmpty(db)) io.stderr.write(emptyStoreNotice(path));
+        if (token) io.stderr.write(exposureWarning(host, server.port));
         const sync = await hostContinuousSync(io, db);
-        await untilStopped();
+        const stopped = untilStopped();
+        if (token) {
+          io.stdout.write(`Serving ${path} (read-only) to the network\nAccess token (shown once): ${token}\n  dashboard: ${server.url}/?token=${token}\n  JSON API:  curl -H 'Authorization: Bearer ${token}' ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
+        } else io.stdout.write(`Serving ${path} (read-only)\n  dashboard: ${server.url}/\n  JSON API:  ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
+        if (storeIsEmpty(db)) io.stderr.write(emptyStoreNotice(path));
+        await stopped;
         await sync?.stop();
         await server.close();
         io.stdout.write('Stopped.\n');

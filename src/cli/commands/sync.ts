@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { inertDeep } from '../../util/terminal.js';
 import { SuError } from '../../errors.js';
 import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
@@ -13,14 +14,14 @@ const loadCompact = () => import('../../sync/compact.js');
 const shortFp = (fp: string | null) => (fp ? fp.slice(0, 16) : '-');
 
 /** The box of docs/specs/sync-protocol-v1.md §3.5. `secret` null prints it without the key line. */
-function keyBox(secret: string | null, fp: string): string {
+export function keyBox(secret: string | null, fp: string, elsewhere = '(not shown here: run `stackunderflow sync key export` in a terminal)'): string {
   const W = 78;
   const line = (s = '') => `| ${s.padEnd(W - 2)} |`;
   const rows = [
     '+' + '-'.repeat(W) + '+',
     line('!! YOUR SYNC KEY - SHOWN ONCE. COPY IT NOW.'),
     line(),
-    ...(secret ? [line(`  ${secret}`), line()] : [line('  (not shown here: run `stackunderflow sync key export` in a terminal)'), line()]),
+    ...(secret ? [line(`  ${secret}`), line()] : [line(`  ${elsewhere}`), line()]),
     line('This key decrypts everything in your bucket. Lose it and the bucket is'),
     line('unreadable - by design; nobody can recover it, not even us.'),
     line('Store it in a password manager now.'),
@@ -102,7 +103,7 @@ export function registerSync(program: Command, io: CliIo): void {
         if (flags.json) {
           json(io.stdout, {
             mode: r.mode, deviceId: r.deviceId, deviceName: r.deviceName, bucket: r.bucket, fingerprint: r.fingerprint,
-            keySource: r.keySource, keyFile: r.keyFile ?? null, conditionalWrites: r.probe.conditionalWrites, keyShown: false,
+            keySource: r.keySource, keyFile: r.keyFile ?? null, conditionalWrites: r.probe.conditionalWrites, keyShown: false, found: r.found,
           });
           if (r.newIdentity) io.stderr.write(keyBox(null, r.fingerprint));
           return;
@@ -111,6 +112,12 @@ export function registerSync(program: Command, io: CliIo): void {
         io.stdout.write(`Device: ${r.deviceName} (${r.deviceId})\nKey fingerprint: ${shortFp(r.fingerprint)}\n`);
         io.stdout.write(`Key: ${r.keySource === 'env' ? `from ${flags.keyFromEnv} (not stored by stackunderflow)` : r.keyFile}\n`);
         io.stdout.write(`Conditional writes: ${r.probe.conditionalWrites ? 'yes' : 'no (the local lock guards manifest writes)'}\n\n`);
+        if (r.found.length > 0) {
+          // What this device's first pull will trust as current: there is nothing earlier to compare with.
+          io.stdout.write('Devices in the bucket (your first pull trusts these generations; compare with `sync status` on them):\n');
+          for (const f of inertDeep(r.found)) io.stdout.write(`  ${f.name ?? '?'} (${f.device}): ${f.generation === null ? 'unreadable' : `generation ${f.generation}`}${f.problem ? ` - ${f.problem}` : ''}\n`);
+          io.stdout.write('\n');
+        }
         io.stdout.write(THREAT_MODEL);
         if (r.newIdentity) io.stdout.write('\n' + keyBox(r.newIdentity.revealSecret(), r.fingerprint));
         io.stdout.write('\nNext: `stackunderflow ingest && stackunderflow sync push`, then `stackunderflow sync pull` on your other devices.\n');
@@ -127,7 +134,8 @@ export function registerSync(program: Command, io: CliIo): void {
       const { loadContext } = await loadSync();
       await withStore(io, async (db) => {
         const ctx = await loadContext(db, { env: io.env });
-        io.stderr.write(keyBox(ctx.identity.revealSecret(), ctx.fingerprint));
+        // The key once, on stdout only (so `> file` or a pipe takes it, and a terminal shows it once).
+        io.stderr.write(keyBox(null, ctx.fingerprint, '(printed on standard output, below)'));
         io.stdout.write(ctx.identity.revealSecret() + '\n');
       });
     });
@@ -215,7 +223,7 @@ export function registerSync(program: Command, io: CliIo): void {
         const r = await verify(ctx);
         if (flags.json) json(io.stdout, r);
         else {
-          for (const d of r.devices) {
+          for (const d of inertDeep(r.devices)) {
             io.stdout.write(`${d.ok ? 'ok  ' : 'FAIL'} ${d.name ?? '?'} (${d.device}): generation ${d.generation ?? '?'}, ${d.segments} segment(s), ${formatInt(d.events)} event(s), ${formatBytes(d.bytes)}\n`);
             for (const e of d.errors) io.stdout.write(`     ${e.object}: ${e.message}\n`);
           }
@@ -235,10 +243,11 @@ export function registerSync(program: Command, io: CliIo): void {
 
 /** A refused device is a warning on stderr, naming it; the pull itself went on. */
 function pullWarnings(io: CliIo, r: { peers: Array<{ device: string; name: string | null; warning?: string }> }): void {
-  for (const p of r.peers) if (p.warning) io.stderr.write(`WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning}\n`);
+  for (const p of inertDeep(r.peers)) if (p.warning) io.stderr.write(`WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning}\n`);
 }
 
-function renderPull(r: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string }; warning?: string }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
+function renderPull(result: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string }; warning?: string }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
+  const r = inertDeep(result);
   const out: string[] = [];
   if (r.peers.length === 0) out.push('No other device has pushed to this bucket yet.');
   for (const p of r.peers) {
@@ -253,7 +262,9 @@ function renderPull(r: { peers: Array<{ device: string; name: string | null; out
   return out.join('\n') + '\n';
 }
 
-function renderStatus(s: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>, nowMs: number): string {
+function renderStatus(status: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>, nowMs: number): string {
+  // Device names come from peers' manifests: inert before they reach the terminal.
+  const s = inertDeep(status);
   if (!s.enabled) return `Sync is off on this device (${s.device.id}).\nTurn it on: stackunderflow sync init --bucket s3://BUCKET[/prefix]  (or file:///abs/dir)\n`;
   const out = [
     `Device:            ${s.device.name ?? '?'} (${s.device.id})`,

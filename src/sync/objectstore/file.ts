@@ -10,6 +10,8 @@ import {
   checkPutOptions,
   compareKeys,
   normalizeEtag,
+  tooLarge,
+  type GetOptions,
   ObjectNotFound,
   type ObjectInfo,
   type ObjectStore,
@@ -170,7 +172,7 @@ export class FileObjectStore implements ObjectStore {
     return { etag };
   }
 
-  async get(key: string): Promise<{ body: Uint8Array; etag: string }> {
+  async get(key: string, opts: GetOptions = {}): Promise<{ body: Uint8Array; etag: string }> {
     checkKey(key);
     let buf: Buffer;
     try {
@@ -180,6 +182,7 @@ export class FileObjectStore implements ObjectStore {
       try {
         const st = await fh.stat();
         if (!st.isFile()) throw notReal(key, st);
+        if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw tooLarge(key, st.size, opts.maxBytes);
         buf = await fh.readFile();
       } finally {
         await fh.close();

@@ -15,6 +15,8 @@ import {
   checkKey,
   checkPutOptions,
   normalizeEtag,
+  tooLarge,
+  type GetOptions,
   ObjectNotFound,
   type ObjectInfo,
   type ObjectStore,
@@ -147,11 +149,32 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(key: string): Promise<{ body: Uint8Array; etag: string }> {
+  async get(key: string, opts: GetOptions = {}): Promise<{ body: Uint8Array; etag: string }> {
     checkKey(key);
     try {
       const res = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#full(key) }));
-      const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      const max = opts.maxBytes;
+      let body: Uint8Array;
+      if (max === undefined) body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      else {
+        // Refused on the announced length, and counted as it streams (a length can be absent).
+        const stream = res.Body as unknown as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+        if (res.ContentLength !== undefined && res.ContentLength > max) {
+          stream?.destroy?.();
+          throw tooLarge(key, res.ContentLength, max);
+        }
+        const chunks: Uint8Array[] = [];
+        let n = 0;
+        for await (const chunk of stream ?? []) {
+          n += chunk.byteLength;
+          if (n > max) {
+            stream?.destroy?.();
+            throw tooLarge(key, `more than ${max}`, max);
+          }
+          chunks.push(chunk);
+        }
+        body = new Uint8Array(Buffer.concat(chunks));
+      }
       if (res.ContentLength !== undefined && res.ContentLength !== body.byteLength) {
         throw new SuError('UNREACHABLE', `get ${key}: truncated response (${body.byteLength} of ${res.ContentLength} bytes)`, {
           hint: 'retry; the connection to the bucket was interrupted',

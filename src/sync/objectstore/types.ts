@@ -11,6 +11,18 @@ export interface ObjectInfo {
 }
 
 /** Conditions for a compare-and-swap `put`. At most one of them may be given. */
+export interface GetOptions {
+  /** Refuse an object larger than this, before downloading it (a manifest's size, or the cap for manifests). */
+  maxBytes?: number;
+}
+
+/** The error for an object larger than its caller was promised. */
+export function tooLarge(key: string, size: number | string, max: number): SuError {
+  return new SuError('INTEGRITY', `${key} is ${size} bytes, more than the ${max} it may be: refused before downloading it`, {
+    hint: 'someone with write access to the bucket replaced it; nothing was merged from it. Run `stackunderflow sync verify`',
+  });
+}
+
 export interface PutOptions {
   /** Write only if the object exists and its current ETag equals this one. */
   ifMatch?: string;
@@ -47,8 +59,11 @@ export interface ObjectStore {
    * (including `ifMatch` on a missing object).
    */
   put(key: string, body: Uint8Array, opts?: PutOptions): Promise<{ etag: string }>;
-  /** Throws {@link ObjectNotFound} when there is no object under `key`. */
-  get(key: string): Promise<{ body: Uint8Array; etag: string }>;
+  /**
+   * Throws {@link ObjectNotFound} when there is no object under `key`, and `INTEGRITY` without
+   * reading the rest when it holds more than `opts.maxBytes` (what the caller was promised).
+   */
+  get(key: string, opts?: GetOptions): Promise<{ body: Uint8Array; etag: string }>;
   /** Throws {@link ObjectNotFound} when there is no object under `key`. */
   head(key: string): Promise<ObjectInfo>;
   /**

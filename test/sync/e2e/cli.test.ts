@@ -81,6 +81,11 @@ describe('sync init output', () => {
     // The key export prints the key whose fingerprint init published.
     const exported = await d.ok(['sync', 'key', 'export']);
     expect(fingerprint(await (await Identity.parse(exported.stdout.trim())).recipient())).toBe(j.fingerprint);
+    // Once, on stdout only: the box on stderr does not repeat it.
+    const k = exported.stdout.trim();
+    expect(exported.stdout.split(k)).toHaveLength(2);
+    expect(exported.stderr).not.toContain(k);
+    expect(exported.stderr).toMatch(/printed on standard output/);
   });
 
   it('text: device, bucket, fingerprint, conditional writes, what the bucket can see, and the key box once', async () => {

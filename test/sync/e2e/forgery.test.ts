@@ -197,7 +197,10 @@ describe.each(backends)('$name', (backend) => {
   it('upgrade: a peer whose manifest predates authentication lands nothing new until its first push after the upgrade rewrites it', async () => {
     const identity = await Identity.parse(key);
     const c = new Device('c', { env: { STACKUNDERFLOW_SYNC_KEY: key } });
-    await c.ok(['sync', 'init', ...(await bucketArgsOf(a))]);
+    // A joining device is shown what its first pull will trust (trust on first use).
+    const joined = await c.ok(['sync', 'init', ...(await bucketArgsOf(a))]);
+    expect(joined.stdout).toMatch(/Devices in the bucket \(your first pull trusts these generations/);
+    expect(joined.stdout).toMatch(new RegExp(`a \\(${a.id}\\): generation \\d+`));
     // Make a's manifest what the version before wrote: the same content without `auth`, and a's
     // store as that version left it (it never wrote an authenticated manifest).
     const plain = JSON.parse(gunzipSync(await open(asSealed((await store.get(manifestKey(a.id))).body), identity)).toString('utf8'));

@@ -131,6 +131,16 @@ describe('tampered objects in the bucket', () => {
     expect(readdirSync(outside, { recursive: true }).sort()).toEqual(before);
   });
 
+  it('a segment grown beyond its listed size is refused before it is read: exit 4', async () => {
+    const s = await scene();
+    s.restoreGen2(a);
+    const [victim] = await newSegments(a);
+    writeFileSync(s.seg(a, victim.name), Buffer.concat([readFileSync(s.seg(a, victim.name)), Buffer.alloc(1 << 20)]));
+    const r = await s.obs.run(['sync', 'pull']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/refused before downloading/);
+  });
+
   it('a bucket directory without key.json (unmounted, moved) is a configuration error (exit 2), not a new bucket', async () => {
     const s = await scene();
     renameSync(s.dir, s.dir + '-moved');
