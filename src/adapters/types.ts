@@ -2,8 +2,9 @@
  * The normalized event every adapter produces and the store keeps. Field order here
  * is the canonical order used by sync serialization; do not reorder.
  */
-export type Provider = 'claude' | 'codex';
-export const PROVIDERS: readonly Provider[] = ['claude', 'codex'];
+import type { Provider } from './agents.js';
+
+export { PROVIDERS, type Provider } from './agents.js';
 
 export type EventKind =
   | 'user' // a prompt typed by the user (or a tool result carried in a user record)
@@ -74,6 +75,12 @@ export interface SourceFile {
 
 export interface Adapter {
   provider: Provider;
+  /**
+   * 'document' for files an agent rewrites whole (one JSON document, not appended lines):
+   * a changed file is read again from the start and handed to the parser as one text;
+   * events keep their identities, so only what changed is updated. Default 'lines'.
+   */
+  format?: 'lines' | 'document';
   /** Roots to scan, from env overrides or defaults. */
   roots(env: NodeJS.ProcessEnv): string[];
   /** Every log file under the roots. */

@@ -144,7 +144,7 @@ describe('runCli in-process', () => {
       ['report', 'daily', '--since', 'yesterday'],
       ['report', 'daily', '--timezone', 'Mars/Base'],
       ['report', 'weekly'],
-      ['report', 'daily', '--provider', 'gemini'],
+      ['report', 'daily', '--provider', 'amp'],
       ['report', 'daily', '--scope', 'device:'],
       ['sessions', '--limit', 'many'],
       ['--no-such-flag'],
