@@ -28,14 +28,20 @@ export async function findFiles(dir: string, depth: number, match: (rel: string[
 }
 
 /** Source files of one provider under several roots, each path once. */
-export async function sourcesUnder(provider: Provider, roots: string[], find: (root: string) => Promise<string[]>): Promise<SourceFile[]> {
+export async function sourcesUnder(
+  provider: Provider,
+  roots: string[],
+  find: (root: string) => Promise<string[]>,
+  format: (path: string) => SourceFile['format'] = () => undefined,
+): Promise<SourceFile[]> {
   const seen = new Set<string>();
   const files: SourceFile[] = [];
   for (const root of roots) {
     for (const path of await find(root)) {
       if (seen.has(path)) continue;
       seen.add(path);
-      files.push({ provider, path, root });
+      const f = format(path);
+      files.push(f ? { provider, path, root, format: f } : { provider, path, root });
     }
   }
   return files;

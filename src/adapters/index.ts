@@ -3,13 +3,14 @@ import { PROVIDERS } from './agents.js';
 import { claudeAdapter } from './claude/index.js';
 import { codexAdapter } from './codex/index.js';
 import { copilotAdapter } from './copilot/index.js';
+import { geminiAdapter } from './gemini/index.js';
 
 /** Every log format we ingest, one per provider of agents.ts, in its order. */
 const REGISTRY: Record<Provider, Adapter> = {
   claude: claudeAdapter,
   codex: codexAdapter,
   copilot: copilotAdapter,
-  gemini: null as unknown as Adapter,
+  gemini: geminiAdapter,
   qwen: null as unknown as Adapter,
 };
 
@@ -20,4 +21,4 @@ export function adaptersFor(providers?: readonly Provider[]): Adapter[] {
   return ADAPTERS.filter((a) => !providers || providers.includes(a.provider));
 }
 
-export { claudeAdapter, codexAdapter, copilotAdapter };
+export { claudeAdapter, codexAdapter, copilotAdapter, geminiAdapter };

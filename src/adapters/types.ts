@@ -71,16 +71,16 @@ export interface SourceFile {
   path: string;
   /** Root it was found under (for diagnostics). */
   root: string;
+  /**
+   * 'document' for a file the agent rewrites whole (one JSON document, not appended lines):
+   * a changed file is read again from the start and handed to the parser as one text; its
+   * events keep their identities, so only what changed is updated. Default 'lines'.
+   */
+  format?: 'lines' | 'document';
 }
 
 export interface Adapter {
   provider: Provider;
-  /**
-   * 'document' for files an agent rewrites whole (one JSON document, not appended lines):
-   * a changed file is read again from the start and handed to the parser as one text;
-   * events keep their identities, so only what changed is updated. Default 'lines'.
-   */
-  format?: 'lines' | 'document';
   /** Roots to scan, from env overrides or defaults. */
   roots(env: NodeJS.ProcessEnv): string[];
   /** Every log file under the roots. */

@@ -158,7 +158,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
         let state = null;
         let lines = 0;
         let skipped = 0;
-        const whole = adapter.format === 'document';
+        const whole = file.format === 'document';
         if (!whole && prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
           start = prev.offset;
           state = prev.state ? JSON.parse(prev.state) : null;

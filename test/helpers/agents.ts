@@ -6,13 +6,13 @@ import { openDb, type Db } from '../../src/store/db.js';
 import { tempDir } from './fixtures.js';
 
 /** Parses a file as ingest feeds it (trimmed non-empty lines, or the whole text for a document adapter). */
-export function parseFile(adapter: Adapter, path: string, state: ParserState | null = null): { events: EventRecord[]; malformed: number[]; parser: FileParser } {
-  const file: SourceFile = { provider: adapter.provider, path, root: '' };
+export function parseFile(adapter: Adapter, path: string, state: ParserState | null = null, format: SourceFile['format'] = path.endsWith('.json') ? 'document' : 'lines'): { events: EventRecord[]; malformed: number[]; parser: FileParser } {
+  const file: SourceFile = { provider: adapter.provider, path, root: '', format };
   const parser = adapter.parser(file, state);
   const text = readFileSync(path, 'utf8');
   const events: EventRecord[] = [];
   const malformed: number[] = [];
-  const pieces = adapter.format === 'document' ? [text] : text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const pieces = format === 'document' ? [text] : text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   pieces.forEach((l, i) => {
     const r = parser.line(l);
     if (r === null) malformed.push(i + 1);
