@@ -20,7 +20,7 @@ export const AGENTS = {
   claude: { name: 'Claude Code', env: 'CLAUDE_CONFIG_DIR', defaultPath: '~/.claude and ~/.config/claude; a comma-separated list works' },
   codex: { name: 'Codex', env: 'CODEX_HOME', defaultPath: '~/.codex' },
   copilot: { name: 'GitHub Copilot CLI', env: 'COPILOT_HOME', defaultPath: '~/.copilot' },
-  gemini: { name: 'Gemini CLI', env: 'GEMINI_CLI_HOME', defaultPath: '~ (logs in ~/.gemini/tmp)' },
+  gemini: { name: 'Gemini CLI', env: 'GEMINI_CLI_HOME', defaultPath: '~, logs in ~/.gemini/tmp; GEMINI_DATA_DIR names the .gemini folder itself' },
   qwen: { name: 'Qwen Code', env: 'QWEN_DATA_DIR', defaultPath: '~/.qwen' },
 } as const satisfies Record<string, AgentInfo>;
 

@@ -12,10 +12,13 @@ const SUB = join(TMP, 'shop', 'chats', '4f0c2a1e-7b3d-4c55-9e21-0d6a1b2c3d4e', '
 const LEGACY = join(TMP, '3c5d1a8f0b9e2d7c6a4f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b', 'chats', 'session-2026-03-01T10-00-1e2d3c4b.json');
 
 describe('Gemini CLI: where the logs are', () => {
-  it('GEMINI_CLI_HOME holds .gemini; else HOME', () => {
+  it('GEMINI_CLI_HOME holds .gemini; else HOME; GEMINI_DATA_DIR names .gemini itself', () => {
     expect(geminiHome({ GEMINI_CLI_HOME: '/x/g' })).toBe('/x/g');
     expect(geminiHome({ HOME: '/home/u' })).toBe('/home/u');
     expect(geminiAdapter.roots({ HOME: '/home/u' })).toEqual(['/home/u/.gemini']);
+    // ccusage's variable names the .gemini folder (or its tmp) itself, and wins
+    expect(geminiAdapter.roots({ GEMINI_CLI_HOME: '/x/g', GEMINI_DATA_DIR: '/d/.gemini' })).toEqual(['/d/.gemini']);
+    expect(geminiAdapter.roots({ GEMINI_DATA_DIR: '/d/.gemini/tmp' })).toEqual(['/d/.gemini']);
   });
 
   it('finds main chats, subagent chats and legacy .json chats (read as documents); nothing where Gemini never ran', async () => {
