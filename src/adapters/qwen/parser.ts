@@ -100,7 +100,8 @@ export function createQwenParser(file: SourceFile, saved: ParserState | null): F
         return [ev(uuid, 'tool_result', t, null, { type, callId: str(r.callId) ?? str(responses[0]?.id), toolError: status === 'error' || isObj(r.error) ? true : null })];
       }
       case 'system':
-        return [ev(uuid, 'system', textOf(ps, false), null, { type, subtype: str(o.subtype) })];
+        // Most system records carry no text: their subtype (`chat compression`, `rewind`…) says what happened.
+        return [ev(uuid, 'system', textOf(ps, false) ?? str(o.subtype)?.replace(/_/g, ' ') ?? null, null, { type, subtype: str(o.subtype) })];
       default:
         return [ev(uuid, 'meta', null, null, { type })];
     }

@@ -27,7 +27,7 @@ function agentLines(r: IngestReport, adapters: readonly Adapter[]): string[] {
     if (!c || c.filesSeen === 0) return label + 'not used (no logs found)';
     return (
       label +
-      `${formatInt(c.filesSeen)} files (${formatInt(c.filesRead)} read), ` +
+      `${formatInt(c.filesSeen)} ${c.filesSeen === 1 ? 'file' : 'files'} (${formatInt(c.filesRead)} read), ` +
       `${formatInt(c.events.inserted)} new, ${formatInt(c.events.updated)} changed, ${formatInt(c.events.unchanged)} already stored`
     );
   });
