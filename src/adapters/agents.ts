@@ -14,13 +14,15 @@ export interface AgentInfo {
   env: string;
   /** Where its logs are when the variable is unset. */
   defaultPath: string;
+  /** Other variables that, when set, win over `env` (a place that must not leak the user's logs blanks them). */
+  overrides?: readonly string[];
 }
 
 export const AGENTS = {
   claude: { name: 'Claude Code', env: 'CLAUDE_CONFIG_DIR', defaultPath: '~/.claude and ~/.config/claude; a comma-separated list works' },
   codex: { name: 'Codex', env: 'CODEX_HOME', defaultPath: '~/.codex' },
   copilot: { name: 'GitHub Copilot CLI', env: 'COPILOT_HOME', defaultPath: '~/.copilot' },
-  gemini: { name: 'Gemini CLI', env: 'GEMINI_CLI_HOME', defaultPath: '~, logs in ~/.gemini/tmp; GEMINI_DATA_DIR names the .gemini folder itself' },
+  gemini: { name: 'Gemini CLI', env: 'GEMINI_CLI_HOME', defaultPath: '~, logs in ~/.gemini/tmp; GEMINI_DATA_DIR names the .gemini folder itself', overrides: ['GEMINI_DATA_DIR'] },
   qwen: { name: 'Qwen Code', env: 'QWEN_DATA_DIR', defaultPath: '~/.qwen' },
 } as const satisfies Record<string, AgentInfo>;
 
@@ -29,7 +31,7 @@ export type Provider = keyof typeof AGENTS;
 /** Every provider name, in ingest order. */
 export const PROVIDERS = Object.keys(AGENTS) as Provider[];
 
-/** A provider's display name; a name we do not know (a newer peer's) is shown as it is. */
-export function agentName(provider: string): string {
-  return (AGENTS as Record<string, AgentInfo>)[provider]?.name ?? provider;
+/** What we know of an agent, by provider name. */
+export function agentInfo(provider: Provider): AgentInfo {
+  return AGENTS[provider];
 }

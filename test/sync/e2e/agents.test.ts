@@ -65,6 +65,21 @@ describe('sync carries every agent', () => {
     expect(new Set(union.models.map((m: any) => m.provider))).toEqual(new Set(['copilot', 'gemini', 'qwen', 'zeta']));
   });
 
+  it('report project breaks a project down by agent, with the same sums', async () => {
+    const projects = (await desk.json(['report', 'project', '-z', 'UTC', '--scope', 'all'])).projects;
+    const shop = projects.find((p: any) => p.project === '-home-dev-shop');
+    expect(shop.providers).toEqual(['copilot', 'gemini', 'zeta']);
+    expect(shop.agentBreakdowns.map((a: any) => [a.provider, a.totalTokens])).toEqual([
+      ['copilot', 53000],
+      ['gemini', 36930 + 9200],
+      ['zeta', 120],
+    ]);
+    const sum = shop.agentBreakdowns.reduce((n: number, a: any) => n + a.totalTokens, 0);
+    expect(sum).toBe(shop.totalTokens);
+    const human = (await desk.ok(['report', 'project', '-z', 'UTC', '--scope', 'all'])).stdout;
+    expect(human).toMatch(/-home-dev-shop\s+copilot, gemini, zeta/);
+  });
+
   it('an unknown agent is landed as it is: reported under its name, unpriced, searchable', async () => {
     const zeta = (await desk.json(['report', 'model', '-z', 'UTC', '--scope', 'all'])).models.find((m: any) => m.provider === 'zeta');
     expect(zeta).toMatchObject({ modelName: 'zeta-large-1', inputTokens: 100, outputTokens: 20, totalCost: null });
