@@ -83,6 +83,8 @@ export interface Adapter {
   provider: Provider;
   /** Roots to scan, from env overrides or defaults. */
   roots(env: NodeJS.ProcessEnv): string[];
+  /** The folders under a root that hold its logs: what the sync daemon watches for changes. */
+  watchDirs(root: string): string[];
   /** Every log file under the roots. */
   discover(roots: string[]): Promise<SourceFile[]>;
   /** A parser for one file, resuming from `state` when the file is being read from an offset. */

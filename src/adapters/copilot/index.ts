@@ -16,6 +16,7 @@ export function copilotHome(env: NodeJS.ProcessEnv = process.env): string {
 export const copilotAdapter: Adapter = {
   provider: 'copilot',
   roots: (env) => [copilotHome(env)],
+  watchDirs: (root) => [join(root, 'session-state')],
   discover: (roots) =>
     sourcesUnder('copilot', roots, (root) => findFiles(join(root, 'session-state'), 1, (rel) => rel.length === 2 && rel[1] === 'events.jsonl')),
   parser: createCopilotParser,

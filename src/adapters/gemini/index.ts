@@ -37,6 +37,7 @@ function isChatFile(rel: string[]): boolean {
 export const geminiAdapter: Adapter = {
   provider: 'gemini',
   roots: (env) => [geminiDataDir(env)],
+  watchDirs: (root) => [join(root, 'tmp')],
   discover: (roots) =>
     sourcesUnder('gemini', roots, (root) => findFiles(join(root, 'tmp'), 3, isChatFile), (path) => (path.endsWith('.json') ? 'document' : undefined)),
   parser: createGeminiParser,

@@ -16,6 +16,7 @@ export function qwenHome(env: NodeJS.ProcessEnv = process.env): string {
 export const qwenAdapter: Adapter = {
   provider: 'qwen',
   roots: (env) => [qwenHome(env)],
+  watchDirs: (root) => [join(root, 'projects')],
   discover: (roots) =>
     sourcesUnder('qwen', roots, (root) => findFiles(join(root, 'projects'), 2, (rel) => rel.length === 3 && rel[1] === 'chats' && rel[2].endsWith('.jsonl'))),
   parser: createQwenParser,
