@@ -93,5 +93,13 @@ describe('sync carries every agent', () => {
     const shown = await desk.run(['show', '0f1e2d3c-4b5a-4697-8879-aabbccddeeff', '--scope', 'all']);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('health check');
+    // Copilot's own measure of the request, beside our computed cost
+    expect(shown.stdout).toMatch(/claude-sonnet-4\.5 · in 4,000 · out 900 · cache write 6,000 · cache read 20,000 · \$0\.\d{4} · agent logged 3 premium requests, 2\.10 AIU/);
+    // Search by agent finds their prompts and replies
+    const qwen = await desk.json(['search', 'rate limiting', '--provider', 'qwen', '--scope', 'all']);
+    expect(JSON.stringify(qwen)).toContain('Add rate limiting to /login');
+    const gem = await desk.json(['search', 'discount', '--provider', 'gemini', '--scope', 'all']);
+    expect(JSON.stringify(gem)).toContain('applied after rounding');
+    expect(JSON.stringify(gem)).not.toContain('"provider":"copilot"');
   });
 });
