@@ -1,4 +1,5 @@
 import { canonicalJson } from '../util/canonical.js';
+import type { EventRecord, FileParser, ParserState } from './types.js';
 
 /**
  * Reading loosely typed log JSON: the helpers every adapter of a JSON log format needs, so a
@@ -60,4 +61,24 @@ export function homeOf(env: NodeJS.ProcessEnv, fallback: () => string): string {
 export function envPath(env: NodeJS.ProcessEnv, name: string): string | null {
   const v = env[name];
   return v && v.trim() !== '' ? v : null;
+}
+
+/**
+ * A FileParser from a line handler that may throw and the state object it keeps: the contract
+ * is "never throws" (an unexpected shape is a skipped line, not a failed ingest), and the
+ * state handed out is a copy (the caller serializes it later; further lines must not change it).
+ */
+export function fileParser(line: (text: string) => EventRecord[] | null, state: object): FileParser {
+  return {
+    line(text: string): EventRecord[] | null {
+      try {
+        return line(text);
+      } catch {
+        return null;
+      }
+    },
+    state(): ParserState {
+      return JSON.parse(JSON.stringify(state)) as ParserState;
+    },
+  };
 }

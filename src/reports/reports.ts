@@ -23,14 +23,9 @@ export interface ModelBreakdown {
 }
 
 /** One agent's share of a row (a project, a day…): its models' sums. */
-export interface AgentBreakdown {
+export interface AgentBreakdown extends TokenCounts {
   provider: Provider;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
   reasoningTokens: number;
-  totalTokens: number;
   /** Cost of its priced models. */
   totalCost: number;
   /** Tokens of its models without a price (not in totalCost). */

@@ -40,7 +40,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
-import { capText, extraJson, isObj, jsonText, num, str, type Obj } from '../json.js';
+import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 
 export const UNKNOWN_PROJECT = 'unknown';
@@ -220,16 +220,5 @@ export function createCopilotParser(file: SourceFile, saved: ParserState | null)
     return [event(id, ts, classify(o.type, data), str(o.agentId))];
   };
 
-  return {
-    line(text: string): EventRecord[] | null {
-      try {
-        return line(text);
-      } catch {
-        return null;
-      }
-    },
-    state(): ParserState {
-      return JSON.parse(JSON.stringify(st)) as ParserState;
-    },
-  };
+  return fileParser(line, st);
 }

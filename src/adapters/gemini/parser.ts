@@ -38,7 +38,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
-import { capText, extraJson, isObj, jsonText, num, str, type Obj } from '../json.js';
+import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 import { geminiUsage, partsText } from './usage.js';
 
@@ -151,18 +151,7 @@ export function createGeminiParser(file: SourceFile, saved: ParserState | null):
     return null;
   };
 
-  return {
-    line(text: string): EventRecord[] | null {
-      try {
-        return record(JSON.parse(text));
-      } catch {
-        return null;
-      }
-    },
-    state(): ParserState {
-      return { ...st } as unknown as ParserState;
-    },
-  };
+  return fileParser((text) => record(JSON.parse(text)), st);
 }
 
 /** The output of a tool's `functionResponse` parts (`response.output`, else the response as JSON). */

@@ -28,7 +28,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
-import { capText, extraJson, isObj, jsonText, num, str, type Obj } from '../json.js';
+import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
 import { geminiUsage } from '../gemini/usage.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 
@@ -107,16 +107,5 @@ export function createQwenParser(file: SourceFile, saved: ParserState | null): F
     }
   };
 
-  return {
-    line(text: string): EventRecord[] | null {
-      try {
-        return line(text);
-      } catch {
-        return null;
-      }
-    },
-    state(): ParserState {
-      return { ...st };
-    },
-  };
+  return fileParser(line, st);
 }
