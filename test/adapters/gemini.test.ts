@@ -139,6 +139,22 @@ describe('Gemini CLI: ingest', () => {
     expect(third.bytesRead).toBe(0);
   });
 
+  it('a legacy .json that Gemini copied to a .jsonl on resume is counted once', async () => {
+    const home = join(tempDir(), 'g');
+    cpSync(HOME, home, { recursive: true });
+    const legacy = join(home, '.gemini', 'tmp', '3c5d1a8f0b9e2d7c6a4f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b', 'chats', 'session-2026-03-01T10-00-1e2d3c4b.json');
+    const { messages, ...meta } = JSON.parse(readFileSync(legacy, 'utf8'));
+    // What the recorder appends on resume: the metadata, every message, then the new turn.
+    const resumed = [meta, ...messages, { id: 'm-4', timestamp: '2026-03-02T09:00:00.000Z', type: 'gemini', content: 'Done.', model: 'gemini-2.5-pro', tokens: { input: 100, output: 10, cached: 0, thoughts: 0, total: 110 } }];
+    writeFileSync(legacy + 'l', resumed.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const { db, run } = agentStore(geminiAdapter, { GEMINI_CLI_HOME: home });
+    const r = await run();
+    expect(r.byProvider.gemini.filesSeen).toBe(4);
+    const days = billedByDay(db, 'gemini');
+    expect(days.find((d) => d.date === '2026-03-01')).toMatchObject({ input: 5000, output: 450, total: 5450 });
+    expect(days.find((d) => d.date === '2026-03-02')).toMatchObject({ input: 100, output: 10, total: 110 });
+  });
+
   it('a legacy .json rewritten whole is read again; unchanged messages stay unchanged', async () => {
     const home = join(tempDir(), 'g');
     cpSync(HOME, home, { recursive: true });
