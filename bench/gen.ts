@@ -37,6 +37,13 @@ export interface GenerateOptions {
   endDate?: string;
   /** Share of sessions that are Codex rather than Claude Code. */
   codexShare?: number;
+  /**
+   * Share of sessions from the other agents (Copilot CLI, Gemini CLI, Qwen Code, in turn).
+   * Default 0, which leaves the trees of earlier versions byte for byte as they were.
+   */
+  otherShare?: number;
+  /** Every session from this one agent (for per-agent throughput). */
+  only?: GenAgent;
   /** Probability that a garbage (torn) line is inserted after any line. */
   malformedRate?: number;
   /** Called after each session with running totals. */
@@ -60,6 +67,28 @@ export interface CodexDay {
   totalTokens: number;
 }
 
+/** The agents the generator writes logs for. */
+export type GenAgent = 'claude' | 'codex' | 'copilot' | 'gemini' | 'qwen';
+export type OtherAgent = 'copilot' | 'gemini' | 'qwen';
+export const OTHER_AGENTS: readonly OtherAgent[] = ['copilot', 'gemini', 'qwen'];
+
+/** Per-day billing of the other agents, each token once (see docs/numbers.md, "Other agents"). */
+export interface AgentDay {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+}
+
+export interface FileCounts {
+  files: number;
+  bytes: number;
+  lines: number;
+  sessions: number;
+}
+
 export interface GenerateResult {
   seed: number;
   files: number;
@@ -68,7 +97,10 @@ export interface GenerateResult {
   malformedLines: number;
   claude: { files: number; bytes: number; lines: number; sessions: number; usageLines: number; uniqueUsage: number };
   codex: { files: number; bytes: number; lines: number; sessions: number; tokenCounts: number };
-  expected: { claude: Record<string, ClaudeDay>; codex: Record<string, CodexDay> };
+  copilot: FileCounts;
+  gemini: FileCounts;
+  qwen: FileCounts;
+  expected: { claude: Record<string, ClaudeDay>; codex: Record<string, CodexDay> } & { [A in OtherAgent]: Record<string, AgentDay> };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +376,7 @@ class Generator {
   /** Each response's bill by the rule (docs/numbers.md): earliest line's day, each count at its max. */
   private bills = new Map<string, { ts: string; c: [number, number, number, number] }>();
   private lineNo = 0;
+  private otherTurn = 0;
   readonly result: GenerateResult;
   private malformedRate: number;
 
@@ -356,7 +389,10 @@ class Generator {
       seed: opts.seed, files: 0, bytes: 0, lines: 0, malformedLines: 0,
       claude: { files: 0, bytes: 0, lines: 0, sessions: 0, usageLines: 0, uniqueUsage: 0 },
       codex: { files: 0, bytes: 0, lines: 0, sessions: 0, tokenCounts: 0 },
-      expected: { claude: {}, codex: {} },
+      copilot: { files: 0, bytes: 0, lines: 0, sessions: 0 },
+      gemini: { files: 0, bytes: 0, lines: 0, sessions: 0 },
+      qwen: { files: 0, bytes: 0, lines: 0, sessions: 0 },
+      expected: { claude: {}, codex: {}, copilot: {}, gemini: {}, qwen: {} },
     };
     const n = opts.projects ?? 6;
     for (let i = 0; i < n; i++) {
@@ -374,6 +410,7 @@ class Generator {
     const target = o.targetBytes ?? (o.events ? Infinity : 20_000_000);
     const maxLines = o.events ?? Infinity;
     const codexShare = o.codexShare ?? 0.25;
+    const otherShare = o.otherShare ?? 0;
     // Zipf-ish project popularity: a few projects get most sessions, as in real use.
     const projWeights = this.projects.map((p, i) => [p, 1 / (i + 1)] as const);
     while (this.result.bytes < target && this.result.lines < maxLines) {
@@ -385,8 +422,10 @@ class Generator {
       const hour = this.rng.weighted([[this.rng.int(8, 18), 8], [this.rng.int(19, 22), 2], [23, 1], [this.rng.int(0, 7), 0.5]] as const);
       const start = dayStart + hour * 3_600_000 + this.rng.int(0, 3_599_999);
       const project = this.rng.weighted(projWeights);
-      if (this.rng.chance(codexShare)) this.codexSession(project, start);
-      else this.claudeSession(project, start);
+      const agent: GenAgent = o.only ?? (otherShare > 0 && this.rng.chance(otherShare) ? OTHER_AGENTS[this.otherTurn++ % OTHER_AGENTS.length] : this.rng.chance(codexShare) ? 'codex' : 'claude');
+      if (agent === 'codex') this.codexSession(project, start);
+      else if (agent === 'claude') this.claudeSession(project, start);
+      else this.otherSession(agent, project, start);
       o.onProgress?.({ bytes: this.result.bytes, lines: this.result.lines });
     }
     this.result.claude.uniqueUsage = this.bills.size;
@@ -400,11 +439,12 @@ class Generator {
     const sortKeys = <T>(r: Record<string, T>) => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
     this.result.expected.claude = sortKeys(this.result.expected.claude);
     this.result.expected.codex = sortKeys(this.result.expected.codex);
+    for (const a of OTHER_AGENTS) this.result.expected[a] = sortKeys(this.result.expected[a]);
     writeFileSync(join(this.out, 'manifest.json'), JSON.stringify({ options: { ...o, outDir: undefined, onProgress: undefined }, ...this.result }, null, 2) + '\n');
     return this.result;
   }
 
-  private write(f: LineFile, rec: object, ts: number, provider: 'claude' | 'codex'): string {
+  private write(f: LineFile, rec: object, ts: number, provider: GenAgent): string {
     const line = JSON.stringify(rec);
     this.emit(f, line, provider);
     if (ts > f.lastTs) f.lastTs = ts;
@@ -416,7 +456,7 @@ class Generator {
     return line;
   }
 
-  private emit(f: LineFile, line: string, provider: 'claude' | 'codex'): void {
+  private emit(f: LineFile, line: string, provider: GenAgent): void {
     const n = f.raw(line);
     this.result.bytes += n;
     this.result.lines++;
@@ -424,10 +464,124 @@ class Generator {
     this.result[provider].lines++;
   }
 
-  private openFile(path: string, provider: 'claude' | 'codex'): LineFile {
+  private openFile(path: string, provider: GenAgent): LineFile {
     this.result.files++;
     this.result[provider].files++;
     return new LineFile(join(this.out, path));
+  }
+
+  // ------------------------------------------------------------- Copilot CLI, Gemini CLI, Qwen Code
+
+  /** Adds one billed response to the expected per-day totals of an agent. */
+  private bill(agent: OtherAgent, ts: number, u: Omit<AgentDay, 'totalTokens'>): void {
+    const e = (this.result.expected[agent][dayOf(ts)] ??= { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, reasoningTokens: 0, totalTokens: 0 });
+    e.inputTokens += u.inputTokens;
+    e.outputTokens += u.outputTokens;
+    e.cacheCreationTokens += u.cacheCreationTokens;
+    e.cacheReadTokens += u.cacheReadTokens;
+    e.reasoningTokens += u.reasoningTokens;
+    e.totalTokens += u.inputTokens + u.outputTokens + u.cacheCreationTokens + u.cacheReadTokens;
+  }
+
+  /**
+   * One session of Copilot CLI, Gemini CLI or Qwen Code, in its own layout and record shapes:
+   * turns of prompt, reply, tool call and result, with each agent's way of logging usage
+   * (Copilot: running totals at shutdown, sometimes resumed; Gemini: a reply appended again
+   * with its tokens; Qwen: OpenAI-style usage, reasoning inside the candidates).
+   */
+  private otherSession(agent: OtherAgent, project: Project, start: number): void {
+    const rng = this.rng;
+    const P = this.pools;
+    const id = rng.uuid();
+    const path =
+      agent === 'copilot' ? `copilot/session-state/${id}/events.jsonl`
+      : agent === 'gemini' ? `gemini/.gemini/tmp/${project.slug}/chats/session-${iso(start).slice(0, 16).replace(/:/g, '-')}-${id.slice(0, 8)}.jsonl`
+      : `qwen/projects/${project.slug}/chats/${id}.jsonl`;
+    const f = this.openFile(path, agent);
+    this.result[agent].sessions++;
+    let t = start;
+    let ctx = rng.int(8_000, 20_000);
+    const model =
+      agent === 'copilot' ? rng.pick(['claude-sonnet-4.5', 'gpt-5.1-codex', 'gemini-3-pro-preview'])
+      : agent === 'gemini' ? rng.pick(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-3-pro-preview'])
+      : rng.pick(['qwen3-coder-plus', 'coder-model']);
+    const totals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    let billed = { ...totals };
+    let prev: string | null = null;
+    const w = (rec: Record<string, unknown>) => this.write(f, rec, t, agent);
+    const cp = (type: string, data: Record<string, unknown>) => {
+      const eid = rng.uuid();
+      w({ type, data, id: eid, timestamp: iso(t), parentId: prev });
+      prev = eid;
+    };
+    const shutdown = () => {
+      cp('session.shutdown', { shutdownType: 'routine', sessionStartTime: start, totalApiDurationMs: rng.int(1000, 90000), currentModel: model, codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] },
+        modelMetrics: { [model]: { requests: { count: 1, cost: 1 }, usage: { inputTokens: totals.input, outputTokens: totals.output, cacheReadTokens: totals.cacheRead, cacheWriteTokens: totals.cacheWrite, reasoningTokens: totals.reasoning } } } });
+      const d = { input: totals.input - billed.input, output: totals.output - billed.output, cacheRead: totals.cacheRead - billed.cacheRead, cacheWrite: totals.cacheWrite - billed.cacheWrite, reasoning: totals.reasoning - billed.reasoning };
+      if (d.input + d.output > 0) {
+        this.bill('copilot', t, { inputTokens: d.input - d.cacheRead - d.cacheWrite, outputTokens: d.output, cacheCreationTokens: d.cacheWrite, cacheReadTokens: d.cacheRead, reasoningTokens: d.reasoning });
+      }
+      billed = { ...totals };
+    };
+    if (agent === 'copilot') cp('session.start', { sessionId: id, version: 1, producer: 'copilot-agent', copilotVersion: '1.0.40', startTime: iso(start), selectedModel: model, context: { cwd: project.cwd, branch: project.branch } });
+    if (agent === 'gemini') w({ sessionId: id, projectHash: project.slug, startTime: iso(start), lastUpdated: iso(start), kind: 'main' });
+    const turns = Math.max(1, Math.min(40, Math.round(rng.logn(6, 0.9))));
+    for (let turn = 0; turn < turns; turn++) {
+      const prompt = slice(rng, P.prose, rng.logn(250, 1.1)).trim() || 'go on';
+      const reply = slice(rng, P.prose, rng.logn(500, 0.9));
+      const args = { path: `${project.cwd}/src/${rng.pick(WORDS)}.ts` };
+      const result = slice(rng, P.code, rng.logn(1200, 0.8));
+      const input = ctx;
+      const cached = turn === 0 ? 0 : Math.floor(input * (0.5 + rng.next() * 0.4));
+      const output = Math.max(1, Math.round(rng.logn(300, 1.0)));
+      const thoughts = Math.floor(output * rng.next() * 0.5);
+      ctx += output + Math.ceil(result.length / 3.5);
+      const uid = rng.uuid();
+      if (agent === 'copilot') {
+        cp('user.message', { content: prompt });
+        t += rng.int(1000, 20000);
+        cp('assistant.message', { messageId: uid, content: reply, model, toolRequests: [] });
+        cp('tool.execution_start', { toolCallId: `call-${turn}`, toolName: 'view', arguments: args });
+        t += rng.int(100, 3000);
+        cp('tool.execution_complete', { toolCallId: `call-${turn}`, success: true, result: { content: result } });
+        const write = turn === 0 ? rng.int(0, 4000) : 0;
+        totals.input += input + write;
+        totals.cacheRead += cached;
+        totals.cacheWrite += write;
+        totals.output += output;
+        totals.reasoning += thoughts;
+        if (turn === Math.floor(turns / 2) && rng.chance(0.3)) {
+          // Closed and resumed later the same day: the next shutdown carries running totals.
+          shutdown();
+          t += rng.int(60_000, 3_600_000);
+          cp('session.resume', { resumeTime: iso(t), eventCount: turn * 5 });
+        }
+      } else if (agent === 'gemini') {
+        w({ id: rng.uuid(), timestamp: iso(t), type: 'user', content: [{ text: prompt }] });
+        t += rng.int(1000, 20000);
+        const msg = { id: uid, timestamp: iso(t), type: 'gemini', content: '', model, tokens: null as unknown };
+        // The recorder writes a reply first without tokens, then again, same id, with them.
+        if (rng.chance(0.6)) w(msg);
+        const tokens = { input, output, cached, thoughts, tool: 0, total: input + output + thoughts };
+        w({ ...msg, content: reply, thoughts: thoughts > 0 ? [{ subject: rng.pick(WORDS), description: slice(rng, P.prose, 120), timestamp: iso(t) }] : [], tokens,
+          toolCalls: [{ id: `read_file-${turn}`, name: 'read_file', args, status: 'success', timestamp: iso(t), result: [{ functionResponse: { id: `read_file-${turn}`, name: 'read_file', response: { output: result } } }] }] });
+        this.bill('gemini', t, { inputTokens: input - cached, outputTokens: output + thoughts, cacheCreationTokens: 0, cacheReadTokens: cached, reasoningTokens: thoughts });
+      } else {
+        const base = { sessionId: id, cwd: project.cwd, version: '0.9.1', gitBranch: project.branch };
+        const u1 = rng.uuid();
+        w({ uuid: u1, parentUuid: prev, timestamp: iso(t), type: 'user', ...base, message: { role: 'user', parts: [{ text: prompt }] } });
+        t += rng.int(1000, 20000);
+        w({ uuid: uid, parentUuid: u1, timestamp: iso(t), type: 'assistant', ...base, model, message: { role: 'model', parts: [{ text: slice(rng, P.prose, 100), thought: true }, { text: reply }, { functionCall: { id: `call_${turn}`, name: 'read_file', args } }] },
+          usageMetadata: { promptTokenCount: input, candidatesTokenCount: output, thoughtsTokenCount: thoughts, cachedContentTokenCount: cached, totalTokenCount: input + output } });
+        this.bill('qwen', t, { inputTokens: input - cached, outputTokens: output, cacheCreationTokens: 0, cacheReadTokens: cached, reasoningTokens: thoughts });
+        const u3 = rng.uuid();
+        w({ uuid: u3, parentUuid: uid, timestamp: iso(t + 500), type: 'tool_result', ...base, message: { role: 'user', parts: [{ functionResponse: { id: `call_${turn}`, name: 'read_file', response: { output: result } } }] }, toolCallResult: { callId: `call_${turn}`, status: 'success' } });
+        prev = u3;
+      }
+      t += rng.logn(90_000, 1.2);
+    }
+    if (agent === 'copilot') shutdown();
+    f.close();
   }
 
   // ------------------------------------------------------------------------------ Claude Code

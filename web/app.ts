@@ -55,7 +55,7 @@ interface Summary {
   byModel: Series[];
   byDevice: Series[];
   models: Array<{ modelName: string; provider: string; requests: number; totalTokens: number; totalCost: number | null }>;
-  projects: Array<{ project: string; projectPath: string | null; sessions: number; totalTokens: number; totalCost: number; lastActivity: string }>;
+  projects: Array<{ project: string; projectPath: string | null; providers: string[]; sessions: number; totalTokens: number; totalCost: number; lastActivity: string }>;
 }
 
 interface SessionRow {
@@ -504,7 +504,7 @@ function renderModels(s: Summary): void {
     const tr = el('tr');
     const name = el('td', m.modelName);
     name.title = `${m.modelName} (${m.provider})`;
-    tr.append(name, el('td', fmtInt(m.requests), 'num'), el('td', fmtCompact(m.totalTokens), 'num'), el('td', m.totalCost === null ? 'unpriced' : fmtUsd(m.totalCost), 'num'));
+    tr.append(name, el('td', m.provider, 'agent'), el('td', fmtInt(m.requests), 'num'), el('td', fmtCompact(m.totalTokens), 'num'), el('td', m.totalCost === null ? 'unpriced' : fmtUsd(m.totalCost), 'num'));
     const share = el('td', null, 'share');
     const bar = el('div', null, 'sharebar');
     bar.style.width = `${max > 0 ? Math.max(1, ((m.totalCost ?? 0) / max) * 100) : 0}%`;
@@ -512,7 +512,7 @@ function renderModels(s: Summary): void {
     tr.append(share);
     body.append(tr);
   }
-  if (!s.models.length) body.append(emptyRow(5, 'No models in this range.'));
+  if (!s.models.length) body.append(emptyRow(6, 'No models in this range.'));
 }
 
 function renderProjects(s: Summary): void {
@@ -522,10 +522,10 @@ function renderProjects(s: Summary): void {
     const tr = el('tr');
     const name = el('td', projectLabel(p.project, p.projectPath));
     name.title = p.projectPath ? `${p.projectPath}\n${p.project}` : p.project;
-    tr.append(name, el('td', fmtInt(p.sessions), 'num'), el('td', fmtCompact(p.totalTokens), 'num'), el('td', fmtUsd(p.totalCost), 'num'), el('td', p.lastActivity));
+    tr.append(name, el('td', p.providers.join(', '), 'agent'), el('td', fmtInt(p.sessions), 'num'), el('td', fmtCompact(p.totalTokens), 'num'), el('td', fmtUsd(p.totalCost), 'num'), el('td', p.lastActivity));
     body.append(tr);
   }
-  if (!s.projects.length) body.append(emptyRow(5, 'No projects in this range.'));
+  if (!s.projects.length) body.append(emptyRow(6, 'No projects in this range.'));
 }
 
 function emptyRow(cols: number, text: string): HTMLTableRowElement {

@@ -1,12 +1,25 @@
 import type { Adapter, Provider } from './types.js';
+import { PROVIDERS } from './agents.js';
 import { claudeAdapter } from './claude/index.js';
 import { codexAdapter } from './codex/index.js';
+import { copilotAdapter } from './copilot/index.js';
+import { geminiAdapter } from './gemini/index.js';
+import { qwenAdapter } from './qwen/index.js';
 
-/** Every log format we ingest, in ingest order. */
-export const ADAPTERS: readonly Adapter[] = [claudeAdapter, codexAdapter];
+/** Every log format we ingest, one per provider of agents.ts, in its order. */
+const REGISTRY: Record<Provider, Adapter> = {
+  claude: claudeAdapter,
+  codex: codexAdapter,
+  copilot: copilotAdapter,
+  gemini: geminiAdapter,
+  qwen: qwenAdapter,
+};
+
+export const ADAPTERS: readonly Adapter[] = PROVIDERS.map((p) => REGISTRY[p]);
 
 /** The adapters for the given providers (all when none are given). */
 export function adaptersFor(providers?: readonly Provider[]): Adapter[] {
   return ADAPTERS.filter((a) => !providers || providers.includes(a.provider));
 }
 
+export { claudeAdapter, codexAdapter, copilotAdapter, geminiAdapter, qwenAdapter };

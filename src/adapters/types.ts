@@ -2,8 +2,9 @@
  * The normalized event every adapter produces and the store keeps. Field order here
  * is the canonical order used by sync serialization; do not reorder.
  */
-export type Provider = 'claude' | 'codex';
-export const PROVIDERS: readonly Provider[] = ['claude', 'codex'];
+import type { Provider } from './agents.js';
+
+export { PROVIDERS, type Provider } from './agents.js';
 
 export type EventKind =
   | 'user' // a prompt typed by the user (or a tool result carried in a user record)
@@ -66,12 +67,20 @@ export interface SourceFile {
   path: string;
   /** Root it was found under (for diagnostics). */
   root: string;
+  /**
+   * 'document' for a file the agent rewrites whole (one JSON document, not appended lines):
+   * a changed file is read again from the start and handed to the parser as one text; its
+   * events keep their identities, so only what changed is updated. Default 'lines'.
+   */
+  format?: 'lines' | 'document';
 }
 
 export interface Adapter {
   provider: Provider;
   /** Roots to scan, from env overrides or defaults. */
   roots(env: NodeJS.ProcessEnv): string[];
+  /** The folders under a root that hold its logs: what the sync daemon watches for changes. */
+  watchDirs(root: string): string[];
   /** Every log file under the roots. */
   discover(roots: string[]): Promise<SourceFile[]>;
   /** A parser for one file, resuming from `state` when the file is being read from an offset. */

@@ -10,6 +10,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
+import { AGENTS, PROVIDERS } from '../adapters/agents.js';
 
 export type { CliIo } from './io.js';
 
@@ -59,8 +60,8 @@ Get started:
   stackunderflow demo                                    see it work on bundled sample logs
   stackunderflow ingest && stackunderflow report daily   read your own logs, then report
 
-Locations: STACKUNDERFLOW_HOME (store, default ~/.stackunderflow), CLAUDE_CONFIG_DIR (default ~/.claude),
-CODEX_HOME (default ~/.codex).`,
+Locations: STACKUNDERFLOW_HOME (store, default ~/.stackunderflow), and each agent's own variable:
+${PROVIDERS.map((p) => `${AGENTS[p].env} (${AGENTS[p].name})`).join(', ')}.`,
     );
   const named = Object.hasOwn(REGISTRARS, argv[0] ?? '') ? REGISTRARS[argv[0]] : undefined;
   for (const register of named ? [named] : Object.values(REGISTRARS)) register(program, io);

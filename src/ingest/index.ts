@@ -28,6 +28,15 @@ export interface IngestReport {
   events: WriteStats;
   /** Files with malformed lines in this run, with counts, for the user. */
   malformed: Array<{ path: string; lines: number }>;
+  /** The same counts per agent (every adapter of the run has an entry, found or not). */
+  byProvider: Record<string, ProviderCounts>;
+}
+
+/** One agent's share of an ingest run. */
+export interface ProviderCounts {
+  filesSeen: number;
+  filesRead: number;
+  events: WriteStats;
 }
 
 interface FileRow {
@@ -71,12 +80,20 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
   const report: IngestReport = {
     filesSeen: 0, filesRead: 0, filesUnchanged: 0, filesRewritten: 0, filesMissing: 0,
     bytesRead: 0, linesRead: 0, malformedLines: 0,
-    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [],
+    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [], byProvider: {},
   };
+  const eventsByProvider: Record<string, WriteStats> = {};
+  for (const a of opts.adapters) {
+    eventsByProvider[a.provider] = { inserted: 0, updated: 0, unchanged: 0 };
+    report.byProvider[a.provider] = { filesSeen: 0, filesRead: 0, events: eventsByProvider[a.provider] };
+  }
 
   const files: Array<{ adapter: Adapter; file: SourceFile }> = [];
   for (const adapter of opts.adapters) {
-    for (const file of await adapter.discover(adapter.roots(env))) files.push({ adapter, file });
+    for (const file of await adapter.discover(adapter.roots(env))) {
+      files.push({ adapter, file });
+      report.byProvider[adapter.provider].filesSeen++;
+    }
   }
   report.filesSeen = files.length;
 
@@ -112,7 +129,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     pending = [];
     done = [];
     db.transaction(() => {
-      writer.write(batch, report.events);
+      writer.write(batch, report.events, eventsByProvider);
       for (const f of after) f();
     })();
   };
@@ -141,12 +158,13 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
         let state = null;
         let lines = 0;
         let skipped = 0;
-        if (prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
+        const whole = file.format === 'document';
+        if (!whole && prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
           start = prev.offset;
           state = prev.state ? JSON.parse(prev.state) : null;
           lines = prev.lines;
           skipped = prev.skipped;
-        } else if (prev) {
+        } else if (prev && !whole) {
           report.filesRewritten++;
         }
         const parser = adapter.parser(file, state);
@@ -167,7 +185,30 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
           for (const e of evs) pending.push(e);
           flush();
         };
-        while (pos < size) {
+        if (whole) {
+          // The agent rewrites the file whole: one text, consumed only once it parses (else a
+          // write in progress: the file is read again on the next run, mtime left unmatched).
+          const data = Buffer.allocUnsafe(size);
+          let got = 0;
+          while (got < size) {
+            const n = readSync(fd, data, got, size - got, got);
+            if (n <= 0) break;
+            got += n;
+          }
+          report.bytesRead += got;
+          const text = data.subarray(0, got).toString('utf8');
+          const evs = text.trim() === '' ? [] : parser.line(text);
+          lines = 1;
+          if (evs === null) {
+            skipped = 1;
+            skippedNow = 1;
+          } else {
+            for (const e of evs) pending.push(e);
+            flush();
+          }
+          pos = evs === null ? 0 : got;
+        }
+        while (!whole && pos < size) {
           const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
           if (n <= 0) break;
           pos += n;
@@ -198,6 +239,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
           }
         }
         report.linesRead += lines - (prev && start > 0 ? prev.lines : 0);
+        report.byProvider[adapter.provider].filesRead++;
         report.malformedLines += skippedNow;
         if (skippedNow > 0) report.malformed.push({ path: file.path, lines: skippedNow });
         report.filesRead++;

@@ -191,6 +191,7 @@ function renderSession(r: SessionReport, fmt: FormatOptions): string {
 function renderProject(r: ProjectReport, fmt: FormatOptions): string {
   const cols: Column[] = [
     { header: 'Project', align: 'left' },
+    { header: 'Agents', align: 'left' },
     { header: 'Sessions', align: 'right' },
     { header: 'Last Activity', align: 'left' },
     { header: 'Models', align: 'left' },
@@ -198,11 +199,11 @@ function renderProject(r: ProjectReport, fmt: FormatOptions): string {
   ];
   const body: string[][] = [];
   for (const p of r.projects) {
-    body.push([p.project, formatInt(p.sessions), p.lastActivity, models(p.modelsUsed), ...tokenCells(p)]);
-    body.push(...deviceRows(p.devices, 4));
+    body.push([p.project, p.providers.join(', '), formatInt(p.sessions), p.lastActivity, models(p.modelsUsed), ...tokenCells(p)]);
+    body.push(...deviceRows(p.devices, 5));
   }
   const sessions = r.projects.reduce((a, p) => a + p.sessions, 0);
-  return header('Token usage by project', r.meta) + renderTable(cols, body, totalsRow(['Total', formatInt(sessions), '', ''], r.totals), fmt) + footer(r.totals, 'in this range');
+  return header('Token usage by project', r.meta) + renderTable(cols, body, totalsRow(['Total', '', formatInt(sessions), '', ''], r.totals), fmt) + footer(r.totals, 'in this range');
 }
 
 function renderModel(r: ModelReport, fmt: FormatOptions): string {

@@ -70,12 +70,31 @@ const PRICES: Record<string, ModelPrice> = {
   'gpt-4.1-nano': r(0.1, 0.4, 0, 0.025),
   'gpt-4o': r(2.5, 10, 0, 1.25),
   'gpt-4o-mini': r(0.15, 0.6, 0, 0.075),
+  // Google (https://ai.google.dev/gemini-api/docs/pricing), as Gemini CLI and Copilot name them:
+  // input, output (thinking included), no cache-write charge here (storage is billed per hour,
+  // not per token), cached input. Pro models cost more for the part of a prompt beyond 200k.
+  'gemini-3-pro-preview': { ...r(2, 12, 0, 0.2), above: { threshold: 200_000, ...r(4, 18, 0, 0.4) } },
+  'gemini-3-pro': { ...r(2, 12, 0, 0.2), above: { threshold: 200_000, ...r(4, 18, 0, 0.4) } },
+  'gemini-3-flash-preview': r(0.5, 3, 0, 0.05),
+  'gemini-3-flash': r(0.5, 3, 0, 0.05),
+  'gemini-2.5-pro': { ...r(1.25, 10, 0, 0.125), above: { threshold: 200_000, ...r(2.5, 15, 0, 0.25) } },
+  'gemini-2.5-flash': r(0.3, 2.5, 0, 0.03),
+  'gemini-2.5-flash-lite': r(0.1, 0.4, 0, 0.01),
+  'gemini-2.0-flash': r(0.1, 0.4, 0, 0.025),
+  'gemini-2.0-flash-lite': r(0.075, 0.3, 0, 0.01875),
+  // Alibaba Model Studio, international (https://www.alibabacloud.com/help/en/model-studio/models),
+  // the first tier (prompts up to 32k), an implicit-cache hit at 20 % of input: Qwen Code's
+  // API-key models. Its free OAuth tier logs `coder-model`, which has no price: unpriced.
+  'qwen3-coder-plus': r(1, 5, 0, 0.2),
+  'qwen3-coder-flash': r(0.3, 1.5, 0, 0.06),
+  'qwen3-coder-480b-a35b-instruct': r(1.5, 7.5, 0, 0.3),
+  'qwen3-max': r(1.2, 6, 0, 0.24),
 };
 
 /**
  * Canonical model name for price lookup: lower case, without provider prefixes
  * (`anthropic/`, `us.anthropic.`, `openai/`…), date suffixes (`-20250514`, `-2025-04-14`,
- * `@20251001`), Bedrock version tags (`-v1:0`), context tags (`[1m]`), `-latest`, and
+ * `@20251001`), Bedrock version tags (`-v1:0`), context tags (`[1m]`, Copilot's `-1m`), `-latest`, and
  * dotted Claude versions (`claude-opus-4.5` → `claude-opus-4-5`).
  */
 export function normalizeModel(name: string): string {
@@ -88,6 +107,7 @@ export function normalizeModel(name: string): string {
   n = n.replace(/-\d{8}$/, '');
   n = n.replace(/-\d{4}-\d{2}-\d{2}$/, '');
   n = n.replace(/-latest$/, '');
+  n = n.replace(/-1m(?:-internal)?$/, ''); // Copilot's long-context variants of a model bill at its rates
   if (n.startsWith('claude-')) n = n.replace(/(\d)\.(\d)/g, '$1-$2');
   return n;
 }

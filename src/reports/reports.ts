@@ -22,6 +22,16 @@ export interface ModelBreakdown {
   reasoningTokens: number;
 }
 
+/** One agent's share of a row (a project, a day…): its models' sums. */
+export interface AgentBreakdown extends TokenCounts {
+  provider: Provider;
+  reasoningTokens: number;
+  /** Cost of its priced models. */
+  totalCost: number;
+  /** Tokens of its models without a price (not in totalCost). */
+  unpricedTokens: number;
+}
+
 /** The token and cost columns every row and total carries (ccusage's names), plus our extras. */
 export interface UsageTotals {
   inputTokens: number;
@@ -68,6 +78,8 @@ interface RowExtras {
   modelsUsed: string[];
   modelBreakdowns: ModelBreakdown[];
   providers: Provider[];
+  /** The row per agent, largest first. */
+  agentBreakdowns: AgentBreakdown[];
   reasoningTokens: number;
   unpricedModels: string[];
   unpricedTokens: number;
@@ -137,6 +149,28 @@ function modelName(r: AggRow): string {
 }
 
 /** Accumulates aggregated groups into one output row. */
+/** Model breakdowns summed per agent, by total tokens, largest first. */
+function agentBreakdowns(models: ModelBreakdown[]): AgentBreakdown[] {
+  const by = new Map<string, AgentBreakdown>();
+  for (const m of models) {
+    let a = by.get(m.provider);
+    if (!a) {
+      a = { provider: m.provider, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, reasoningTokens: 0, totalTokens: 0, totalCost: 0, unpricedTokens: 0 };
+      by.set(m.provider, a);
+    }
+    const tokens = m.inputTokens + m.outputTokens + m.cacheCreationTokens + m.cacheReadTokens;
+    a.inputTokens += m.inputTokens;
+    a.outputTokens += m.outputTokens;
+    a.cacheCreationTokens += m.cacheCreationTokens;
+    a.cacheReadTokens += m.cacheReadTokens;
+    a.reasoningTokens += m.reasoningTokens;
+    a.totalTokens += tokens;
+    if (m.cost === null) a.unpricedTokens += tokens;
+    else a.totalCost += m.cost;
+  }
+  return [...by.values()].sort((x, y) => y.totalTokens - x.totalTokens || x.provider.localeCompare(y.provider));
+}
+
 class Acc {
   inputTokens = 0;
   outputTokens = 0;
@@ -225,10 +259,12 @@ class Acc {
   }
 
   extras(names: Map<string, string | null>): RowExtras {
+    const modelBreakdowns = this.breakdowns();
     const out: RowExtras = {
       modelsUsed: this.modelsUsed(),
-      modelBreakdowns: this.breakdowns(),
+      modelBreakdowns,
       providers: [...this.providers].sort(),
+      agentBreakdowns: agentBreakdowns(modelBreakdowns),
       reasoningTokens: this.reasoningTokens,
       unpricedModels: [...this.unpriced].sort(),
       unpricedTokens: this.unpricedTokens,

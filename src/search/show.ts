@@ -29,6 +29,25 @@ export interface TurnUsage {
   totalTokens: number;
   /** USD; null when the model has no price. */
   cost: number | null;
+  /** The cost the agent itself logged for this request, in its units (`extra.loggedCost` of the event), when it logged one. */
+  loggedCost?: LoggedCost;
+}
+
+/** A cost an agent logs beside its usage: dollars (pi), or Copilot's premium requests and nano-AIU. */
+export interface LoggedCost {
+  usd?: number;
+  premiumRequests?: number;
+  nanoAiu?: number;
+}
+
+function loggedCostOf(v: unknown): LoggedCost | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: LoggedCost = {};
+  for (const k of ['usd', 'premiumRequests', 'nanoAiu'] as const) {
+    const n = (v as Record<string, unknown>)[k];
+    if (typeof n === 'number' && Number.isFinite(n)) out[k] = n;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** One event of the conversation. */
@@ -282,6 +301,8 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
     const row = e.usage_key !== null ? billed.get(e.uid) : undefined;
     if (row) billed.delete(e.uid);
     const usage = row ? usageOf(row) : undefined;
+    const logged = usage ? loggedCostOf(extra?.loggedCost) : undefined;
+    if (usage && logged) usage.loggedCost = logged;
     // Bookkeeping (Codex turn context; the second copy of a message, whose twin is shown) has nothing new to read.
     if (!usage && (e.kind === 'meta' || (role === 'usage' && e.text === null))) continue;
     const turn: ConversationTurn = {

@@ -42,8 +42,13 @@ export class LocalEventWriter {
       WHERE id = ?`);
   }
 
-  write(events: EventRecord[], stats: WriteStats = { inserted: 0, updated: 0, unchanged: 0 }): WriteStats {
+  /** `byProvider`, when given, gets the same counts split by the events' provider. */
+  write(events: EventRecord[], stats: WriteStats = { inserted: 0, updated: 0, unchanged: 0 }, byProvider?: Record<string, WriteStats>): WriteStats {
     const before = maxEventId(this.db);
+    const count = (e: EventRecord, k: keyof WriteStats) => {
+      stats[k]++;
+      if (byProvider) (byProvider[e.provider] ??= { inserted: 0, updated: 0, unchanged: 0 })[k]++;
+    };
     // One row per identity per batch (the last version): derived data of new rows is built
     // after the batch, so a row must not be inserted and then changed within it.
     const latest = new Map<string, EventRecord>();
@@ -51,27 +56,29 @@ export class LocalEventWriter {
     // line's usage still counts toward its response's bill: the earlier versions are billed too.
     const superseded: EventRecord[] = [];
     for (const e of events) {
-      const prev = latest.get(e.uid);
-      if (prev?.usage && prev.usageKey) superseded.push(prev);
+      const was = latest.get(e.uid);
+      if (was) {
+        count(was, 'unchanged');
+        if (was.usage && was.usageKey) superseded.push(was);
+      }
       latest.set(e.uid, e);
     }
-    stats.unchanged += events.length - latest.size;
     for (const e of latest.values()) {
       const chash = contentHash(e);
       const values = rowValues(eventRow(e, this.deviceId, chash, this.nextSeq, this.hlc.tick()));
       if (this.insert.run(values).changes === 1) {
         this.nextSeq++;
-        stats.inserted++;
+        count(e, 'inserted');
         continue;
       }
       const prev = this.existing.get(this.deviceId, e.uid) as { id: number; chash: string };
       if (prev.chash === chash) {
-        stats.unchanged++;
+        count(e, 'unchanged');
         continue;
       }
       this.update.run([...values.slice(2), prev.id]);
       this.nextSeq++;
-      stats.updated++;
+      count(e, 'updated');
     }
     indexNewEvents(this.db, before);
     if (superseded.length) billLines(this.db, this.deviceId, superseded);

@@ -284,11 +284,7 @@ function hasPending(db: Db, deviceId: string | null): boolean {
 export function watchPaths(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
   for (const a of ADAPTERS) {
-    for (const root of a.roots(env)) {
-      if (a.provider === 'claude') out.push(join(root, 'projects'));
-      else if (a.provider === 'codex') out.push(join(root, 'sessions'), join(root, 'archived_sessions'));
-      else out.push(root);
-    }
+    for (const root of a.roots(env)) out.push(...a.watchDirs(root));
   }
   return [...new Set(out)];
 }

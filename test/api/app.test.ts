@@ -133,7 +133,7 @@ describe('bad input', () => {
     '/api/reports/daily?since=yesterday',
     '/api/reports/daily?since=2026-03-03&until=2026-03-01',
     '/api/reports/monthly?timezone=Mars/Olympus_Mons',
-    '/api/reports/model?provider=gemini',
+    '/api/reports/model?provider=amp',
     '/api/reports/session?scope=device:a%20b',
     '/api/reports/daily?sinse=2026-01-01',
     '/api/reports/daily?since=2026-01-01&since=2026-01-02',

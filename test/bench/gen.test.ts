@@ -5,7 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { generate, type GenerateOptions, type GenerateResult } from '../../bench/gen.js';
+import { generate, OTHER_AGENTS, type GenerateOptions, type GenerateResult } from '../../bench/gen.js';
+import { ingest } from '../../src/ingest/index.js';
+import { openDb } from '../../src/store/db.js';
+import { billedByDay } from '../helpers/agents.js';
 import { ADAPTERS } from '../../src/adapters/index.js';
 import type { EventRecord } from '../../src/adapters/types.js';
 
@@ -77,7 +80,7 @@ describe('bench log generator', () => {
   });
 
   it('parses with our adapters: only the torn lines fail, billed usage equals the expected totals', async () => {
-    const env = { CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex') };
+    const env = { HOME: dir, CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex'), COPILOT_HOME: join(dir, 'copilot'), GEMINI_CLI_HOME: join(dir, 'gemini'), QWEN_DATA_DIR: join(dir, 'qwen') };
     let malformed = 0;
     let files = 0;
     const claude: Record<string, Day> = {};
@@ -122,6 +125,24 @@ describe('bench log generator', () => {
     const codexExpected = Object.fromEntries(Object.entries(result.expected.codex).map(([day, e]) => [day, { inputTokens: e.inputTokens, outputTokens: e.outputTokens, cacheCreationTokens: 0, cacheReadTokens: e.cacheReadTokens }]));
     expect(nonzero(codex)).toEqual(codexExpected);
   });
+
+  it('writes Copilot, Gemini and Qwen sessions when asked, and our ingest bills exactly their expected totals', async () => {
+    const other = mk();
+    const r = generate({ ...OPTS, targetBytes: 1_000_000, otherShare: 0.9, outDir: other });
+    for (const a of OTHER_AGENTS) expect(r[a].sessions, a).toBeGreaterThan(2);
+    const db = openDb(join(mk(), 'store.db'));
+    const env = { HOME: other, CLAUDE_CONFIG_DIR: join(other, 'claude'), CODEX_HOME: join(other, 'codex'), COPILOT_HOME: join(other, 'copilot'), GEMINI_CLI_HOME: join(other, 'gemini'), QWEN_DATA_DIR: join(other, 'qwen') };
+    const report = await ingest(db, { adapters: [...ADAPTERS], env });
+    expect(report.filesSeen).toBe(r.files);
+    expect(report.malformedLines).toBe(r.malformedLines);
+    for (const a of OTHER_AGENTS) {
+      const got = billedByDay(db, a).map(({ date, input, output, cacheCreation, cacheRead, reasoning, total }) => [date, { inputTokens: input, outputTokens: output, cacheCreationTokens: cacheCreation, cacheReadTokens: cacheRead, reasoningTokens: reasoning, totalTokens: total }]);
+      expect(Object.fromEntries(got), a).toEqual(r.expected[a]);
+    }
+    // The same seed without the other agents is the tree earlier versions wrote.
+    expect(generate({ ...OPTS, outDir: mk() })).toEqual(result);
+    db.close();
+  }, 60_000);
 
   it('is read by ccusage 18.0.11 on the same days, never below the rule (it bills lines without requestId again)', () => {
     const bin = join(createRequire(import.meta.url).resolve('ccusage/package.json'), '..', 'dist', 'index.js');

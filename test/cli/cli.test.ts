@@ -144,7 +144,7 @@ describe('runCli in-process', () => {
       ['report', 'daily', '--since', 'yesterday'],
       ['report', 'daily', '--timezone', 'Mars/Base'],
       ['report', 'weekly'],
-      ['report', 'daily', '--provider', 'gemini'],
+      ['report', 'daily', '--provider', 'amp'],
       ['report', 'daily', '--scope', 'device:'],
       ['sessions', '--limit', 'many'],
       ['--no-such-flag'],
@@ -204,6 +204,11 @@ describe('the bin as a subprocess', () => {
     expect(stdout).toMatch(/^Total\s+[\d,]+/m);
     expect(stdout).toMatch(/gpt-5\.3-codex/);
     expect(stdout).toMatch(/opus-4-7/);
+    // The other agents' samples: per-agent ingest lines, their models in the reports
+    expect(stdout).toMatch(/Gemini CLI\s+\d+ files? \(\d+ read\), \d+ new/);
+    expect(stdout).toMatch(/GitHub Copilot CLI\s+\d+ files? \(\d+ read\), \d+ new/);
+    expect(stdout).toMatch(/gemini-2\.5-pro\s+gemini/);
+    expect(stdout).toMatch(/qwen3-coder-plus\s+qwen/);
     expect(stdout).toContain('stackunderflow ingest && stackunderflow report daily');
     const demoHome = /Demo home: (\S+)/.exec(stdout)![1];
     expect(demoHome.startsWith(tmp)).toBe(true);

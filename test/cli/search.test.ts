@@ -120,7 +120,7 @@ describe('stackunderflow search', () => {
     expectUsage(await cli(['search', 'x', '--limit', 'lots'], env), /--limit wants a whole number/);
     expectUsage(await cli(['search', 'x', '--limt', '3'], env), /unknown option '--limt'/);
     expectUsage(await cli(['search', 'x', '--since', '2026-13-01'], env), /--since wants a date/);
-    expectUsage(await cli(['search', 'x', '--provider', 'gemini'], env), /unknown provider/);
+    expectUsage(await cli(['search', 'x', '--provider', 'amp'], env), /unknown provider/);
     expectUsage(await cli(['search', 'x', '--scope', 'some where'], env), /invalid scope/);
     const dev = await cli(['search', 'x', '--scope', 'device:nope'], env);
     expect(dev.code).toBe(1);

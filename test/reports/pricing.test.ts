@@ -30,6 +30,20 @@ describe('priceFor', () => {
     expect(priceFor('gpt-5-codex')).toMatchObject({ input: 1.25, output: 10, cacheRead: 0.125 });
   });
 
+  it('knows the models Copilot CLI, Gemini CLI and Qwen Code log, by the names they log', () => {
+    // Copilot names Claude models with dots, and long-context variants with -1m
+    expect(priceFor('claude-sonnet-4.5')).toBe(priceFor('claude-sonnet-4-5'));
+    expect(priceFor('claude-opus-4.5-1m')).toBe(priceFor('claude-opus-4-5'));
+    expect(priceFor('gpt-5.1-codex')).toMatchObject({ input: 1.25, output: 10 });
+    expect(priceFor('gemini-2.5-pro')).toMatchObject({ input: 1.25, output: 10, cacheRead: 0.125, above: { threshold: 200_000, input: 2.5 } });
+    expect(priceFor('gemini-3-pro-preview')).toMatchObject({ input: 2, output: 12 });
+    expect(priceFor('gemini-2.5-flash')).toMatchObject({ input: 0.3, output: 2.5 });
+    expect(priceFor('qwen3-coder-plus')).toMatchObject({ input: 1, output: 5 });
+    // Qwen's free OAuth model and unknown names stay unpriced
+    expect(priceFor('coder-model')).toBeNull();
+    expect(priceFor('gemini-9-ultra')).toBeNull();
+  });
+
   it('does not guess: near names are unpriced, not priced like their neighbour', () => {
     expect(priceFor('gpt-5.4-mini')).toBeNull();
     expect(priceFor('claude-opus-4-8')).toBeNull();

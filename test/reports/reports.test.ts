@@ -247,7 +247,7 @@ describe('parseReportOptions', () => {
       byDevice: true,
     });
     expect(() => parseReportOptions({ since: '2026-02-01', until: '2026-01-01' })).toThrow(/after/);
-    expect(() => parseReportOptions({ provider: 'gemini' })).toThrow(/unknown provider/);
+    expect(() => parseReportOptions({ provider: 'amp' })).toThrow(/unknown provider/);
     expect(() => parseReportOptions({ scope: 'device:' })).toThrow(/invalid scope/);
   });
 });

@@ -136,8 +136,11 @@ describe('the dashboard in Chromium, over three synced devices', () => {
     const models = await api('/api/reports/model?scope=all');
     expect(await page.locator('#models tbody tr').count()).toBe(models.models.length);
     expect(await page.locator('#models tbody tr td:first-child').allTextContents()).toEqual(models.models.map((m: any) => m.modelName));
+    // Each model names its agent, each project the agents that worked in it.
+    expect(await page.locator('#models tbody tr td:nth-child(2)').allTextContents()).toEqual(models.models.map((m: any) => m.provider));
     const projects = await api('/api/reports/project?scope=all');
     expect(await page.locator('#projects tbody tr').count()).toBe(projects.projects.length);
+    expect(await page.locator('#projects tbody tr td:nth-child(2)').allTextContents()).toEqual(projects.projects.map((p: any) => p.providers.join(', ')));
     // The Devices panel: three devices, this one marked, sync on.
     const rows = await page.locator('#devices tbody tr td:first-child').allTextContents();
     expect(rows).toEqual(['laptopthis device', 'desktop', 'devbox']);

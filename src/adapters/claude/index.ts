@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Adapter } from '../types.js';
 import { claudeRoots, discoverClaudeFiles } from './paths.js';
 import { createClaudeParser } from './parser.js';
@@ -6,6 +7,7 @@ import { createClaudeParser } from './parser.js';
 export const claudeAdapter: Adapter = {
   provider: 'claude',
   roots: claudeRoots,
+  watchDirs: (root) => [join(root, 'projects')],
   discover: discoverClaudeFiles,
   parser: createClaudeParser,
 };

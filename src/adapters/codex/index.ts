@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Adapter } from '../types.js';
 import { createCodexParser } from './parser.js';
 import { codexHome, discoverRollouts } from './paths.js';
@@ -12,6 +13,7 @@ export { createCodexParser, TEXT_CAP_BYTES } from './parser.js';
 export const codexAdapter: Adapter = {
   provider: 'codex',
   roots: (env) => [codexHome(env)],
+  watchDirs: (root) => [join(root, 'sessions'), join(root, 'archived_sessions')],
   discover: (roots) => discoverRollouts(roots),
   parser: (file, state) => createCodexParser(file, state),
 };

@@ -70,6 +70,7 @@
  */
 import { canonicalJson } from '../../util/canonical.js';
 import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { fileParser } from '../json.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 import { sessionIdFromFileName } from './paths.js';
 import { tokenCount as countAt } from '../tokens.js';
@@ -459,18 +460,5 @@ export function createCodexParser(file: SourceFile, saved: ParserState | null): 
     }];
   };
 
-  return {
-    line(text: string): EventRecord[] | null {
-      try {
-        return line(text);
-      } catch {
-        // The contract is "never throws": an unexpected shape is a skipped line, not a failed ingest.
-        return null;
-      }
-    },
-    state(): ParserState {
-      // A copy: the caller serializes it later, and further lines must not change what it holds.
-      return JSON.parse(JSON.stringify(st)) as ParserState;
-    },
-  };
+  return fileParser(line, st);
 }

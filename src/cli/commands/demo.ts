@@ -9,14 +9,29 @@ import type { ReportOptions } from '../../reports/options.js';
 import type { CliIo } from '../io.js';
 import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
+import { agentInfo, PROVIDERS, type Provider } from '../../adapters/agents.js';
 
 /** The bundled logs: `samples/` at the package root. */
 const SAMPLES_DIR = join(packageRoot(), 'samples');
 
 /**
- * Lays out a throwaway home: a copy of the samples as Claude and Codex log folders, and a
- * store location. Returns the environment that points every location there, so nothing
- * in the user's own home is read or written.
+ * Every agent's location under `root/<provider>` (the variables that would win over it
+ * blanked), and the store in `root/home`: nothing of the user's own logs is read.
+ */
+function agentEnv(root: string): Record<string, string> {
+  const env: Record<string, string> = { STACKUNDERFLOW_HOME: join(root, 'home') };
+  for (const p of PROVIDERS) {
+    const a = agentInfo(p);
+    env[a.env] = join(root, p);
+    for (const o of a.overrides ?? []) env[o] = '';
+  }
+  return env;
+}
+
+/**
+ * Lays out a throwaway home: a copy of the samples as each agent's log folder, and a store
+ * location. Returns the environment that points every location there, so nothing in the
+ * user's own home is read or written.
  */
 function prepareDemoHome(base: string = tmpdir(), samples: string = SAMPLES_DIR): { dir: string; env: Record<string, string> } {
   if (!existsSync(join(samples, 'claude')) || !existsSync(join(samples, 'codex'))) {
@@ -25,13 +40,12 @@ function prepareDemoHome(base: string = tmpdir(), samples: string = SAMPLES_DIR)
     });
   }
   const dir = mkdtempSync(join(base, 'stackunderflow-demo-'));
-  cpSync(join(samples, 'claude'), join(dir, 'claude'), { recursive: true });
-  cpSync(join(samples, 'codex'), join(dir, 'codex'), { recursive: true });
+  for (const p of PROVIDERS) {
+    if (existsSync(join(samples, p))) cpSync(join(samples, p), join(dir, p), { recursive: true });
+    else mkdirSync(join(dir, p));
+  }
   mkdirSync(join(dir, 'home'));
-  return {
-    dir,
-    env: { STACKUNDERFLOW_HOME: join(dir, 'home'), CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex') },
-  };
+  return { dir, env: agentEnv(dir) };
 }
 
 /**
@@ -39,10 +53,10 @@ function prepareDemoHome(base: string = tmpdir(), samples: string = SAMPLES_DIR)
  * ~/.claude for one project, so that session is ingested on two devices: the union view
  * must count it once.
  */
-const DEVICES: Array<{ name: string; claude: string[]; codex: boolean }> = [
-  { name: 'laptop', claude: ['-Users-test-dev-ai-music', '-experiments-worktrees'], codex: false },
-  { name: 'workbox', claude: ['-home-marco-projects-spotter'], codex: true },
-  { name: 'devcontainer', claude: ['-experiments-worktrees'], codex: false },
+const DEVICES: Array<{ name: string; claude: string[]; others: Provider[] }> = [
+  { name: 'laptop', claude: ['-Users-test-dev-ai-music', '-experiments-worktrees'], others: ['gemini'] },
+  { name: 'workbox', claude: ['-home-marco-projects-spotter'], others: ['codex', 'copilot', 'qwen'] },
+  { name: 'devcontainer', claude: ['-experiments-worktrees'], others: [] },
 ];
 
 /** Lays out one simulated device under `dir`: its own home and its own share of the sample logs. */
@@ -50,10 +64,9 @@ function prepareDevice(dir: string, samples: string, d: (typeof DEVICES)[number]
   const root = join(dir, d.name);
   for (const slug of d.claude) cpSync(join(samples, 'claude', 'projects', slug), join(root, 'claude', 'projects', slug), { recursive: true });
   mkdirSync(join(root, 'claude', 'projects'), { recursive: true });
-  if (d.codex) cpSync(join(samples, 'codex'), join(root, 'codex'), { recursive: true });
-  else mkdirSync(join(root, 'codex'), { recursive: true });
+  for (const p of d.others) if (existsSync(join(samples, p))) cpSync(join(samples, p), join(root, p), { recursive: true });
   mkdirSync(join(root, 'home'), { recursive: true });
-  return { STACKUNDERFLOW_HOME: join(root, 'home'), CLAUDE_CONFIG_DIR: join(root, 'claude'), CODEX_HOME: join(root, 'codex') };
+  return agentEnv(root);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { Adapter, Provider } from '../../adapters/types.js';
+import { AGENTS, PROVIDERS } from '../../adapters/agents.js';
+import type { Adapter } from '../../adapters/types.js';
 import type { IngestReport } from '../../ingest/index.js';
 import { formatInt } from '../../reports/format.js';
 import { formatBytes } from '../../util/units.js';
@@ -7,19 +8,29 @@ import type { CliIo } from '../io.js';
 import { withStore } from '../io.js';
 import { progressBar } from '../progress.js';
 
-const LABEL: Record<Provider, { name: string; env: string }> = {
-  claude: { name: 'Claude Code', env: 'CLAUDE_CONFIG_DIR' },
-  codex: { name: 'Codex', env: 'CODEX_HOME' },
-};
+/** One line per agent: its files and events, or "not used" when none of its logs exist. */
+function agentLines(r: IngestReport, adapters: readonly Adapter[]): string[] {
+  const width = Math.max(...adapters.map((a) => AGENTS[a.provider].name.length));
+  return adapters.map((a) => {
+    const c = r.byProvider[a.provider];
+    const label = `  ${AGENTS[a.provider].name.padEnd(width)}  `;
+    if (!c || c.filesSeen === 0) return label + 'not used (no logs found)';
+    return (
+      label +
+      `${formatInt(c.filesSeen)} ${c.filesSeen === 1 ? 'file' : 'files'} (${formatInt(c.filesRead)} read), ` +
+      `${formatInt(c.events.inserted)} new, ${formatInt(c.events.updated)} changed, ${formatInt(c.events.unchanged)} already stored`
+    );
+  });
+}
 
 /** The human summary of one ingest run. */
 export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[], env: NodeJS.ProcessEnv, storeFile: string): string {
   const out: string[] = [];
-  for (const a of adapters) out.push(`${LABEL[a.provider].name} logs: ${a.roots(env).join(', ')}`);
+  for (const a of adapters) out.push(`${AGENTS[a.provider].name} logs: ${a.roots(env).join(', ')}`);
   if (r.filesSeen === 0) {
     out.push('');
     out.push('No log files found there.');
-    out.push(`If your logs live elsewhere, point ${adapters.map((a) => LABEL[a.provider].env).join(' / ')} at them.`);
+    out.push(`If your logs live elsewhere, point ${adapters.map((a) => AGENTS[a.provider].env).join(' / ')} at them.`);
     return out.join('\n') + '\n';
   }
   out.push('');
@@ -30,6 +41,7 @@ export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[
       '.',
   );
   out.push(`Events: ${formatInt(r.events.inserted)} new, ${formatInt(r.events.updated)} changed, ${formatInt(r.events.unchanged)} already stored.`);
+  out.push(...agentLines(r, adapters));
   if (r.filesMissing) out.push(`${formatInt(r.filesMissing)} files are gone from disk; their events stay in the store.`);
   if (r.malformedLines) {
     out.push(`Malformed lines skipped: ${formatInt(r.malformedLines)}`);
@@ -43,14 +55,14 @@ export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[
 export function registerIngest(program: Command, io: CliIo): void {
   program
     .command('ingest')
-    .description('read new and changed Claude Code and Codex log lines into the store (incremental)')
-    .option('--provider <name>', 'only this agent: claude or codex')
+    .description(`read new and changed log lines of every agent (${PROVIDERS.map((p) => AGENTS[p].name).join(', ')}) into the store (incremental)`)
+    .option('--provider <name>', `only this agent: ${PROVIDERS.join(', ')}`)
     .option('-j, --json', 'print the run summary as JSON')
     .addHelpText(
       'after',
       `
-Logs are read from CLAUDE_CONFIG_DIR (default ~/.claude and ~/.config/claude; a comma-separated list works)
-and CODEX_HOME (default ~/.codex). The store lives in STACKUNDERFLOW_HOME (default ~/.stackunderflow).
+Logs are read from ${PROVIDERS.map((p) => `${AGENTS[p].env} (default ${AGENTS[p].defaultPath})`).join(',\n')}.
+An agent whose folder is missing is simply not used. The store lives in STACKUNDERFLOW_HOME (default ~/.stackunderflow).
 Events are never deleted when a log file disappears: the store is your archive.`,
     )
     .action(async (flags: { provider?: string; json?: boolean }) => {

@@ -4,6 +4,7 @@ import type { CliIo } from '../io.js';
 import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
 import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
 import type { ReportOptions } from '../../reports/options.js';
+import { PROVIDERS } from '../../adapters/agents.js';
 
 // Registrars only declare options; what a command runs loads when it runs (start-up time is
 // most of a report's time), so every command pays only for its own modules.
@@ -27,7 +28,7 @@ export function addFilterOptions(cmd: Command): Command {
     .option('-u, --until <date>', 'last day to include, YYYY-MM-DD (inclusive)')
     .option('-z, --timezone <zone>', 'IANA time zone for day boundaries, e.g. UTC or Europe/Berlin (default: the system zone)')
     .option('-p, --project <name>', 'only this project: a path, an exact slug, or part of a slug')
-    .option('--provider <name>', 'only this agent: claude or codex')
+    .option('--provider <name>', `only this agent: ${PROVIDERS.join(', ')}`)
     .option('--scope <scope>', 'whose logs: local (this machine), all (every synced device), device:<id-or-name> (default: all once other devices are synced, else local)')
     .option('-j, --json', 'print JSON instead of a table');
 }

@@ -5,6 +5,7 @@ import { emptyStoreNotice, useColor, withReadStore, withStore } from '../io.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from '../../search/limits.js';
 import { parseQuery, QUERY_SYNTAX_HELP } from '../../search/query.js';
 import { reportOptionsFromFlags, type ReportFlags } from './report.js';
+import { PROVIDERS } from '../../adapters/agents.js';
 
 interface SearchFlags extends ReportFlags {
   limit?: string;
@@ -23,7 +24,7 @@ export function registerSearch(program: Command, io: CliIo): void {
     .argument('[query...]', 'what to find: words, "phrases", prefix*, -exclusions (quote it for your shell)')
     .option('--scope <scope>', 'whose logs: local, all (every synced device, each event once), device:<id-or-name> (default: all once other devices are synced, else local)')
     .option('--project <name>', 'only this project: a path, an exact slug, or part of a slug')
-    .option('--provider <name>', 'only this agent: claude or codex')
+    .option('--provider <name>', `only this agent: ${PROVIDERS.join(', ')}`)
     .option('--since <date>', 'first day to include, YYYY-MM-DD (in --timezone)')
     .option('--until <date>', 'last day to include, YYYY-MM-DD (inclusive)')
     .option('--timezone <zone>', 'IANA time zone for --since/--until and the times shown (default: the system zone)')

@@ -1,0 +1,37 @@
+/**
+ * The agents we read, by their provider name: the one list `--provider`, the ingest summary
+ * and the help texts take names from. Kept free of parser code (the CLI validates a flag
+ * without loading any adapter). Adding an agent: one entry here, one adapter in index.ts.
+ *
+ * A store can also hold events of a provider missing here (a newer peer's, landed by sync):
+ * the provider is a plain string everywhere below the CLI, so such events are reported
+ * under their name; only `--provider` is limited to this list.
+ */
+export interface AgentInfo {
+  /** The product's name, for people. */
+  name: string;
+  /** The variable that moves its logs (as the agent itself and ccusage read it). */
+  env: string;
+  /** Where its logs are when the variable is unset. */
+  defaultPath: string;
+  /** Other variables that, when set, win over `env` (a place that must not leak the user's logs blanks them). */
+  overrides?: readonly string[];
+}
+
+export const AGENTS = {
+  claude: { name: 'Claude Code', env: 'CLAUDE_CONFIG_DIR', defaultPath: '~/.claude and ~/.config/claude; a comma-separated list works' },
+  codex: { name: 'Codex', env: 'CODEX_HOME', defaultPath: '~/.codex' },
+  copilot: { name: 'GitHub Copilot CLI', env: 'COPILOT_HOME', defaultPath: '~/.copilot' },
+  gemini: { name: 'Gemini CLI', env: 'GEMINI_CLI_HOME', defaultPath: '~, logs in ~/.gemini/tmp; GEMINI_DATA_DIR names the .gemini folder itself', overrides: ['GEMINI_DATA_DIR'] },
+  qwen: { name: 'Qwen Code', env: 'QWEN_DATA_DIR', defaultPath: '~/.qwen' },
+} as const satisfies Record<string, AgentInfo>;
+
+export type Provider = keyof typeof AGENTS;
+
+/** Every provider name, in ingest order. */
+export const PROVIDERS = Object.keys(AGENTS) as Provider[];
+
+/** What we know of an agent, by provider name. */
+export function agentInfo(provider: Provider): AgentInfo {
+  return AGENTS[provider];
+}
