@@ -2,8 +2,8 @@
  * The normalized event every adapter produces and the store keeps. Field order here
  * is the canonical order used by sync serialization; do not reorder.
  */
-export type Provider = 'claude' | 'codex';
-export const PROVIDERS: readonly Provider[] = ['claude', 'codex'];
+export type Provider = 'claude' | 'codex' | 'opencode' | 'pi';
+export const PROVIDERS: readonly Provider[] = ['claude', 'codex', 'opencode', 'pi'];
 
 export type EventKind =
   | 'user' // a prompt typed by the user (or a tool result carried in a user record)
@@ -70,6 +70,32 @@ export interface SourceFile {
   path: string;
   /** Root it was found under (for diagnostics). */
   root: string;
+  /** Set for a source read whole rather than as appended lines (a database, a JSON document). */
+  reader?: SourceReader;
+}
+
+/** What one read of a whole source gave. */
+export interface SourceRead {
+  events: EventRecord[];
+  /** Where the next read resumes (JSON-serializable); kept like a line parser's state. */
+  cursor: ParserState;
+  /** Records read (rows, documents), and how many of them could not be understood. */
+  records: number;
+  malformed: number;
+  /** The source could not be read now (locked, not the expected schema): read it again next time. */
+  retry?: boolean;
+}
+
+/**
+ * A source that is not an append-only log: a database another program writes to, or a JSON
+ * document rewritten in place. Ingest skips it while its stamp is unchanged, and otherwise
+ * asks for what changed since the cursor; re-reading a record it already has is harmless
+ * (events are upserted by identity).
+ */
+export interface SourceReader {
+  /** Sizes and mtimes of the files that change when the source does (a database and its WAL). */
+  stamp(): string;
+  read(cursor: ParserState | null): SourceRead;
 }
 
 export interface Adapter {

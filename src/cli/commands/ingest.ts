@@ -20,6 +20,8 @@ function formatBytes(n: number): string {
 const LABEL: Record<Provider, { name: string; env: string }> = {
   claude: { name: 'Claude Code', env: 'CLAUDE_CONFIG_DIR' },
   codex: { name: 'Codex', env: 'CODEX_HOME' },
+  opencode: { name: 'OpenCode', env: 'OPENCODE_DATA_DIR' },
+  pi: { name: 'pi', env: 'PI_AGENT_DIR' },
 };
 
 /** The human summary of one ingest run. */
