@@ -29,6 +29,8 @@ export interface TurnUsage {
   totalTokens: number;
   /** USD; null when the model has no price. */
   cost: number | null;
+  /** USD the agent itself logged for this request (OpenCode, pi), beside ours; absent when it logged none. */
+  loggedCost?: number;
 }
 
 /** One event of the conversation. */
@@ -68,6 +70,8 @@ export interface ConversationTotals {
   modelsUsed: string[];
   /** Models with tokens but no price: their usage is not in totalCost. */
   unpricedModels: string[];
+  /** Sum of the costs the agent logged (OpenCode, pi), null when it logged none. */
+  loggedCost: number | null;
 }
 
 export interface Conversation {
@@ -158,6 +162,8 @@ interface UsageRow {
   cache_read_tokens: number;
   reasoning_tokens: number;
   total_tokens: number;
+  /** The billed event's extra, for a cost the agent logged. */
+  extra: string | null;
 }
 
 function oneLine(s: string, max: number): string {
@@ -232,7 +238,9 @@ function usageOf(u: UsageRow): TurnUsage {
         )
       : null;
   }
+  const logged = parseExtra(u.extra)?.cost;
   return {
+    ...(typeof logged === 'number' ? { loggedCost: logged } : {}),
     model: u.model,
     inputTokens: u.input_tokens,
     outputTokens: u.output_tokens,
@@ -264,7 +272,7 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
   const usageRows = db
     .prepare(
       `SELECT u.usage_key, u.ts, u.device_id, e.uid, u.model, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_read_tokens,
-         u.reasoning_tokens, u.total_tokens
+         u.reasoning_tokens, u.total_tokens, e.extra
        FROM usage u LEFT JOIN events e ON e.id = u.event_id
        WHERE u.provider = ? AND u.session_id = ? AND u.ts_ms > 0 AND ${us.sql} ORDER BY u.ts, u.usage_key`,
     )
@@ -294,7 +302,8 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
       text: e.text,
     };
     if (role === 'tool_call') {
-      if (provider === 'claude') {
+      // Claude, OpenCode and pi list a reply's tool calls in extra.tools beside its text; Codex logs one call per record.
+      if (Array.isArray(extra?.tools)) {
         const split = splitClaudeTools(e.text, (extra?.tools as unknown[]).filter((t): t is string => typeof t === 'string'));
         turn.tools = split.calls;
         if (split.text) turn.prose = split.text;
@@ -328,6 +337,7 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
     requests: 0,
     modelsUsed: [],
     unpricedModels: [],
+    loggedCost: null,
   };
   const models = new Set<string>();
   const unpriced = new Set<string>();
@@ -343,6 +353,7 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
     if (u.model !== SYNTHETIC_MODEL) models.add(u.model ?? 'unknown');
     if (u.cost === null) unpriced.add(u.model ?? 'unknown');
     else totals.totalCost += u.cost;
+    if (u.loggedCost !== undefined) totals.loggedCost = (totals.loggedCost ?? 0) + u.loggedCost;
   }
   totals.modelsUsed = [...models];
   totals.unpricedModels = [...unpriced].sort();
