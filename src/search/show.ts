@@ -238,7 +238,7 @@ function usageOf(u: UsageRow): TurnUsage {
         )
       : null;
   }
-  const logged = parseExtra(u.extra)?.cost;
+  const logged = parseExtra(u.extra)?.loggedCost;
   return {
     ...(typeof logged === 'number' ? { loggedCost: logged } : {}),
     model: u.model,

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { opencodeAdapter, opencodeRoot } from '../../src/adapters/opencode/index.js';
+import { messageEvent, opencodeAdapter, opencodeRoot } from '../../src/adapters/opencode/index.js';
 import { ingest } from '../../src/ingest/index.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
@@ -72,15 +72,22 @@ describe('OpenCode adapter', () => {
       total_tokens: 16770, // OpenCode's own total
     });
     expect(reply.text).toBe('I split checkout() into price(), tax() and total().');
-    expect(JSON.parse(reply.extra)).toMatchObject({ cost: 0.02181, provider: 'anthropic', agent: 'build', tools: ['edit'], finish: 'tool-calls' });
+    expect(JSON.parse(reply.extra)).toMatchObject({ loggedCost: 0.02181, provider: 'anthropic', agent: 'build', tools: ['edit'], finish: 'tool-calls' });
 
     const sub = event(db, 'msg_b001');
     expect(sub).toMatchObject({ session_id: 'ses_sub001', sidechain: 1, agent: 'general', model: 'gpt-5', output_tokens: 1000, reasoning_tokens: 600 });
     expect(sub.total_tokens).toBe(2000 + 400 + 600 + 8000); // no logged total: the sum
-    expect(JSON.parse(sub.extra)).toMatchObject({ parent: 'ses_main01', cost: 0 });
+    expect(JSON.parse(sub.extra)).toMatchObject({ parent: 'ses_main01', loggedCost: 0 });
 
     expect(event(db, 'msg_a003')).toMatchObject({ kind: 'assistant', has_usage: 0, usage_key: null }); // still streaming
     expect(billed(db)).toHaveLength(2);
+  });
+
+  it('bills the sum of the kinds, keeping a logged total that differs beside', () => {
+    const e = messageEvent({ id: 'msg_x', sessionID: 'ses_x', role: 'assistant', modelID: 'm', time: { created: 1 }, tokens: { total: 1000, input: 100, output: 500, reasoning: 100, cache: { read: 200, write: 0 } } }, [], undefined);
+    expect(e!.usage).toMatchObject({ outputTokens: 600, totalTokens: 900 });
+    expect(JSON.parse(e!.extra!).logTotal).toBe(1000);
+    expect(messageEvent({ role: 'user' }, [], undefined)).toBeNull(); // nothing names it
   });
 
   it('bills a rewritten message once, at its final usage; nothing new parses nothing', async () => {

@@ -45,13 +45,22 @@ describe('pi adapter', () => {
       record: 'a0000004', model: 'claude-sonnet-4-5', text: 'Reading the cart module.',
       usage: { inputTokens: 12, outputTokens: 140, cacheReadTokens: 0, cacheCreationTokens: 5200, reasoningTokens: 0, totalTokens: 5352 },
     });
-    expect(JSON.parse(reply.extra!)).toMatchObject({ cost: 0.021636, provider: 'anthropic', tools: ['read'], stopReason: 'toolUse' });
+    expect(JSON.parse(reply.extra!)).toMatchObject({ loggedCost: 0.021636, provider: 'anthropic', tools: ['read'], stopReason: 'toolUse' });
     expect(reply.usageKey).toMatch(/^pi:[0-9a-f]{32}$/);
     expect(result).toMatchObject({ text: 'export function checkout() {}' });
     expect(bash.text).toBe('npm test\n2 passing');
     expect(second).toMatchObject({ model: 'gpt-5', usage: { inputTokens: 800, cacheReadTokens: 4096, outputTokens: 450, totalTokens: 5346 } });
     expect(aborted).toMatchObject({ usage: null, usageKey: null });
     expect(compaction.text).toContain('price, tax and total');
+  });
+
+  it('bills the sum of the four kinds, keeping a logged total that differs beside', () => {
+    const p = createPiParser({ provider: 'pi', path: '/r/--a--/x_s.jsonl', root: '/r' }, null);
+    const [e] = p.line(JSON.stringify({ type: 'message', id: 'f1', parentId: null, timestamp: '2026-01-01T00:00:00.000Z', message: { role: 'assistant', model: 'm', timestamp: 1, content: [], usage: { input: 1, output: 2, cacheRead: 3, cacheWrite: 4, totalTokens: 99 } } }))!;
+    expect(e.usage!.totalTokens).toBe(10);
+    expect(JSON.parse(e.extra!).logTotal).toBe(99);
+    expect(p.line('[1,2]')).toBeNull();
+    expect(p.line('{"no":"type"}')).toBeNull();
   });
 
   it('reads the real pi-mono capture (version 1, no entry ids)', () => {
@@ -62,7 +71,7 @@ describe('pi adapter', () => {
     const billed = events.filter((e) => e.usage);
     expect(billed).toHaveLength(439); // 453 replies, 14 aborted with all-zero usage
     expect(billed.reduce((a, e) => a + e.usage!.totalTokens, 0)).toBe(47_609_906);
-    const cost = billed.reduce((a, e) => a + JSON.parse(e.extra!).cost, 0);
+    const cost = billed.reduce((a, e) => a + JSON.parse(e.extra!).loggedCost, 0);
     expect(cost).toBeCloseTo(30.330198, 5);
     expect(events[0]).toMatchObject({ kind: 'meta', session: 'd703a1a9-1b7b-4fb1-b512-c9738b1fe617', project: '-Users-badlogic-workspaces-pi-mono' });
   });

@@ -17,14 +17,15 @@
  * Tokens (OpenCode's getUsage already split them): `input` is uncached input, `cache.read` and
  * `cache.write` the cached parts, `output` excludes `reasoning`. Reasoning is billed as output,
  * so outputTokens = output + reasoning and reasoningTokens = reasoning (reported beside, as for
- * Codex). totalTokens = `tokens.total` when OpenCode logged one, else the sum of the five.
- * All zero (a reply still streaming, or one that failed before any token) is no usage.
+ * Codex). totalTokens = the sum of the five, which is OpenCode's `tokens.total` when it logged
+ * one (its getUsage builds it from the same parts); a logged total that differs is kept in
+ * `extra.logTotal`, not billed. All zero (a reply still streaming, or one that failed before any token) is no usage.
  *
  * Sub-agents: a session with a parent (`session.parent_id`, legacy `parentID`) is a sub-agent
  * session. Its events have sidechain = true, agent = the message's `agent` (older: `mode`), and
  * `extra.parent` = the parent session id.
  *
- * `extra.cost`: the USD cost OpenCode logged for a reply (0 when it had no price for the model).
+ * `extra.loggedCost`: the USD cost OpenCode logged for a reply (0 when it had no price for the model).
  */
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
 import { capText, extraJson, isObj, num, str, type Obj } from '../fields.js';
@@ -54,8 +55,15 @@ export function usageOf(tokens: unknown): TokenUsage | null {
     cacheCreationTokens: write,
     cacheReadTokens: read,
     reasoningTokens: reasoning,
-    totalTokens: num(tokens.total) || sum,
+    totalTokens: sum,
   };
+}
+
+/** OpenCode's own `tokens.total` when its parts do not add up to it (kept beside, not billed). */
+function logTotal(tokens: unknown, u: TokenUsage | null): number | null {
+  if (!isObj(tokens) || !u) return null;
+  const t = num(tokens.total);
+  return t > 0 && t !== u.totalTokens ? t : null;
 }
 
 function partsText(parts: Obj[], role: string | null): string | null {
@@ -111,7 +119,8 @@ export function messageEvent(info: unknown, parts: Obj[], session: SessionInfo |
       provider: str(info.providerID),
       agent: str(info.agent) ?? str(info.mode),
       parent,
-      cost: kind === 'assistant' && typeof info.cost === 'number' && Number.isFinite(info.cost) ? info.cost : null,
+      loggedCost: kind === 'assistant' && typeof info.cost === 'number' && Number.isFinite(info.cost) ? info.cost : null,
+      logTotal: logTotal(info.tokens, usage),
       finish: str(info.finish),
       error,
       summary: info.summary === true ? true : null,

@@ -23,8 +23,9 @@
  *
  * Usage (pi-ai's `Usage`, written once per reply): `input` is uncached input (pi subtracts
  * OpenAI's cached tokens), `output` already includes any reasoning (pi adds Gemini's thoughts
- * into it and does not split them), `cacheRead`, `cacheWrite`; totalTokens = the logged
- * `totalTokens` when present, else the sum of the four. reasoningTokens = 0: pi does not say.
+ * into it and does not split them), `cacheRead`, `cacheWrite`; totalTokens = the sum of the
+ * four, which is pi's `totalTokens` (version 1 files have none); a logged total that differs is
+ * kept in `extra.logTotal`, not billed. reasoningTokens = 0: pi does not say.
  * A reply with all zeros (aborted before the first token) has no usage.
  *
  * Billing key. pi copies entries into a new file when the user branches a session off
@@ -33,7 +34,7 @@
  * reply's own millisecond `timestamp`, provider, model and its four counts, which a copy
  * keeps and two different calls never share in practice.
  *
- * Cost: pi logs its USD cost per reply (`usage.cost.total`); it is kept in `extra.cost`.
+ * Cost: pi logs its USD cost per reply (`usage.cost.total`); it is kept in `extra.loggedCost`.
  */
 import { createHash } from 'node:crypto';
 import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
@@ -72,7 +73,14 @@ export function piUsage(u: unknown): TokenUsage | null {
   const write = num(u.cacheWrite);
   const sum = input + output + read + write;
   if (sum === 0) return null;
-  return { inputTokens: input, outputTokens: output, cacheCreationTokens: write, cacheReadTokens: read, reasoningTokens: 0, totalTokens: num(u.totalTokens) || sum };
+  return { inputTokens: input, outputTokens: output, cacheCreationTokens: write, cacheReadTokens: read, reasoningTokens: 0, totalTokens: sum };
+}
+
+/** pi's own `totalTokens` when its parts do not add up to it (kept beside, not billed). */
+function logTotal(u: unknown, usage: TokenUsage | null): number | null {
+  if (!isObj(u) || !usage) return null;
+  const t = num(u.totalTokens);
+  return t > 0 && t !== usage.totalTokens ? t : null;
 }
 
 function loggedCost(u: unknown): number | null {
@@ -108,7 +116,7 @@ function message(m: Obj, slug: string): Draft {
       return {
         kind: 'assistant', text: contentText(m.content), model: str(m.model), usage,
         usageKey: usage ? billingKey(slug, m, usage) : null,
-        extra: { role, provider: str(m.provider), api: str(m.api), cost: loggedCost(m.usage), stopReason: str(m.stopReason), error: str(m.errorMessage), tools: tools.length ? tools : null },
+        extra: { role, provider: str(m.provider), api: str(m.api), loggedCost: loggedCost(m.usage), logTotal: logTotal(m.usage, usage), stopReason: str(m.stopReason), error: str(m.errorMessage), tools: tools.length ? tools : null },
       };
     }
     case 'toolResult':
