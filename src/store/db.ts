@@ -98,6 +98,15 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   return db;
 }
 
+/**
+ * Opens another program's SQLite database (an agent's log) read-only: nothing is migrated or
+ * written, and a lock is waited for at most `timeoutMs`. Through the same addon as the store,
+ * which the bundled bin can only find when named.
+ */
+export function openForeignDb(path: string, timeoutMs: number): Db {
+  return new Database(path, { readonly: true, fileMustExist: true, timeout: timeoutMs, nativeBinding: nativeBinding() as string });
+}
+
 export function getMeta(db: Db, key: string): string | undefined {
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
   return row?.value;

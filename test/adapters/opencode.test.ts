@@ -197,6 +197,24 @@ describe('OpenCode adapter', () => {
     expect(db.prepare("SELECT COUNT(*) FROM usage WHERE provider = 'opencode'").pluck().get()).toBe(wrote + 2);
   }, 30_000);
 
+  it('reports a database locked past the wait, and reads it at the next ingest', async () => {
+    const root = tempDir('su-oc-');
+    // A rollback-journal database under an exclusive lock: the one case where a reader must wait.
+    const oc = new Database(join(root, 'opencode.db'));
+    oc.exec(SQL);
+    oc.exec('BEGIN EXCLUSIVE');
+    oc.exec("UPDATE message SET time_updated = time_updated + 1 WHERE id = 'msg_a001'");
+    const { db, run } = setup(root);
+    const locked = await run();
+    expect(locked.malformed).toEqual([{ path: join(root, 'opencode.db'), lines: 1 }]);
+    expect(locked.events.inserted).toBe(0);
+    oc.exec('COMMIT');
+    oc.close();
+    const after = await run();
+    expect(after.events.inserted).toBe(4);
+    expect(db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(4);
+  }, 20_000);
+
   it('leaves the database unchanged and never holds a lock a writer waits on', async () => {
     const root = dataDir();
     const path = join(root, 'opencode.db');

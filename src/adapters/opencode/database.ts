@@ -16,8 +16,8 @@
  * and those with parts added since (a prompt's text part lands after its message row). The ingest
  * does not open the database at all while its file and WAL keep their size and mtime.
  */
-import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
+import { openForeignDb, type Db } from '../../store/db.js';
 import { isObj, type Obj } from '../fields.js';
 import type { EventRecord, ParserState, SourceRead, SourceReader } from '../types.js';
 import { messageEvent, type SessionInfo } from './message.js';
@@ -58,7 +58,7 @@ function restore(c: ParserState | null): Cursor {
     : { v: 1, t: 0, at: [], part: 0 };
 }
 
-function columns(db: Database.Database, table: string): Set<string> {
+function columns(db: Db, table: string): Set<string> {
   return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
 }
 
@@ -71,9 +71,9 @@ interface MessageRow {
 
 export function readDatabase(path: string, saved: ParserState | null): SourceRead {
   const cursor = restore(saved);
-  let db: Database.Database;
+  let db: Db;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_MS });
+    db = openForeignDb(path, BUSY_MS);
   } catch {
     return { events: [], cursor, records: 0, malformed: 1, retry: true };
   }
