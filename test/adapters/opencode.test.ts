@@ -197,6 +197,26 @@ describe('OpenCode adapter', () => {
     expect(db.prepare("SELECT COUNT(*) FROM usage WHERE provider = 'opencode'").pluck().get()).toBe(wrote + 2);
   }, 30_000);
 
+  it('reads the newer session_message table where the message table is empty', async () => {
+    const root = tempDir('su-oc-');
+    const oc = new Database(join(root, 'opencode-beta.db'));
+    oc.exec(readFileSync(join(FIXTURES_DIR, 'opencode', 'opencode-v2.sql'), 'utf8'));
+    oc.close();
+    const { db, run } = setup(root);
+    const r = await run();
+    expect(r).toMatchObject({ malformedLines: 0, events: { inserted: 4 } });
+    expect(event(db, 'evt_v2001')).toMatchObject({ kind: 'user', text: 'Add a coupon field to checkout', project_path: '/home/dev/shop' });
+    expect(event(db, 'evt_v2002')).toMatchObject({ kind: 'system', has_usage: 0 });
+    const reply = event(db, 'evt_v2003');
+    expect(reply).toMatchObject({
+      kind: 'assistant', model: 'claude-sonnet-4-5', text: 'Added a coupon input to checkout.tsx.',
+      input_tokens: 40, output_tokens: 360, reasoning_tokens: 60, cache_read_tokens: 9000, cache_creation_tokens: 1200, total_tokens: 10600,
+    });
+    expect(JSON.parse(reply.extra)).toMatchObject({ loggedCost: 0.0123, tools: ['edit'], provider: 'anthropic' });
+    expect(event(db, 'evt_v2004')).toMatchObject({ kind: 'system', text: 'npm test' });
+    expect(await run()).toMatchObject({ filesUnchanged: 1, linesRead: 0 });
+  });
+
   it('reports a database locked past the wait, and reads it at the next ingest', async () => {
     const root = tempDir('su-oc-');
     // A rollback-journal database under an exclusive lock: the one case where a reader must wait.

@@ -20,7 +20,7 @@ import { statSync } from 'node:fs';
 import { openForeignDb, type Db } from '../../store/db.js';
 import { isObj, type Obj } from '../fields.js';
 import type { EventRecord, ParserState, SourceRead, SourceReader } from '../types.js';
-import { messageEvent, type SessionInfo } from './message.js';
+import { fromSessionMessage, messageEvent, type SessionInfo } from './message.js';
 
 /** How long a read waits for a lock before giving up until the next ingest. */
 export const BUSY_MS = 2000;
@@ -65,6 +65,7 @@ function columns(db: Db, table: string): Set<string> {
 interface MessageRow {
   id: string;
   session_id: string;
+  type: string | null;
   updated: number;
   data: string;
 }
@@ -79,17 +80,25 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
   }
   try {
     return db.transaction((): SourceRead => {
-      const msgCols = columns(db, 'message');
-      if (!msgCols.has('id') || !msgCols.has('session_id') || !msgCols.has('data')) {
+      const v1 = columns(db, 'message');
+      const v2 = columns(db, 'session_message');
+      const v1ok = v1.has('id') && v1.has('session_id') && v1.has('data');
+      const v2ok = v2.has('id') && v2.has('session_id') && v2.has('type') && v2.has('data');
+      if (!v1ok && !v2ok) {
         // Not OpenCode's schema (or a version we do not know): say so, and look again next time.
         return { events: [], cursor, records: 0, malformed: 1, retry: true };
       }
-      const hasPart = columns(db, 'part').has('message_id');
+      // The newer `session_message` table is read only where `message` holds nothing: whether a
+      // version writes both, with the same ids, is not known, and reading both could bill twice.
+      const useV2 = v2ok && (!v1ok || db.prepare('SELECT 1 FROM message LIMIT 1').get() === undefined);
+      const table = useV2 ? 'session_message' : 'message';
+      const msgCols = useV2 ? v2 : v1;
+      const hasPart = !useV2 && columns(db, 'part').has('message_id');
       const updated = msgCols.has('time_updated') ? 'time_updated' : msgCols.has('time_created') ? 'time_created' : '0';
       const maxPart = hasPart ? ((db.prepare('SELECT MAX(rowid) FROM part').pluck().get() as number | null) ?? 0) : 0;
       const rows = db
         .prepare(
-          `SELECT id, session_id, ${updated} AS updated, data FROM message
+          `SELECT id, session_id, ${useV2 ? 'type' : 'NULL'} AS type, ${updated} AS updated, data FROM ${table}
            WHERE ${updated} > @t OR (${updated} = @t AND id NOT IN (SELECT value FROM json_each(@at)))
              ${hasPart ? 'OR id IN (SELECT message_id FROM part WHERE rowid > @part)' : ''}
            ORDER BY ${updated}, id`,
@@ -101,6 +110,13 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
         ? db.prepare(`SELECT ${sessionCols.has('parent_id') ? 'parent_id' : 'NULL'} AS parent, ${sessionCols.has('directory') ? 'directory' : 'NULL'} AS directory FROM session WHERE id = ?`)
         : null;
       const sessions = new Map<string, SessionInfo | undefined>();
+      const sessionInfo = (id: string): SessionInfo | undefined => {
+        if (!sessions.has(id)) {
+          const s = sessionOf?.get(id) as { parent: string | null; directory: string | null } | undefined;
+          sessions.set(id, s ? { parent: s.parent || null, directory: s.directory || null } : undefined);
+        }
+        return sessions.get(id);
+      };
       const events: EventRecord[] = [];
       let malformed = 0;
       let t = cursor.t;
@@ -118,9 +134,14 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
           malformed++;
           continue;
         }
-        if (!sessions.has(row.session_id)) {
-          const s = sessionOf?.get(row.session_id) as { parent: string | null; directory: string | null } | undefined;
-          sessions.set(row.session_id, s ? { parent: s.parent || null, directory: s.directory || null } : undefined);
+        if (useV2) {
+          const v = fromSessionMessage(row.type, info);
+          if (v) {
+            const e = messageEvent(v.info, v.parts, sessionInfo(row.session_id), { id: row.id, session: row.session_id });
+            if (e) events.push(e);
+            else malformed++;
+          } else malformed++;
+          continue;
         }
         const parts: Obj[] = [];
         for (const p of (partsOf?.all(row.id) ?? []) as string[]) {
@@ -131,7 +152,7 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
             /* a part we cannot read only loses its text */
           }
         }
-        const e = messageEvent(info, parts, sessions.get(row.session_id), { id: row.id, session: row.session_id });
+        const e = messageEvent(info, parts, sessionInfo(row.session_id), { id: row.id, session: row.session_id });
         if (e) events.push(e);
         else malformed++;
       }

@@ -128,3 +128,30 @@ export function messageEvent(info: unknown, parts: Obj[], session: SessionInfo |
     }),
   };
 }
+
+/**
+ * A row of the newer `session_message` table (`@opencode-ai/core` session-message.ts: the
+ * message type in its own column, the content inline instead of in parts) in the shape above.
+ * Null for data that is not an object.
+ */
+export function fromSessionMessage(type: string | null, data: unknown): { info: Obj; parts: Obj[] } | null {
+  if (!isObj(data)) return null;
+  const time = isObj(data.time) ? { created: data.time.created } : {};
+  if (type === 'assistant') {
+    const model = isObj(data.model) ? data.model : {};
+    const parts = (Array.isArray(data.content) ? data.content : []).filter(isObj).map((c): Obj =>
+      c.type === 'tool' ? { type: 'tool', tool: c.name } : c,
+    );
+    return {
+      info: {
+        role: 'assistant', time, agent: data.agent, modelID: str(model.id) ?? str(model.modelID), providerID: str(model.providerID),
+        cost: data.cost, tokens: data.tokens, finish: data.finish, error: data.error,
+      },
+      parts,
+    };
+  }
+  if (type === 'user') return { info: { role: 'user', time }, parts: typeof data.text === 'string' ? [{ type: 'text', text: data.text }] : [] };
+  // Shell commands, compaction summaries, synthetic text, agent and model switches: context, not prompts.
+  const text = str(data.command) ?? str(data.summary) ?? str(data.text);
+  return { info: { role: type ?? 'unknown', time }, parts: text ? [{ type: 'text', text }] : [] };
+}
