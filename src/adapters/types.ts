@@ -82,8 +82,8 @@ export interface SourceRead {
   /** Records read (rows, documents), and how many of them could not be understood. */
   records: number;
   malformed: number;
-  /** The source could not be read now (locked, not the expected schema): read it again next time. */
-  retry?: boolean;
+  /** Why the source could not be read now (locked, not the expected schema); it is read again next time. */
+  unreadable?: string;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface IngestReport {
   events: WriteStats;
   /** Files with malformed lines in this run, with counts, for the user. */
   malformed: Array<{ path: string; lines: number }>;
+  /** Sources that could not be read at all this run (a database locked past the wait), and why; read again next run. */
+  unreadable: Array<{ path: string; reason: string }>;
 }
 
 interface FileRow {
@@ -71,7 +73,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
   const report: IngestReport = {
     filesSeen: 0, filesRead: 0, filesUnchanged: 0, filesRewritten: 0, filesMissing: 0,
     bytesRead: 0, linesRead: 0, malformedLines: 0,
-    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [],
+    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [], unreadable: [],
   };
 
   const files: Array<{ adapter: Adapter; file: SourceFile }> = [];
@@ -134,10 +136,11 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     report.linesRead += r.records;
     report.malformedLines += r.malformed;
     if (r.malformed > 0) report.malformed.push({ path: file.path, lines: r.malformed });
+    if (r.unreadable !== undefined) report.unreadable.push({ path: file.path, reason: r.unreadable });
     for (const e of r.events) pending.push(e);
     done.push(() => putFile.run({
       path: file.path, provider: file.provider, size: st.size, mtime_ms: Math.trunc(st.mtimeMs), offset: st.size,
-      head_hash: r.retry ? '' : stamp, state: JSON.stringify(r.cursor),
+      head_hash: r.unreadable !== undefined ? '' : stamp, state: JSON.stringify(r.cursor),
       lines: (prev?.lines ?? 0) + r.records, skipped: (prev?.skipped ?? 0) + r.malformed,
     }));
     flush();

@@ -226,7 +226,8 @@ describe('OpenCode adapter', () => {
     oc.exec("UPDATE message SET time_updated = time_updated + 1 WHERE id = 'msg_a001'");
     const { db, run } = setup(root);
     const locked = await run();
-    expect(locked.malformed).toEqual([{ path: join(root, 'opencode.db'), lines: 1 }]);
+    expect(locked.malformed).toEqual([]);
+    expect(locked.unreadable).toEqual([{ path: join(root, 'opencode.db'), reason: 'database is locked' }]);
     expect(locked.events.inserted).toBe(0);
     oc.exec('COMMIT');
     oc.close();

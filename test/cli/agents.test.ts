@@ -92,4 +92,13 @@ describe('OpenCode and pi, end to end from the CLI', () => {
     const shown = await cli(['show', 'zen-1'], env);
     expect(shown.stdout).toContain('cost ? (no price) · logged $0.0001');
   });
+
+  it('names a database it cannot read, and reads the rest', async () => {
+    const broken = join(env.OPENCODE_DATA_DIR!, 'opencode-broken.db');
+    writeFileSync(broken, 'this is not a database, whatever its name says\n'.repeat(200));
+    const r = await cli(['ingest'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Could not be read now (read again at the next ingest; nothing is lost):\n  ${broken}: file is not a database\n`);
+    expect(r.stdout).not.toMatch(/Malformed/);
+  });
 });

@@ -75,8 +75,8 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
   let db: Db;
   try {
     db = openForeignDb(path, BUSY_MS);
-  } catch {
-    return { events: [], cursor, records: 0, malformed: 1, retry: true };
+  } catch (err) {
+    return { events: [], cursor, records: 0, malformed: 0, unreadable: (err as Error).message };
   }
   try {
     return db.transaction((): SourceRead => {
@@ -86,7 +86,7 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
       const v2ok = v2.has('id') && v2.has('session_id') && v2.has('type') && v2.has('data');
       if (!v1ok && !v2ok) {
         // Not OpenCode's schema (or a version we do not know): say so, and look again next time.
-        return { events: [], cursor, records: 0, malformed: 1, retry: true };
+        return { events: [], cursor, records: 0, malformed: 0, unreadable: 'no OpenCode message table (a version this reader does not know?)' };
       }
       // The newer `session_message` table is read only where `message` holds nothing: whether a
       // version writes both, with the same ids, is not known, and reading both could bill twice.
@@ -158,8 +158,9 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
       }
       return { events, cursor: { v: 1, t, at, part: Math.max(cursor.part, maxPart) }, records: rows.length, malformed };
     })();
-  } catch {
-    return { events: [], cursor, records: 0, malformed: 1, retry: true };
+  } catch (err) {
+    // Busy beyond the wait, or not a database at all.
+    return { events: [], cursor, records: 0, malformed: 0, unreadable: (err as Error).message };
   } finally {
     db.close();
   }
