@@ -77,7 +77,14 @@ function usageLine(u: TurnUsage): string {
   if (u.cacheReadTokens) parts.push(`cache read ${formatInt(u.cacheReadTokens)}`);
   // One request costs cents or less: four decimals say more than the reports' two.
   parts.push(u.cost === null ? 'cost ? (no price)' : `$${u.cost.toFixed(4)}`);
-  if (u.loggedCost !== undefined) parts.push(`logged $${u.loggedCost.toFixed(4)}`);
+  const l = u.loggedCost;
+  if (l) {
+    const said: string[] = [];
+    if (l.usd !== undefined) said.push(`$${l.usd.toFixed(4)}`);
+    if (l.premiumRequests !== undefined) said.push(`${l.premiumRequests} premium requests`);
+    if (l.nanoAiu !== undefined) said.push(`${(l.nanoAiu / 1e9).toFixed(2)} AIU`);
+    parts.push(`agent logged ${said.join(', ')}`);
+  }
   return parts.join(' · ');
 }
 
@@ -176,6 +183,5 @@ export function renderConversation(conv: Conversation, opts: RenderOptions = {})
   out.push(`  Cache read:    ${formatInt(tt.cacheReadTokens)}`);
   out.push(`  Total tokens:  ${formatInt(tt.totalTokens)}`);
   out.push(`  Cost:          ${formatCost(tt.totalCost)}${tt.unpricedModels.length ? ` + unknown (no price for ${tt.unpricedModels.join(', ')})` : ''}`);
-  if (tt.loggedCost !== null) out.push(`  Logged cost:   ${formatCost(tt.loggedCost)} (what the agent itself recorded)`);
   return out.join('\n') + '\n';
 }

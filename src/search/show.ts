@@ -29,8 +29,25 @@ export interface TurnUsage {
   totalTokens: number;
   /** USD; null when the model has no price. */
   cost: number | null;
-  /** USD the agent itself logged for this request (OpenCode, pi), beside ours; absent when it logged none. */
-  loggedCost?: number;
+  /** The cost the agent itself logged for this request, in its units (`extra.loggedCost` of the event), when it logged one. */
+  loggedCost?: LoggedCost;
+}
+
+/** A cost an agent logs beside its usage: dollars (pi), or Copilot's premium requests and nano-AIU. */
+export interface LoggedCost {
+  usd?: number;
+  premiumRequests?: number;
+  nanoAiu?: number;
+}
+
+function loggedCostOf(v: unknown): LoggedCost | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: LoggedCost = {};
+  for (const k of ['usd', 'premiumRequests', 'nanoAiu'] as const) {
+    const n = (v as Record<string, unknown>)[k];
+    if (typeof n === 'number' && Number.isFinite(n)) out[k] = n;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** One event of the conversation. */
@@ -70,8 +87,6 @@ export interface ConversationTotals {
   modelsUsed: string[];
   /** Models with tokens but no price: their usage is not in totalCost. */
   unpricedModels: string[];
-  /** Sum of the costs the agent logged (OpenCode, pi), null when it logged none. */
-  loggedCost: number | null;
 }
 
 export interface Conversation {
@@ -162,8 +177,6 @@ interface UsageRow {
   cache_read_tokens: number;
   reasoning_tokens: number;
   total_tokens: number;
-  /** The billed event's extra, for a cost the agent logged. */
-  extra: string | null;
 }
 
 function oneLine(s: string, max: number): string {
@@ -238,9 +251,7 @@ function usageOf(u: UsageRow): TurnUsage {
         )
       : null;
   }
-  const logged = parseExtra(u.extra)?.loggedCost;
   return {
-    ...(typeof logged === 'number' ? { loggedCost: logged } : {}),
     model: u.model,
     inputTokens: u.input_tokens,
     outputTokens: u.output_tokens,
@@ -272,7 +283,7 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
   const usageRows = db
     .prepare(
       `SELECT u.usage_key, u.ts, u.device_id, e.uid, u.model, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_read_tokens,
-         u.reasoning_tokens, u.total_tokens, e.extra
+         u.reasoning_tokens, u.total_tokens
        FROM usage u LEFT JOIN events e ON e.id = u.event_id
        WHERE u.provider = ? AND u.session_id = ? AND u.ts_ms > 0 AND ${us.sql} ORDER BY u.ts, u.usage_key`,
     )
@@ -287,6 +298,8 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
     const row = e.usage_key !== null ? billed.get(e.usage_key) : undefined;
     if (row) billed.delete(row.usage_key);
     const usage = row ? usageOf(row) : undefined;
+    const logged = usage ? loggedCostOf(extra?.loggedCost) : undefined;
+    if (usage && logged) usage.loggedCost = logged;
     // Bookkeeping (Codex turn context; the second copy of a message, whose twin is shown) has nothing new to read.
     if (!usage && (e.kind === 'meta' || (role === 'usage' && e.text === null))) continue;
     const turn: ConversationTurn = {
@@ -337,7 +350,6 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
     requests: 0,
     modelsUsed: [],
     unpricedModels: [],
-    loggedCost: null,
   };
   const models = new Set<string>();
   const unpriced = new Set<string>();
@@ -353,7 +365,6 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
     if (u.model !== SYNTHETIC_MODEL) models.add(u.model ?? 'unknown');
     if (u.cost === null) unpriced.add(u.model ?? 'unknown');
     else totals.totalCost += u.cost;
-    if (u.loggedCost !== undefined) totals.loggedCost = (totals.loggedCost ?? 0) + u.loggedCost;
   }
   totals.modelsUsed = [...models];
   totals.unpricedModels = [...unpriced].sort();

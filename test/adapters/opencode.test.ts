@@ -72,12 +72,12 @@ describe('OpenCode adapter', () => {
       total_tokens: 16770, // OpenCode's own total
     });
     expect(reply.text).toBe('I split checkout() into price(), tax() and total().');
-    expect(JSON.parse(reply.extra)).toMatchObject({ loggedCost: 0.02181, provider: 'anthropic', agent: 'build', tools: ['edit'], finish: 'tool-calls' });
+    expect(JSON.parse(reply.extra)).toMatchObject({ loggedCost: { usd: 0.02181 }, provider: 'anthropic', agent: 'build', tools: ['edit'], finish: 'tool-calls' });
 
     const sub = event(db, 'msg_b001');
     expect(sub).toMatchObject({ session_id: 'ses_sub001', sidechain: 1, agent: 'general', model: 'gpt-5', output_tokens: 1000, reasoning_tokens: 600 });
     expect(sub.total_tokens).toBe(2000 + 400 + 600 + 8000); // no logged total: the sum
-    expect(JSON.parse(sub.extra)).toMatchObject({ parent: 'ses_main01', loggedCost: 0 });
+    expect(JSON.parse(sub.extra)).toMatchObject({ parent: 'ses_main01', loggedCost: { usd: 0 } });
 
     expect(event(db, 'msg_a003')).toMatchObject({ kind: 'assistant', has_usage: 0, usage_key: null }); // still streaming
     expect(billed(db)).toHaveLength(2);
@@ -212,7 +212,7 @@ describe('OpenCode adapter', () => {
       kind: 'assistant', model: 'claude-sonnet-4-5', text: 'Added a coupon input to checkout.tsx.',
       input_tokens: 40, output_tokens: 360, reasoning_tokens: 60, cache_read_tokens: 9000, cache_creation_tokens: 1200, total_tokens: 10600,
     });
-    expect(JSON.parse(reply.extra)).toMatchObject({ loggedCost: 0.0123, tools: ['edit'], provider: 'anthropic' });
+    expect(JSON.parse(reply.extra)).toMatchObject({ loggedCost: { usd: 0.0123 }, tools: ['edit'], provider: 'anthropic' });
     expect(event(db, 'evt_v2004')).toMatchObject({ kind: 'system', text: 'npm test' });
     expect(await run()).toMatchObject({ filesUnchanged: 1, linesRead: 0 });
   });

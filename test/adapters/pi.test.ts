@@ -45,7 +45,7 @@ describe('pi adapter', () => {
       record: 'a0000004', model: 'claude-sonnet-4-5', text: 'Reading the cart module.',
       usage: { inputTokens: 12, outputTokens: 140, cacheReadTokens: 0, cacheCreationTokens: 5200, reasoningTokens: 0, totalTokens: 5352 },
     });
-    expect(JSON.parse(reply.extra!)).toMatchObject({ loggedCost: 0.021636, provider: 'anthropic', tools: ['read'], stopReason: 'toolUse' });
+    expect(JSON.parse(reply.extra!)).toMatchObject({ loggedCost: { usd: 0.021636 }, provider: 'anthropic', tools: ['read'], stopReason: 'toolUse' });
     expect(reply.usageKey).toMatch(/^pi:[0-9a-f]{32}$/);
     expect(result).toMatchObject({ text: 'export function checkout() {}' });
     expect(bash.text).toBe('npm test\n2 passing');
@@ -71,7 +71,7 @@ describe('pi adapter', () => {
     const billed = events.filter((e) => e.usage);
     expect(billed).toHaveLength(439); // 453 replies, 14 aborted with all-zero usage
     expect(billed.reduce((a, e) => a + e.usage!.totalTokens, 0)).toBe(47_609_906);
-    const cost = billed.reduce((a, e) => a + JSON.parse(e.extra!).loggedCost, 0);
+    const cost = billed.reduce((a, e) => a + JSON.parse(e.extra!).loggedCost.usd, 0);
     expect(cost).toBeCloseTo(30.330198, 5);
     expect(events[0]).toMatchObject({ kind: 'meta', session: 'd703a1a9-1b7b-4fb1-b512-c9738b1fe617', project: '-Users-badlogic-workspaces-pi-mono' });
   });

@@ -25,7 +25,7 @@
  * session. Its events have sidechain = true, agent = the message's `agent` (older: `mode`), and
  * `extra.parent` = the parent session id.
  *
- * `extra.loggedCost`: the USD cost OpenCode logged for a reply (0 when it had no price for the model).
+ * `extra.loggedCost.usd`: the USD cost OpenCode logged for a reply (0 when it had no price for the model).
  */
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
 import { capText, extraJson, isObj, num, str, type Obj } from '../fields.js';
@@ -119,7 +119,7 @@ export function messageEvent(info: unknown, parts: Obj[], session: SessionInfo |
       provider: str(info.providerID),
       agent: str(info.agent) ?? str(info.mode),
       parent,
-      loggedCost: kind === 'assistant' && typeof info.cost === 'number' && Number.isFinite(info.cost) ? info.cost : null,
+      loggedCost: kind === 'assistant' && typeof info.cost === 'number' && Number.isFinite(info.cost) ? { usd: info.cost } : null,
       logTotal: logTotal(info.tokens, usage),
       finish: str(info.finish),
       error,

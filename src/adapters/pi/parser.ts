@@ -34,7 +34,7 @@
  * reply's own millisecond `timestamp`, provider, model and its four counts, which a copy
  * keeps and two different calls never share in practice.
  *
- * Cost: pi logs its USD cost per reply (`usage.cost.total`); it is kept in `extra.loggedCost`.
+ * Cost: pi logs its USD cost per reply (`usage.cost.total`); it is kept in `extra.loggedCost.usd`.
  */
 import { createHash } from 'node:crypto';
 import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
@@ -83,10 +83,10 @@ function logTotal(u: unknown, usage: TokenUsage | null): number | null {
   return t > 0 && t !== usage.totalTokens ? t : null;
 }
 
-function loggedCost(u: unknown): number | null {
+function loggedUsd(u: unknown): { usd: number } | null {
   if (!isObj(u) || !isObj(u.cost)) return null;
   const t = u.cost.total;
-  return typeof t === 'number' && Number.isFinite(t) ? t : null;
+  return typeof t === 'number' && Number.isFinite(t) ? { usd: t } : null;
 }
 
 function billingKey(slug: string, m: Obj, u: TokenUsage): string {
@@ -116,7 +116,7 @@ function message(m: Obj, slug: string): Draft {
       return {
         kind: 'assistant', text: contentText(m.content), model: str(m.model), usage,
         usageKey: usage ? billingKey(slug, m, usage) : null,
-        extra: { role, provider: str(m.provider), api: str(m.api), loggedCost: loggedCost(m.usage), logTotal: logTotal(m.usage, usage), stopReason: str(m.stopReason), error: str(m.errorMessage), tools: tools.length ? tools : null },
+        extra: { role, provider: str(m.provider), api: str(m.api), loggedCost: loggedUsd(m.usage), logTotal: logTotal(m.usage, usage), stopReason: str(m.stopReason), error: str(m.errorMessage), tools: tools.length ? tools : null },
       };
     }
     case 'toolResult':
