@@ -68,12 +68,13 @@
  * when logged, is in the session_meta event's `extra.parent`. Review subagents log no
  * parent id, and none is guessed.
  */
-import { capText, extraJson, isObj, num, str, type Obj } from '../fields.js';
-export { TEXT_CAP_BYTES } from '../fields.js';
+import { canonicalJson } from '../../util/canonical.js';
 import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 import { sessionIdFromFileName } from './paths.js';
 
+/** Longest `text` kept, in UTF-8 bytes. */
+export const TEXT_CAP_BYTES = 16 * 1024;
 
 /** Project slug of a rollout that does not say where it ran. */
 export const UNKNOWN_PROJECT = 'unknown';
@@ -106,6 +107,28 @@ interface CodexState {
   ord: Record<string, number>;
 }
 
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0;
+}
+
+/** Cap to TEXT_CAP_BYTES of UTF-8 without cutting a character in half. */
+function capText(s: string | null): string | null {
+  if (s === null || s === '') return null;
+  if (s.length * 3 <= TEXT_CAP_BYTES || Buffer.byteLength(s, 'utf8') <= TEXT_CAP_BYTES) return s;
+  const cut = Buffer.from(s, 'utf8').subarray(0, TEXT_CAP_BYTES).toString('utf8');
+  return cut.replace(/\uFFFD+$/, '');
+}
+
 /** Text of a content array (`input_text`, `output_text`, `summary_text`...), images skipped. */
 function contentText(v: unknown): string | null {
   if (typeof v === 'string') return v;
@@ -131,6 +154,13 @@ function outputText(v: unknown): string | null {
     }
   }
   return null;
+}
+
+/** Extra as canonical JSON, null/undefined fields left out. */
+function extraJson(o: Obj): string {
+  const clean: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (v !== null && v !== undefined) clean[k] = v;
+  return canonicalJson(clean);
 }
 
 /** Prefixes of user-role messages that Codex writes itself (context, not a prompt). */

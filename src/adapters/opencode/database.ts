@@ -17,8 +17,9 @@
  * does not open the database at all while its file and WAL keep their size and mtime.
  */
 import { statSync } from 'node:fs';
-import { openForeignDb, type Db } from '../../store/db.js';
-import { isObj, type Obj } from '../fields.js';
+import type Database from 'better-sqlite3';
+import { openReadOnly } from '../../util/sqlite.js';
+import { isObj, type Obj } from '../json.js';
 import type { EventRecord, ParserState, SourceRead, SourceReader } from '../types.js';
 import { fromSessionMessage, messageEvent, type SessionInfo } from './message.js';
 
@@ -58,7 +59,7 @@ function restore(c: ParserState | null): Cursor {
     : { v: 1, t: 0, at: [], part: 0 };
 }
 
-function columns(db: Db, table: string): Set<string> {
+function columns(db: Database.Database, table: string): Set<string> {
   return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
 }
 
@@ -72,9 +73,9 @@ interface MessageRow {
 
 export function readDatabase(path: string, saved: ParserState | null): SourceRead {
   const cursor = restore(saved);
-  let db: Db;
+  let db: Database.Database;
   try {
-    db = openForeignDb(path, BUSY_MS);
+    db = openReadOnly(path, BUSY_MS);
   } catch (err) {
     return { events: [], cursor, records: 0, malformed: 0, unreadable: (err as Error).message };
   }

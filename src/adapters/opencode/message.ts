@@ -28,7 +28,7 @@
  * `extra.loggedCost.usd`: the USD cost OpenCode logged for a reply (0 when it had no price for the model).
  */
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
-import { capText, extraJson, isObj, num, str, type Obj } from '../fields.js';
+import { capText, extraJson, isObj, num, str, type Obj } from '../json.js';
 import type { EventKind, EventRecord, TokenUsage } from '../types.js';
 
 /** What a message needs from its session. */

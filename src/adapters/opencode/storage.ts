@@ -10,7 +10,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isObj, str, type Obj } from '../fields.js';
+import { isObj, str, type Obj } from '../json.js';
 import type { SourceReader } from '../types.js';
 import { stampOf } from './database.js';
 import { messageEvent, type SessionInfo } from './message.js';

@@ -38,7 +38,7 @@
  */
 import { createHash } from 'node:crypto';
 import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
-import { capText, extraJson, isObj, num, str, type Obj } from '../fields.js';
+import { capText, extraJson, fileParser, isObj, num, str, type Obj } from '../json.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 import { projectDirOf, sessionIdFromFileName } from './paths.js';
 
@@ -155,43 +155,41 @@ export function createPiParser(file: SourceFile, saved: ParserState | null): Fil
     st.slug = slugFromPath(st.cwd ?? projectDirOf(file.path));
     st.ready = true;
   };
-  return {
-    line(text: string): EventRecord[] | null {
-      let o: unknown;
-      try {
-        o = JSON.parse(text);
-      } catch {
-        return null;
-      }
-      if (!isObj(o)) return null;
-      const type = str(o.type);
-      if (!type) return null;
-      if (!st.ready) fix(type === 'session' ? o : null);
-      const ts = normalizeTs(o.timestamp) || (isObj(o.message) ? normalizeTs(o.message.timestamp) : '');
-      const n = st.ord[ts] ?? 0;
-      st.ord[ts] = n + 1;
-      const record = str(o.id) && type !== 'session' ? (o.id as string) : derivedRecordId('pi', st.slug, st.session, ts, n);
-      const d: Draft = type === 'session'
-        ? { kind: 'meta', text: null, extra: { type, version: typeof o.version === 'number' ? o.version : 1, cwd: str(o.cwd), parentSession: str(o.parentSession), provider: str(o.provider), model: str(o.modelId) } }
-        : entry(type, o, st.slug);
-      return [{
-        uid: eventUid('pi', st.session, record),
-        provider: 'pi',
-        project: st.slug,
-        projectPath: st.cwd,
-        session: st.session,
-        record,
-        ts,
-        kind: d.kind,
-        model: d.model ?? null,
-        sidechain: false,
-        agent: null,
-        usageKey: d.usageKey ?? null,
-        usage: d.usage ?? null,
-        text: capText(d.text),
-        extra: extraJson(d.extra),
-      }];
-    },
-    state: () => st,
+  const line = (text: string): EventRecord[] | null => {
+    let o: unknown;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    if (!isObj(o)) return null;
+    const type = str(o.type);
+    if (!type) return null;
+    if (!st.ready) fix(type === 'session' ? o : null);
+    const ts = normalizeTs(o.timestamp) || (isObj(o.message) ? normalizeTs(o.message.timestamp) : '');
+    const n = st.ord[ts] ?? 0;
+    st.ord[ts] = n + 1;
+    const record = str(o.id) && type !== 'session' ? (o.id as string) : derivedRecordId('pi', st.slug, st.session, ts, n);
+    const d: Draft = type === 'session'
+      ? { kind: 'meta', text: null, extra: { type, version: typeof o.version === 'number' ? o.version : 1, cwd: str(o.cwd), parentSession: str(o.parentSession), provider: str(o.provider), model: str(o.modelId) } }
+      : entry(type, o, st.slug);
+    return [{
+      uid: eventUid('pi', st.session, record),
+      provider: 'pi',
+      project: st.slug,
+      projectPath: st.cwd,
+      session: st.session,
+      record,
+      ts,
+      kind: d.kind,
+      model: d.model ?? null,
+      sidechain: false,
+      agent: null,
+      usageKey: d.usageKey ?? null,
+      usage: d.usage ?? null,
+      text: capText(d.text),
+      extra: extraJson(d.extra),
+    }];
   };
+  return fileParser(line, st);
 }
