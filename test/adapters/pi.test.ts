@@ -76,6 +76,17 @@ describe('pi adapter', () => {
     expect(events[0]).toMatchObject({ kind: 'meta', session: 'd703a1a9-1b7b-4fb1-b512-c9738b1fe617', project: '-Users-badlogic-workspaces-pi-mono' });
   });
 
+  it('gives the same identities read in two parts as in one (version 1: derived ids resume from the saved state)', () => {
+    const lines = readFileSync(LARGE, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const whole = parse(LARGE).events.map((e) => e.uid);
+    const file = { provider: 'pi' as const, path: LARGE, root: PI };
+    const first = createPiParser(file, null);
+    const a = lines.slice(0, 500).flatMap((l) => first.line(l) ?? []);
+    const second = createPiParser(file, JSON.parse(JSON.stringify(first.state())));
+    const b = lines.slice(500).flatMap((l) => second.line(l) ?? []);
+    expect([...a, ...b].map((e) => e.uid)).toEqual(whole);
+  });
+
   it('bills a reply copied into a branched session once', async () => {
     const { db, run } = store(join(PI, 'sessions'));
     await run();

@@ -18,8 +18,9 @@
  *
  * Identity: session = the header's `id` (else the file name after its first `_`), project =
  * slugFromPath(header `cwd`), else the project folder's name. Entries of version 2 and 3
- * have an 8-hex `id`: record = that id. Version 1 files (no ids) take
- * derivedRecordId('pi', slug, session, ts, ordinal) as Codex does.
+ * have an 8-hex `id`: record = that id. The header and version 1 entries (no ids) take
+ * derivedRecordId('pi', slug, session, ts, ordinal), ordinal = earlier such lines of the file
+ * with the same timestamp, as Codex does.
  *
  * Usage (pi-ai's `Usage`, written once per reply): `input` is uncached input (pi subtracts
  * OpenAI's cached tokens), `output` already includes any reasoning (pi adds Gemini's thoughts
@@ -48,7 +49,7 @@ type PiState = {
   session: string;
   slug: string;
   cwd: string | null;
-  /** Lines seen per timestamp, for version-1 record ordinals. */
+  /** Lines without an id seen per timestamp, for their record ordinals. */
   ord: Record<string, number>;
 };
 
@@ -167,9 +168,15 @@ export function createPiParser(file: SourceFile, saved: ParserState | null): Fil
     if (!type) return null;
     if (!st.ready) fix(type === 'session' ? o : null);
     const ts = normalizeTs(o.timestamp) || (isObj(o.message) ? normalizeTs(o.message.timestamp) : '');
-    const n = st.ord[ts] ?? 0;
-    st.ord[ts] = n + 1;
-    const record = str(o.id) && type !== 'session' ? (o.id as string) : derivedRecordId('pi', st.slug, st.session, ts, n);
+    // Ordinals only for lines without an id of their own (the header, version-1 entries): the state stays small.
+    const own = type !== 'session' ? str(o.id) : null;
+    let record: string;
+    if (own) record = own;
+    else {
+      const n = st.ord[ts] ?? 0;
+      st.ord[ts] = n + 1;
+      record = derivedRecordId('pi', st.slug, st.session, ts, n);
+    }
     const d: Draft = type === 'session'
       ? { kind: 'meta', text: null, extra: { type, version: typeof o.version === 'number' ? o.version : 1, cwd: str(o.cwd), parentSession: str(o.parentSession), provider: str(o.provider), model: str(o.modelId) } }
       : entry(type, o, st.slug);
