@@ -24,6 +24,8 @@ export const AGENTS = {
   copilot: { name: 'GitHub Copilot CLI', env: 'COPILOT_HOME', defaultPath: '~/.copilot' },
   gemini: { name: 'Gemini CLI', env: 'GEMINI_CLI_HOME', defaultPath: '~, logs in ~/.gemini/tmp; GEMINI_DATA_DIR names the .gemini folder itself', overrides: ['GEMINI_DATA_DIR'] },
   qwen: { name: 'Qwen Code', env: 'QWEN_DATA_DIR', defaultPath: '~/.qwen' },
+  opencode: { name: 'OpenCode', env: 'OPENCODE_DATA_DIR', defaultPath: '~/.local/share/opencode ($XDG_DATA_HOME/opencode)' },
+  pi: { name: 'pi', env: 'PI_AGENT_DIR', defaultPath: "~/.pi/agent/sessions and its forks' roots; a comma-separated list works" },
 } as const satisfies Record<string, AgentInfo>;
 
 export type Provider = keyof typeof AGENTS;

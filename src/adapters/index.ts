@@ -5,6 +5,8 @@ import { codexAdapter } from './codex/index.js';
 import { copilotAdapter } from './copilot/index.js';
 import { geminiAdapter } from './gemini/index.js';
 import { qwenAdapter } from './qwen/index.js';
+import { opencodeAdapter } from './opencode/index.js';
+import { piAdapter } from './pi/index.js';
 
 /** Every log format we ingest, one per provider of agents.ts, in its order. */
 const REGISTRY: Record<Provider, Adapter> = {
@@ -13,6 +15,8 @@ const REGISTRY: Record<Provider, Adapter> = {
   copilot: copilotAdapter,
   gemini: geminiAdapter,
   qwen: qwenAdapter,
+  opencode: opencodeAdapter,
+  pi: piAdapter,
 };
 
 export const ADAPTERS: readonly Adapter[] = PROVIDERS.map((p) => REGISTRY[p]);
@@ -22,4 +26,4 @@ export function adaptersFor(providers?: readonly Provider[]): Adapter[] {
   return ADAPTERS.filter((a) => !providers || providers.includes(a.provider));
 }
 
-export { claudeAdapter, codexAdapter, copilotAdapter, geminiAdapter, qwenAdapter };
+export { claudeAdapter, codexAdapter, copilotAdapter, geminiAdapter, qwenAdapter, opencodeAdapter, piAdapter };

@@ -73,6 +73,32 @@ export interface SourceFile {
    * events keep their identities, so only what changed is updated. Default 'lines'.
    */
   format?: 'lines' | 'document';
+  /** Set for a source read whole rather than as appended lines (a database, a JSON document). */
+  reader?: SourceReader;
+}
+
+/** What one read of a whole source gave. */
+export interface SourceRead {
+  events: EventRecord[];
+  /** Where the next read resumes (JSON-serializable); kept like a line parser's state. */
+  cursor: ParserState;
+  /** Records read (rows, documents), and how many of them could not be understood. */
+  records: number;
+  malformed: number;
+  /** Why the source could not be read now (locked, not the expected schema); it is read again next time. */
+  unreadable?: string;
+}
+
+/**
+ * A source that is not an append-only log: a database another program writes to, or a JSON
+ * document rewritten in place. Ingest skips it while its stamp is unchanged, and otherwise
+ * asks for what changed since the cursor; re-reading a record it already has is harmless
+ * (events are upserted by identity).
+ */
+export interface SourceReader {
+  /** Sizes and mtimes of the files that change when the source does (a database and its WAL). */
+  stamp(): string;
+  read(cursor: ParserState | null): SourceRead;
 }
 
 export interface Adapter {

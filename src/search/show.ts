@@ -318,7 +318,8 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
       text: e.text,
     };
     if (role === 'tool_call') {
-      if (provider === 'claude') {
+      // Claude, OpenCode and pi list a reply's tool calls in extra.tools beside its text; Codex logs one call per record.
+      if (Array.isArray(extra?.tools)) {
         const split = splitClaudeTools(e.text, (extra?.tools as unknown[]).filter((t): t is string => typeof t === 'string'));
         turn.tools = split.calls;
         if (split.text) turn.prose = split.text;

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SuError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { sqliteAddon } from '../util/sqlite.js';
 
 export type Db = Database.Database;
 
@@ -51,22 +52,6 @@ export function migrate(db: Db, migrations?: Migration[]): number[] {
   return done;
 }
 
-let addon: string | object | null = null;
-/**
- * better-sqlite3's compiled addon, named directly: left to find it, better-sqlite3 asks the
- * `bindings` package, which probes a dozen paths and walks a stack trace on every start.
- * Where npm's install did not put it, `bindings` searches better-sqlite3's folder, named
- * here too: the bin carries better-sqlite3's JavaScript inside itself (scripts/build-cli.mjs),
- * and `bindings` would otherwise search the folder of its caller, ours.
- */
-function nativeBinding(): string | object {
-  if (addon !== null) return addon;
-  const pkgDir = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
-  const file = join(pkgDir, 'build', 'Release', 'better_sqlite3.node');
-  if (existsSync(file)) return (addon = file);
-  const bindings = createRequire(join(pkgDir, 'package.json'))('bindings') as (o: object) => object;
-  return (addon = bindings({ bindings: 'better_sqlite3.node', module_root: pkgDir }));
-}
 
 /** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
 export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
@@ -80,7 +65,7 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   let db: Db;
   try {
     // better-sqlite3 takes a loaded addon as well as a path; its types know only the path.
-    db = new Database(path, { readonly: opts.readonly ?? false, nativeBinding: nativeBinding() as string });
+    db = new Database(path, { readonly: opts.readonly ?? false, nativeBinding: sqliteAddon() as string });
   } catch (cause) {
     throw new SuError('STORE', `cannot open the store at ${path}: ${(cause as Error).message}`, {
       hint: 'check the path and its permissions, or point STACKUNDERFLOW_HOME elsewhere',
@@ -106,6 +91,7 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
   }
   return db;
 }
+
 
 export function getMeta(db: Db, key: string): string | undefined {
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;

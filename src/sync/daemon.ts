@@ -11,7 +11,7 @@
  */
 import { privateDir, privateFile } from '../store/private.js';
 import { appendFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
 import { isRetryable, SuError } from '../errors.js';
 import { ingest } from '../ingest/index.js';
@@ -289,6 +289,26 @@ export function watchPaths(env: NodeJS.ProcessEnv): string[] {
   return [...new Set(out)];
 }
 
+/**
+ * What the watcher skips. Transcripts are `.jsonl` files; under an OpenCode data dir the logs
+ * are its databases (and their WAL, which is what grows while it writes) and the old
+ * `storage/message/**.json` files, and the rest of that folder (snapshot repositories, logs,
+ * tool output) is not walked at all. Chokidar asks first without stats: a path it may not
+ * need must be refused then, or it walks it.
+ */
+export function watchIgnored(env: NodeJS.ProcessEnv): (p: string, stats?: { isFile(): boolean }) => boolean {
+  const oc = ADAPTERS.filter((a) => a.provider === 'opencode').flatMap((a) => a.roots(env));
+  return (p, stats) => {
+    const root = oc.find((r) => p === r || p.startsWith(r + sep));
+    if (root === undefined) return !!stats?.isFile() && !p.endsWith('.jsonl');
+    const rel = relative(root, p).split(sep);
+    if (rel.length === 1 && rel[0] === '') return false;
+    if (rel.length === 1 && /^opencode(-[A-Za-z0-9_.]+)?\.db(-wal)?$/.test(rel[0])) return false;
+    if (rel[0] !== 'storage' || (rel.length > 1 && rel[1] !== 'message')) return true;
+    return !!stats?.isFile() && !p.endsWith('.json');
+  };
+}
+
 /** Starts the loop in this process. Does not take the single-instance lock: see {@link runLockedLoop}. */
 export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
   const env = opts.env;
@@ -382,8 +402,8 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
         const w = watch([], {
           ignoreInitial: true,
           depth: 8,
-          // Only transcripts matter; directories must pass so new session folders are followed.
-          ignored: (p: string, stats?: { isFile(): boolean }) => !!stats?.isFile() && !p.endsWith('.jsonl'),
+          // Only logs matter; directories must pass so new session folders are followed.
+          ignored: watchIgnored(env),
         });
         w.on('add', () => (sched.fileChanged(clock.now()), wake()));
         w.on('change', () => (sched.fileChanged(clock.now()), wake()));

@@ -47,6 +47,10 @@ export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[
     out.push(`Malformed lines skipped: ${formatInt(r.malformedLines)}`);
     for (const m of r.malformed) out.push(`  ${m.path}: ${formatInt(m.lines)}`);
   }
+  if (r.unreadable.length) {
+    out.push(`Could not be read now (read again at the next ingest; nothing is lost):`);
+    for (const u of r.unreadable) out.push(`  ${u.path}: ${u.reason}`);
+  }
   out.push(`Store: ${storeFile}`);
   return out.join('\n') + '\n';
 }

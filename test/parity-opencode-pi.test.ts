@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { opencodeAdapter, piAdapter } from '../src/adapters/index.js';
+import { ingest } from '../src/ingest/index.js';
+import { openDb } from '../src/store/db.js';
+import { dailyReport } from '../src/reports/index.js';
+import { writeAgentLogs } from './helpers/agentLogs.js';
+import { tempDir } from './helpers/fixtures.js';
+
+/**
+ * OpenCode and pi against ccusage 20.0.24 (native), per UTC day, on the fixtures. Where
+ * ccusage's rule is right the numbers are equal; where it is not (docs/numbers.md, "Other
+ * agents") the difference is exactly what the rule predicts. The binary is not a dependency:
+ * point STACKUNDERFLOW_CCUSAGE20 at it (`npm i ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24`
+ * in a temp dir; node_modules/@ccusage/ccusage-linux-x64/bin/ccusage).
+ */
+const BIN = process.env.STACKUNDERFLOW_CCUSAGE20 ?? '';
+const skip = BIN === '' || !existsSync(BIN) ? 'STACKUNDERFLOW_CCUSAGE20 does not name the ccusage 20.0.24 binary' : false;
+
+interface Day {
+  date: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+}
+const pick = (d: any): Day => ({
+  date: d.date, inputTokens: d.inputTokens, outputTokens: d.outputTokens, cacheCreationTokens: d.cacheCreationTokens, cacheReadTokens: d.cacheReadTokens, totalTokens: d.totalTokens,
+});
+
+function ccusage(agent: 'pi' | 'opencode', env: NodeJS.ProcessEnv): Day[] {
+  const home = tempDir('su-cc20-');
+  const version = execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim();
+  expect(version).toContain('20.0.24');
+  const out = execFileSync(BIN, [agent, 'daily', '--json', '--offline', '-z', 'UTC'], { cwd: home, env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+  return JSON.parse(out).daily.map(pick);
+}
+
+async function ours(env: NodeJS.ProcessEnv, provider: 'pi' | 'opencode') {
+  const db = openDb(join(tempDir(), 'store.db'));
+  await ingest(db, { adapters: [opencodeAdapter, piAdapter], env });
+  return dailyReport(db, { timezone: 'UTC', provider }).daily;
+}
+
+describe.skipIf(skip)(`parity with ccusage 20.0.24 ${skip ? `(skipped: ${skip})` : ''}`, () => {
+  it('pi: equal every day, except a reply copied into a branched session, which ccusage bills twice', async () => {
+    const env = writeAgentLogs(tempDir(), { pi: true });
+    const theirs = ccusage('pi', env);
+    const mine = (await ours(env, 'pi')).map(pick);
+    const branched = { inputTokens: 12, outputTokens: 140, cacheCreationTokens: 5200, cacheReadTokens: 0, totalTokens: 5352 };
+    expect(theirs.map((d) => d.date)).toEqual(mine.map((d) => d.date));
+    for (const [i, d] of theirs.entries()) {
+      if (d.date !== '2026-01-02') expect(mine[i]).toEqual(d);
+      else for (const k of Object.keys(branched) as Array<keyof typeof branched>) expect(d[k] - mine[i][k]).toBe(branched[k]);
+    }
+  });
+
+  it('OpenCode: equal every day, except output, where we count reasoning (billed as output) and ccusage does not', async () => {
+    const env = writeAgentLogs(tempDir(), { opencode: true });
+    const theirs = ccusage('opencode', env);
+    const mine = await ours(env, 'opencode');
+    expect(theirs.map((d) => d.date)).toEqual(mine.map((d) => d.date));
+    for (const [i, d] of theirs.entries()) {
+      const m = pick(mine[i]);
+      expect({ ...m, outputTokens: m.outputTokens - mine[i].reasoningTokens }).toEqual(d);
+    }
+  });
+});
