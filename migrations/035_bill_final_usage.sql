@@ -164,15 +164,15 @@ END;
 
 -- A changed event (same identity, new content: a peer's newer version, a rewritten line) is
 -- what the device now holds; a bill is a function of the rows, so a peer that receives only the
--- latest version bills the same. A change that leaves what billing reads as it was (text, tools)
--- changes nothing; one that does recomputes its response's bill on that device from the rows
+-- latest version bills the same. A change that leaves what billing reads as it was (text, tools,
+-- a re-tag to a new device id, which re-tags `usage` itself first) changes nothing; one that does recomputes its response's bill on that device from the rows
 -- (a scan of the usage events: such changes are rare, real logs never rewrite a line's usage).
 CREATE TRIGGER events_usage_au AFTER UPDATE ON events
   WHEN NEW.has_usage = 1 AND NEW.usage_key IS NOT NULL
     AND (OLD.has_usage, OLD.usage_key, OLD.ts_ms, OLD.session_id, OLD.project, OLD.model, OLD.input_tokens, OLD.output_tokens,
-      OLD.cache_creation_tokens, OLD.cache_read_tokens, OLD.reasoning_tokens, OLD.total_tokens, OLD.device_id)
+      OLD.cache_creation_tokens, OLD.cache_read_tokens, OLD.reasoning_tokens, OLD.total_tokens)
     IS NOT (NEW.has_usage, NEW.usage_key, NEW.ts_ms, NEW.session_id, NEW.project, NEW.model, NEW.input_tokens, NEW.output_tokens,
-      NEW.cache_creation_tokens, NEW.cache_read_tokens, NEW.reasoning_tokens, NEW.total_tokens, NEW.device_id) BEGIN
+      NEW.cache_creation_tokens, NEW.cache_read_tokens, NEW.reasoning_tokens, NEW.total_tokens) BEGIN
   DELETE FROM usage WHERE device_id = NEW.device_id AND usage_key = (SELECT usage_key FROM billed_lines WHERE event_id = NEW.id);
   INSERT INTO bill_in SELECT * FROM billed_lines
     WHERE device_id = NEW.device_id AND usage_key = (SELECT usage_key FROM billed_lines WHERE event_id = NEW.id) ORDER BY event_id;
