@@ -162,9 +162,20 @@ CREATE TRIGGER union_in_merge INSTEAD OF INSERT ON union_in BEGIN
       excluded.cache_1h_tokens, excluded.cache_read_tokens, excluded.reasoning_tokens, excluded.total_tokens);
 END;
 
--- A changed event (same identity, new content) is merged like a new line: counts only rise.
-CREATE TRIGGER events_usage_au AFTER UPDATE ON events WHEN NEW.has_usage = 1 AND NEW.usage_key IS NOT NULL BEGIN
-  INSERT INTO bill_in SELECT * FROM billed_lines WHERE event_id = NEW.id;
+-- A changed event (same identity, new content: a peer's newer version, a rewritten line) is
+-- what the device now holds; a bill is a function of the rows, so a peer that receives only the
+-- latest version bills the same. A change that leaves what billing reads as it was (text, tools,
+-- a re-tag to a new device id, which re-tags `usage` itself first) changes nothing; one that does recomputes its response's bill on that device from the rows
+-- (a scan of the usage events: such changes are rare, real logs never rewrite a line's usage).
+CREATE TRIGGER events_usage_au AFTER UPDATE ON events
+  WHEN NEW.has_usage = 1 AND NEW.usage_key IS NOT NULL
+    AND (OLD.has_usage, OLD.usage_key, OLD.ts_ms, OLD.session_id, OLD.project, OLD.model, OLD.input_tokens, OLD.output_tokens,
+      OLD.cache_creation_tokens, OLD.cache_read_tokens, OLD.reasoning_tokens, OLD.total_tokens)
+    IS NOT (NEW.has_usage, NEW.usage_key, NEW.ts_ms, NEW.session_id, NEW.project, NEW.model, NEW.input_tokens, NEW.output_tokens,
+      NEW.cache_creation_tokens, NEW.cache_read_tokens, NEW.reasoning_tokens, NEW.total_tokens) BEGIN
+  DELETE FROM usage WHERE device_id = NEW.device_id AND usage_key = (SELECT usage_key FROM billed_lines WHERE event_id = NEW.id);
+  INSERT INTO bill_in SELECT * FROM billed_lines
+    WHERE device_id = NEW.device_id AND usage_key = (SELECT usage_key FROM billed_lines WHERE event_id = NEW.id) ORDER BY event_id;
   INSERT INTO union_in(usage_key) SELECT usage_key FROM billed_lines
     WHERE event_id = NEW.id AND EXISTS (SELECT 1 FROM meta WHERE key = 'usage_union' AND value = '1');
 END;
@@ -239,7 +250,8 @@ INSERT INTO union_slots
 
 -- Bills are inserted, raised (a later line reports more: same slot, same time, so the slot takes
 -- the difference), or moved to an earlier line (the slots it left and entered are recomputed
--- from their bills: an index range of one slot each). Bills are never deleted.
+-- from their bills: an index range of one slot each). A per-device bill is deleted only to be
+-- recomputed (usage_slots_ad, at the end); union bills are only inserted and updated.
 CREATE TRIGGER usage_slots_ai AFTER INSERT ON usage WHEN NEW.ts_ms > 0 BEGIN
   INSERT INTO usage_slots VALUES (
     (NEW.ts_ms / 900000) * 900000, NEW.device_id, NEW.provider, CASE WHEN NEW.model IS NULL THEN '' ELSE '=' || NEW.model END,
@@ -349,5 +361,20 @@ CREATE TRIGGER union_slots_move AFTER UPDATE ON usage_union
     FROM union_slot_rows
     WHERE ts_ms >= (NEW.ts_ms / 900000) * 900000 AND ts_ms < (NEW.ts_ms / 900000) * 900000 + 900000 AND ts_ms > 0
       AND device_id = NEW.device_id AND provider = NEW.provider AND model IS NEW.model
+    GROUP BY 1, 2, 3, 4;
+END;
+
+-- A bill recomputed from its rows (events_usage_au) is deleted and inserted again: the slot it
+-- left is rebuilt from its bills (an index range of one slot), as usage_slots_move does.
+CREATE TRIGGER usage_slots_ad AFTER DELETE ON usage WHEN OLD.ts_ms > 0 BEGIN
+  DELETE FROM usage_slots WHERE slot_ms = (OLD.ts_ms / 900000) * 900000 AND device_id = OLD.device_id AND provider = OLD.provider
+    AND model_key = CASE WHEN OLD.model IS NULL THEN '' ELSE '=' || OLD.model END;
+  INSERT INTO usage_slots
+    SELECT slot_ms, device_id, provider, model_key,
+      SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_tokens), SUM(cache_1h_tokens), SUM(cache_read_tokens), SUM(reasoning_tokens),
+      SUM(input_above), SUM(output_above), SUM(cache_creation_above), SUM(cache_read_above), COUNT(*), MIN(ts_ms), MAX(ts_ms)
+    FROM usage_slot_rows
+    WHERE ts_ms >= (OLD.ts_ms / 900000) * 900000 AND ts_ms < (OLD.ts_ms / 900000) * 900000 + 900000 AND ts_ms > 0
+      AND device_id = OLD.device_id AND provider = OLD.provider AND model IS OLD.model
     GROUP BY 1, 2, 3, 4;
 END;

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { claudeAdapter } from '../src/adapters/claude/index.js';
@@ -121,5 +121,24 @@ describe('comparison with ccusage 18.0.11 (documented, not the oracle)', () => {
       ours: [9_306, 681_918, 3_884_612, 44_359_894],
       theirs: [3_458_764_513_820_548_000, 601_801, 4_259_829, 50_932_390],
     });
+  });
+
+  it('the smallest case: a streamed reply, its subagent replay, and a reply without requestId', async () => {
+    const root = join(tempDir(), 'claude');
+    const line = (uuid: string, id: string, req: string | null, output: number, ts: string, sidechain = false) =>
+      JSON.stringify({
+        parentUuid: null, isSidechain: sidechain, userType: 'external', cwd: '/w', sessionId: 's1', version: '2.0.14', type: 'assistant', uuid, timestamp: ts,
+        ...(req ? { requestId: req } : {}),
+        message: { id, type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [{ type: 'text', text: 'x' }], usage: { input_tokens: 10, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } },
+      });
+    mkdirSync(join(root, 'projects', '-w', 's1', 'subagents'), { recursive: true });
+    writeFileSync(join(root, 'projects', '-w', 's1.jsonl'), [
+      line('u1', 'msg_A', 'req_1', 8, '2025-07-01T10:00:00.000Z'), line('u2', 'msg_A', 'req_1', 436, '2025-07-01T10:00:01.000Z'),
+      line('u3', 'msg_B', null, 5, '2025-07-01T10:01:00.000Z'), line('u4', 'msg_B', null, 7, '2025-07-01T10:01:01.000Z'),
+    ].join('\n') + '\n');
+    writeFileSync(join(root, 'projects', '-w', 's1', 'subagents', 'agent-x.jsonl'), line('u9', 'msg_A', 'req_9', 436, '2025-07-01T10:05:00.000Z', true) + '\n');
+    const db = await ingestRoots([root]);
+    expect(total(reportDaily(db)).slice(0, 2)).toEqual([20, 443]);
+    expect(total(ccusageDaily([root])).slice(0, 2)).toEqual([40, 456]);
   });
 });

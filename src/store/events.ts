@@ -52,15 +52,9 @@ export class LocalEventWriter {
     // One row per identity per batch (the last version): derived data of new rows is built
     // after the batch, so a row must not be inserted and then changed within it.
     const latest = new Map<string, EventRecord>();
-    // Two lines with one identity (a copied file with an edited line) are one event, but each
-    // line's usage still counts toward its response's bill: the earlier versions are billed too.
-    const superseded: EventRecord[] = [];
     for (const e of events) {
       const was = latest.get(e.uid);
-      if (was) {
-        count(was, 'unchanged');
-        if (was.usage && was.usageKey) superseded.push(was);
-      }
+      if (was) count(was, 'unchanged');
       latest.set(e.uid, e);
     }
     for (const e of latest.values()) {
@@ -81,7 +75,6 @@ export class LocalEventWriter {
       count(e, 'updated');
     }
     indexNewEvents(this.db, before);
-    if (superseded.length) billLines(this.db, this.deviceId, superseded);
     return stats;
   }
 
@@ -199,25 +192,6 @@ export function indexNewEvents(db: Db, afterId: number, opts: { deferSearch?: bo
   if (!hasTable(db, 'events_fts')) return;
   if (opts.deferSearch && hasTable(db, 'fts_pending')) db.prepare('INSERT INTO fts_pending(id) SELECT id FROM events NOT INDEXED WHERE id > ?').run(afterId);
   else db.prepare('INSERT INTO events_fts(rowid, text) SELECT id, text FROM events NOT INDEXED WHERE id > ?').run(afterId);
-}
-
-/**
- * Merges the usage of lines that are not rows of their own (see LocalEventWriter.write) into
- * their responses' bills, as the row with their identity.
- */
-function billLines(db: Db, deviceId: string, lines: EventRecord[]): void {
-  if (!hasTable(db, 'usage_union')) return;
-  const idOf = db.prepare('SELECT id FROM events WHERE device_id = ? AND uid = ?').pluck();
-  const merge = db.prepare('INSERT INTO bill_in VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const union = getMeta(db, 'usage_union') === '1' ? db.prepare('INSERT INTO union_in(usage_key) VALUES (?)') : null;
-  for (const e of lines) {
-    const id = idOf.get(deviceId, e.uid) as number;
-    const r = eventRow(e, deviceId, '', 0, '');
-    const cache1h = Number((e.extra && /"cache1hTokens":(\d+)/.exec(e.extra)?.[1]) ?? 0);
-    merge.run(id, deviceId, r.provider, r.project, r.session_id, r.ts, r.ts_ms, r.model, e.usageKey,
-      r.input_tokens, r.output_tokens, r.cache_creation_tokens, Math.min(cache1h, r.cache_creation_tokens), r.cache_read_tokens, r.reasoning_tokens, r.total_tokens);
-    union?.run(e.usageKey);
-  }
 }
 
 /**

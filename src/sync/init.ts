@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { Db } from '../store/db.js';
-import { ensureDeviceId, setMeta } from '../store/db.js';
+import { ensureDeviceId, getMeta, setMeta } from '../store/db.js';
 import { randomBytes } from 'node:crypto';
 import { SuError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
@@ -205,8 +205,9 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
     if (opts.newDeviceId) {
       const old = deviceId;
       deviceId = randomBytes(8).toString('hex');
-      // usage first: the events update trigger upserts usage rows under the new id.
+      // A re-tag changes no bill (the events trigger ignores it); the union's attribution breaks ties by device id, so its rows are re-derived.
       for (const table of ['usage', 'sessions', 'events']) db.prepare(`UPDATE ${table} SET device_id = ? WHERE device_id = ?`).run(deviceId, old);
+      if (getMeta(db, 'usage_union') === '1') db.prepare('INSERT INTO union_in(usage_key) SELECT usage_key FROM usage WHERE device_id = ?').run(deviceId);
       setMeta(db, 'device_id', deviceId);
     }
     if (!rerun) {

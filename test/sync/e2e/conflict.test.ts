@@ -54,6 +54,24 @@ function storeWinners(d: Device): Array<Pick<Row, 'uid' | 'device_id' | 'written
   );
 }
 
+/**
+ * A fresh device whose bucket shows the given devices' folders one at a time, in this order,
+ * pulling after each; `check` sees each pull's JSON.
+ */
+async function pullInOrder(bucketDir: string, key: string, order: Device[], check?: (d: Device, pulled: any) => void): Promise<Device> {
+  const view = fileBucket().dir;
+  mkdirSync(join(view, 'stackunderflow', 'v1', 'devices'), { recursive: true });
+  cpSync(join(bucketDir, 'stackunderflow', 'v1', 'key.json'), join(view, 'stackunderflow', 'v1', 'key.json'));
+  const o = new Device(`o-${order.map((d) => d.name).join('-')}`, { env: { STACKUNDERFLOW_SYNC_KEY: key } });
+  await o.ok(['sync', 'init', '--bucket', `file://${view}`]);
+  for (const d of order) {
+    cpSync(join(bucketDir, 'stackunderflow', 'v1', 'devices', d.id), join(view, 'stackunderflow', 'v1', 'devices', d.id), { recursive: true });
+    const pulled = await o.json(['sync', 'pull']);
+    check?.(d, pulled);
+  }
+  return o;
+}
+
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
   return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
@@ -137,17 +155,7 @@ describe('the same session on several devices', () => {
     const reference = await a.daily('all');
     const expected = storeWinners(a);
     for (const order of permutations(devices)) {
-      // A fresh device whose bucket shows the three device folders one at a time, in this order.
-      const view = join(fileBucket().dir);
-      mkdirSync(join(view, 'stackunderflow', 'v1', 'devices'), { recursive: true });
-      cpSync(join(bucket.dir, 'stackunderflow', 'v1', 'key.json'), join(view, 'stackunderflow', 'v1', 'key.json'));
-      const o = new Device(`o-${order.map((d) => d.name).join('')}`, { env: { STACKUNDERFLOW_SYNC_KEY: key } });
-      await o.ok(['sync', 'init', '--bucket', `file://${view}`]);
-      for (const d of order) {
-        cpSync(join(bucket.dir, 'stackunderflow', 'v1', 'devices', d.id), join(view, 'stackunderflow', 'v1', 'devices', d.id), { recursive: true });
-        const r = await o.json(['sync', 'pull']);
-        expect(r.peers.find((p: any) => p.device === d.id).outcome).toBe('landed');
-      }
+      const o = await pullInOrder(bucket.dir, key, order, (d, r) => expect(r.peers.find((p: any) => p.device === d.id).outcome).toBe('landed'));
       expect(storeWinners(o), order.map((d) => d.name).join('')).toEqual(expected);
       expect(await o.daily('all')).toEqual(reference);
     }
@@ -310,15 +318,7 @@ describe('copies of the same responses on several devices, billed once at their 
     expect(container.withDb((db) => output(db, 'usage'))).toEqual([8]);
     const truth = ruleDaily(devices.map((d) => d.claudeDir)).map((d) => ({ ...d }));
     for (const order of permutations(devices)) {
-      const view = fileBucket().dir;
-      mkdirSync(join(view, 'stackunderflow', 'v1', 'devices'), { recursive: true });
-      cpSync(join(bucket.dir, 'stackunderflow', 'v1', 'key.json'), join(view, 'stackunderflow', 'v1', 'key.json'));
-      const o = new Device(`w-${order.map((d) => d.name[0]).join('')}`, { env: { STACKUNDERFLOW_SYNC_KEY: key } });
-      await o.ok(['sync', 'init', '--bucket', `file://${view}`]);
-      for (const d of order) {
-        cpSync(join(bucket.dir, 'stackunderflow', 'v1', 'devices', d.id), join(view, 'stackunderflow', 'v1', 'devices', d.id), { recursive: true });
-        await o.ok(['sync', 'pull']);
-      }
+      const o = await pullInOrder(bucket.dir, key, order);
       expect(o.withDb((db) => output(db, 'usage_union'))).toEqual([436]);
       const daily = (await o.daily('all')).daily.map((x: any) => ({ date: x.date, inputTokens: x.inputTokens, outputTokens: x.outputTokens, cacheCreationTokens: x.cacheCreationTokens, cacheReadTokens: x.cacheReadTokens }));
       expect(daily, order.map((d) => d.name).join(' ')).toEqual(truth);

@@ -1,13 +1,14 @@
 /**
  * Roundtrip (issue 5, Tests): three devices with disjoint logs ingest and push through one
  * file:// bucket, then each pulls. Every device's union report must equal the sum of the
- * three local reports, and its Claude per-day tokens must equal ccusage 18.0.11 run over
+ * three local reports, and its Claude per-day tokens must equal the billing rule applied to
  * all three log folders at once; each device's own scope must still show only its own logs.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ccusageDaily, type DayTokens } from '../../helpers/ccusage.js';
+import type { DayTokens } from '../../helpers/ccusage.js';
+import { ruleDaily } from '../../helpers/rule.js';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
 import { FIXTURES_DIR } from '../../helpers/fixtures.js';
 
@@ -100,8 +101,8 @@ describe('roundtrip: three devices, disjoint logs, one bucket', () => {
     expect({ ...codex, meta: null }).toEqual({ ...codexAtHome, meta: null });
   });
 
-  it('Claude per-day tokens of the union equal ccusage over all three log folders', async () => {
-    const theirs = ccusageDaily(devices.map((d) => d.claudeDir));
+  it('Claude per-day tokens of the union equal the billing rule over all three log folders', async () => {
+    const theirs = ruleDaily(devices.map((d) => d.claudeDir));
     expect(theirs.length).toBeGreaterThan(10);
     for (const d of devices) {
       const ours = claudeDays(await d.json(['report', 'daily', '-z', 'UTC', '--scope', 'all', '--provider', 'claude']));
@@ -180,8 +181,8 @@ describe('roundtrip: three devices, disjoint logs, one bucket', () => {
 
 describe('billing of an event whose content changed under the same uuid', () => {
   // `-tmp/dag_*.jsonl` reuse session "s1" and uuids with different content in different files.
-  // The origin bills the first version (ccusage does too); the event row keeps only the last
-  // one, and that is all a segment carries. A peer must still bill what the origin bills.
+  // The event row keeps only the last version, and that is all a segment carries. A peer must
+  // still bill what the origin bills, and both what the rule says.
   it('is the same on the origin and on a peer', async () => {
     const origin = new Device('origin');
     const peer = new Device('peer');
@@ -190,7 +191,7 @@ describe('billing of an event whose content changed under the same uuid', () => 
     await origin.ingest();
     await origin.ok(['sync', 'push']);
     await peer.ok(['sync', 'pull']);
-    const theirs = ccusageDaily(origin.claudeDir);
+    const theirs = ruleDaily([origin.claudeDir]);
     const atOrigin = claudeDays(await origin.json(['report', 'daily', '-z', 'UTC', '--scope', 'local', '--provider', 'claude']));
     expect(atOrigin).toEqual(theirs);
     const atPeer = claudeDays(await peer.json(['report', 'daily', '-z', 'UTC', '--scope', 'all', '--provider', 'claude']));
