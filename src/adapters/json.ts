@@ -1,4 +1,5 @@
 import { canonicalJson } from '../util/canonical.js';
+import { BadTokenCount, isTokenCount } from './tokens.js';
 import type { EventRecord, FileParser, ParserState } from './types.js';
 
 /**
@@ -20,9 +21,15 @@ export function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-/** A token count: a finite positive number truncated to an integer, else 0. */
-export function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0;
+/**
+ * A token count: 0 when absent (undefined or null); anything else that is not a safe
+ * non-negative integer throws {@link BadTokenCount}, which makes the record malformed
+ * (the one rule of tokens.ts, for every agent).
+ */
+export function num(v: unknown, field = 'token count'): number {
+  if (v === undefined || v === null) return 0;
+  if (!isTokenCount(v)) throw new BadTokenCount(field, v);
+  return v;
 }
 
 /** Cap to TEXT_CAP_BYTES of UTF-8 without cutting a character in half; '' becomes null. */

@@ -29,6 +29,7 @@
  */
 import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
 import { capText, extraJson, isObj, num, str, type Obj } from '../json.js';
+import { BadTokenCount } from '../tokens.js';
 import type { EventKind, EventRecord, TokenUsage } from '../types.js';
 
 /** What a message needs from its session. */
@@ -96,7 +97,16 @@ export function messageEvent(info: unknown, parts: Obj[], session: SessionInfo |
   const cwd = str(path.cwd) ?? session?.directory ?? null;
   const parent = session?.parent ?? null;
   const kind: EventKind = role === 'user' ? 'user' : role === 'assistant' ? 'assistant' : 'system';
-  const usage = kind === 'assistant' ? usageOf(info.tokens) : null;
+  let usage: TokenUsage | null;
+  let loggedTotal: number | null;
+  try {
+    usage = kind === 'assistant' ? usageOf(info.tokens) : null;
+    loggedTotal = logTotal(info.tokens, usage);
+  } catch (err) {
+    // An impossible token count makes the message malformed (tokens.ts), never a number.
+    if (err instanceof BadTokenCount) return null;
+    throw err;
+  }
   const uid = eventUid('opencode', sessionId, id);
   const error = isObj(info.error) ? str(info.error.name) : null;
   return {
@@ -120,7 +130,7 @@ export function messageEvent(info: unknown, parts: Obj[], session: SessionInfo |
       agent: str(info.agent) ?? str(info.mode),
       parent,
       loggedCost: kind === 'assistant' && typeof info.cost === 'number' && Number.isFinite(info.cost) ? { usd: info.cost } : null,
-      logTotal: logTotal(info.tokens, usage),
+      logTotal: loggedTotal,
       finish: str(info.finish),
       error,
       summary: info.summary === true ? true : null,
