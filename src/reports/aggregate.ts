@@ -70,7 +70,7 @@ export function reportContext(db: Db, opts: ReportOptions, env: NodeJS.ProcessEn
 }
 
 /** The data's time span (two index probes), or null when there is no usage. */
-function dataSpan(db: Db): { lo: number; hi: number } | null {
+export function dataSpan(db: Db): { lo: number; hi: number } | null {
   const lo = db.prepare('SELECT ts_ms FROM usage WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1').pluck().get() as number | undefined;
   const hi = db.prepare('SELECT ts_ms FROM usage ORDER BY ts_ms DESC LIMIT 1').pluck().get() as number | undefined;
   return lo === undefined || hi === undefined ? null : { lo, hi };
@@ -83,7 +83,7 @@ function dataSpan(db: Db): { lo: number; hi: number } | null {
  * only when the date range covers a small part of the data, and the device index never
  * (`+col` hides a column from the planner).
  */
-function baseWhere(ctx: ReportContext, span: { lo: number; hi: number }): { clauses: string[]; params: unknown[] } {
+export function baseWhere(ctx: ReportContext, span: { lo: number; hi: number }): { clauses: string[]; params: unknown[] } {
   const clauses: string[] = ['+u.ts_ms > 0']; // usage without a timestamp cannot be placed on a day (ccusage drops it too)
   const params: unknown[] = [];
   const scope = usageScopeSql(ctx.scope, 'u');

@@ -5,6 +5,7 @@
  */
 export {
   dailyReport,
+  weeklyReport,
   monthlyReport,
   sessionReport,
   projectReport,
@@ -17,6 +18,8 @@ export {
   type AnyReport,
   type DailyReport,
   type DailyEntry,
+  type WeeklyReport,
+  type WeeklyEntry,
   type MonthlyReport,
   type MonthlyEntry,
   type SessionReport,
@@ -49,3 +52,5 @@ export { priceFor, normalizeModel, costOf, pricedModels, type ModelPrice, type R
 export { renderReport, renderSessionList, renderTable, formatInt, formatCost, type FormatOptions } from './format.js';
 export { defaultTimeZone, checkTimeZone } from './timezone.js';
 
+export { blocksReport, activeBlock, type BlocksReport, type BlocksOptions, type BlockEntry } from './blocks-report.js';
+export { WEEKDAYS, type Weekday } from './periods.js';
