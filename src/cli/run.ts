@@ -10,6 +10,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
+import { registerStatusline } from './commands/statusline.js';
 
 export type { CliIo, Output } from './io.js';
 
@@ -26,6 +27,7 @@ const REGISTRARS: Record<string, CommandRegistrar> = {
   sync: registerSync,
   search: registerSearch,
   show: registerShow,
+  statusline: registerStatusline,
 };
 
 /** Commander's own exits (help, version) are not errors; the rest are usage errors. */
