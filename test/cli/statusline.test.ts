@@ -21,10 +21,15 @@ function setup() {
   return { env, transcript, payload, store: join(home, 'su', 'store.db') };
 }
 
-async function statusline(env: NodeJS.ProcessEnv, input: string | null, now = NOW) {
+async function statusline(env: NodeJS.ProcessEnv, input: string | null | 'never-closes', now = NOW) {
   let out = '';
   let err = '';
-  const stdin = input === null ? undefined : (async function* () { yield Buffer.from(input); })();
+  const stdin =
+    input === null
+      ? undefined
+      : input === 'never-closes'
+        ? (async function* () { yield Buffer.from('{"model":{"display_name":"Opus"}'); await new Promise(() => {}); })()
+        : (async function* () { yield Buffer.from(input); })();
   const code = await runCli(['statusline'], {
     env,
     stdout: { write: (s: string) => ((out += s), true) },
@@ -106,5 +111,13 @@ describe('statusline', () => {
       expect(r.out.trim().split('\n')).toHaveLength(1);
     }
     expect((await statusline(s.env, 'not json {')).out).toBe('💰 usage unavailable (stackunderflow)\n');
+  });
+
+  it('input that never ends does not hang the prompt: the fallback line after a second', async () => {
+    const s = setup();
+    const t0 = Date.now();
+    const r = await statusline(s.env, 'never-closes');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r).toMatchObject({ code: 0, out: '💰 usage unavailable (stackunderflow)\n' });
   });
 });

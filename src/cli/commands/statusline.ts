@@ -25,6 +25,8 @@ async function readInput(io: CliIo): Promise<string> {
     return await Promise.race([read, timeout]);
   } finally {
     clearTimeout(timer);
+    // A writer that never closes its end must not keep this process (and the prompt) alive.
+    input.destroy?.();
   }
 }
 
