@@ -15,6 +15,8 @@ export interface ResponseLogOptions {
   /** Sessions (files) the responses are spread over, per project. */
   sessions?: number;
   projects?: number;
+  /** Shift every timestamp so the last response lies at this instant (epoch ms). */
+  endAt?: number;
 }
 
 function mulberry32(seed: number): () => number {
@@ -39,7 +41,7 @@ export function writeResponseLogs(root: string, o: ResponseLogOptions): number[]
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join('');
   const projects = o.projects ?? 2;
   const sessions = o.sessions ?? 3;
-  const files = new Map<string, string[]>();
+  const files = new Map<string, Array<Record<string, unknown>>>();
   const stamps: number[] = [];
   let t = Date.parse(o.start);
   for (let i = 0; i < o.responses; i++) {
@@ -75,16 +77,18 @@ export function writeResponseLogs(root: string, o: ResponseLogOptions): number[]
       requestId: `req_011${hex(21)}`,
       type: 'assistant',
       uuid: `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
-      timestamp: new Date(t).toISOString(),
+      timestamp: t,
     };
     const rel = join('projects', slug, `${session}.jsonl`);
     let lines = files.get(rel);
     if (!lines) files.set(rel, (lines = []));
-    lines.push(JSON.stringify(rec));
+    lines.push(rec);
   }
+  const shift = o.endAt === undefined ? 0 : o.endAt - t;
   for (const [rel, lines] of files) {
     mkdirSync(join(root, rel, '..'), { recursive: true });
-    writeFileSync(join(root, rel), lines.join('\n') + '\n');
+    const text = lines.map((r) => JSON.stringify({ ...r, timestamp: new Date((r.timestamp as number) + shift).toISOString() }));
+    writeFileSync(join(root, rel), text.join('\n') + '\n');
   }
-  return stamps;
+  return stamps.map((x) => x + shift);
 }
