@@ -196,3 +196,18 @@ export function activeBlock(db: Db, ctx: ReportContext, now: number, sessionHour
     return blocks.find((b) => b.isActive) ?? null;
   }
 }
+
+/** The current 5-hour window, for the dashboard: the active block (null when none) in the scope asked. */
+export interface CurrentWindow {
+  meta: { scope: string; timezone: string; sessionHours: number; now: string };
+  block: BlockEntry | null;
+}
+
+export function currentWindow(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv, now: number = Date.now()): CurrentWindow {
+  const ctx = claudeContext(db, { ...opts, since: undefined, until: undefined }, env);
+  const b = activeBlock(db, ctx, now);
+  return {
+    meta: { scope: formatScope(ctx.scope), timezone: ctx.timezone, sessionHours: DEFAULT_SESSION_HOURS, now: new Date(now).toISOString() },
+    block: b && blockEntry(b, now, undefined, null),
+  };
+}

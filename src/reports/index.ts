@@ -52,5 +52,6 @@ export { priceFor, normalizeModel, costOf, pricedModels, type ModelPrice, type R
 export { renderReport, renderSessionList, renderTable, formatInt, formatCost, type FormatOptions } from './format.js';
 export { defaultTimeZone, checkTimeZone } from './timezone.js';
 
-export { blocksReport, activeBlock, type BlocksReport, type BlocksOptions, type BlockEntry } from './blocks-report.js';
+export { blocksReport, activeBlock, currentWindow, type BlocksReport, type BlocksOptions, type BlockEntry, type CurrentWindow } from './blocks-report.js';
+export { parseBlocksOptions } from './options.js';
 export { WEEKDAYS, type Weekday } from './periods.js';

@@ -10,7 +10,7 @@ import {
   afterFirstPause,
 } from '../../src/reports/blocks.js';
 import type { BilledEntry } from '../../src/reports/entries.js';
-import { activeBlock, blocksReport } from '../../src/reports/blocks-report.js';
+import { activeBlock, blocksReport, currentWindow } from '../../src/reports/blocks-report.js';
 import { reportContext } from '../../src/reports/aggregate.js';
 import { parseBlocksOptions } from '../../src/reports/options.js';
 import { tempStore, write as writeEvents, usageEvent } from './helpers.js';
@@ -187,6 +187,10 @@ describe('blocksReport on a store', () => {
     expect(fast.entries.length).toBe(full.entries);
     expect(fast.costUSD).toBeCloseTo(full.costUSD, 12);
     expect(activeBlock(db, ctx, now + 6 * H)).toBeNull();
+    // The dashboard's window is the same block, in the report's JSON shape.
+    const w = currentWindow(db, { scope: { kind: 'local' } }, undefined, now);
+    expect(w.block).toEqual({ ...full, devices: undefined, tokenLimitStatus: undefined });
+    expect(currentWindow(db, { scope: { kind: 'local' } }, undefined, now + 6 * H).block).toBeNull();
   });
 
   it('selects blocks by the local date of their start (--since/--until, --timezone)', () => {

@@ -7,7 +7,7 @@ import { reportContext, type ReportContext } from '../../reports/aggregate.js';
 import { costOf, LONG_CONTEXT_THRESHOLD, priceFor, type ModelPrice } from '../../reports/pricing.js';
 import { formatScope, knownDevices } from '../../reports/scope.js';
 import { dayToDate, defaultTimeZone, localDaySql, localDate, offsetAt, offsetSegments } from '../../reports/timezone.js';
-import { SYNTHETIC_MODEL, type ReportMeta, type UsageTotals, type ReportOptions } from '../../reports/index.js';
+import { SYNTHETIC_MODEL, currentWindow, type ReportMeta, type UsageTotals, type ReportOptions } from '../../reports/index.js';
 import type { TokenCounts } from '../../reports/reports.js';
 import type { ApiContext } from '../app.js';
 import { parseLimit, readQuery, reportOptionsFromQuery } from '../query.js';
@@ -757,6 +757,8 @@ export function dashboardRoutes(ctx: ApiContext): Hono {
     const q = readQuery(c, [...DASHBOARD_PARAMS, 'limit']);
     return c.json(dashboardSessions(ctx.db, { ...reportOptionsFromQuery(q), limit: parseLimit(q.limit) }, ctx.env));
   });
+  // The current 5-hour window: from recent usage rows only (src/reports), not the rollup.
+  r.get('/dashboard/window', (c) => c.json(currentWindow(ctx.db, reportOptionsFromQuery(readQuery(c, ['scope', 'timezone'])), ctx.env)));
   r.get('/devices', async (c) => {
     readQuery(c, []);
     warmer.touch();
