@@ -2,7 +2,8 @@ import { hasTable, type Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
 import { slugFromPath } from '../adapters/slug.js';
 import type { ReportOptions } from './options.js';
-import { resolveScope, usageScopeSql, type ResolvedScope, type SqlFragment } from './scope.js';
+import { formatScope, resolveScope, usageScopeSql, type ResolvedScope, type SqlFragment } from './scope.js';
+import type { ReportMeta } from './reports.js';
 import { coarseRange, dateToDay, defaultTimeZone, localDaySql, offsetSegments, type OffsetSegments } from './timezone.js';
 import { LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
 
@@ -66,6 +67,18 @@ export function reportContext(db: Db, opts: ReportOptions, env: NodeJS.ProcessEn
     provider: opts.provider,
     byDevice: opts.byDevice ?? false,
     projectFilter: projectFilter(db, opts.project, 'u'),
+  };
+}
+
+/** What a report covered, from its context: echoed in JSON output beside the ccusage fields. */
+export function contextMeta(ctx: ReportContext): ReportMeta {
+  return {
+    timezone: ctx.timezone,
+    scope: formatScope(ctx.scope),
+    since: ctx.since ?? null,
+    until: ctx.until ?? null,
+    project: ctx.project ?? null,
+    provider: ctx.provider ?? null,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { dataSpan, reportContext, type ReportContext } from './aggregate.js';
+import { contextMeta, dataSpan, reportContext, type ReportContext } from './aggregate.js';
 import {
   afterFirstPause,
   blockTotalTokens,
@@ -20,6 +20,7 @@ import {
 } from './blocks.js';
 import { billedEntries, type BilledEntry } from './entries.js';
 import type { ReportOptions } from './options.js';
+import type { ReportMeta } from './reports.js';
 import { formatScope, knownDevices } from './scope.js';
 import { localDate } from './timezone.js';
 
@@ -69,12 +70,8 @@ export interface BlockEntry {
 
 export interface BlocksReport {
   blocks: BlockEntry[];
-  meta: {
-    timezone: string;
-    scope: string;
-    since: string | null;
-    until: string | null;
-    project: string | null;
+  /** What the report covered, as every report says it (no provider: blocks are Claude's). */
+  meta: Omit<ReportMeta, 'provider'> & {
     sessionHours: number;
     tokenLimit: number | null;
     now: string;
@@ -132,6 +129,10 @@ export function blockEntry(b: Block, now: number, limit: number | undefined, nam
   return out;
 }
 
+function withoutProvider({ provider: _p, ...rest }: ReportMeta): Omit<ReportMeta, 'provider'> {
+  return rest;
+}
+
 /** Claude is the only agent with 5-hour windows. */
 export function claudeContext(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv): ReportContext {
   return reportContext(db, { ...opts, provider: 'claude' }, env);
@@ -163,11 +164,7 @@ export function blocksReport(db: Db, opts: BlocksOptions = {}, env?: NodeJS.Proc
   return {
     blocks: blocks.map((b) => blockEntry(b, now, limit, names)),
     meta: {
-      timezone: ctx.timezone,
-      scope: formatScope(ctx.scope),
-      since: ctx.since ?? null,
-      until: ctx.until ?? null,
-      project: ctx.project ?? null,
+      ...withoutProvider(contextMeta(ctx)),
       sessionHours,
       tokenLimit: limit ?? null,
       now: new Date(now).toISOString(),

@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
-import { aggregate, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
+import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
 import type { ReportKind } from './kinds.js';
 import { costOf, priceFor } from './pricing.js';
@@ -290,15 +290,7 @@ function run(db: Db, opts: ReportOptions, keys: GroupKey[], env?: NodeJS.Process
   for (const r of rows) totals.add(r, r.cost, false);
   const names = new Map<string, string | null>();
   if (ctx.byDevice) for (const d of knownDevices(db)) names.set(d.deviceId, d.name);
-  const meta: ReportMeta = {
-    timezone: ctx.timezone,
-    scope: formatScope(ctx.scope),
-    since: ctx.since ?? null,
-    until: ctx.until ?? null,
-    project: ctx.project ?? null,
-    provider: ctx.provider ?? null,
-  };
-  return { ctx, rows, totals, names, meta };
+  return { ctx, rows, totals, names, meta: contextMeta(ctx) };
 }
 
 function groupRows<K>(r: Run, keyOf: (row: AggRow) => K): Map<K, Acc> {

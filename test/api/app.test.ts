@@ -161,10 +161,10 @@ describe('bad input', () => {
   });
 
   it('an unknown endpoint is 404 JSON', async () => {
-    const weekly = await json('/api/reports/weekly', 404);
-    expect(weekly.error.code).toBe('NOT_FOUND');
-    expect(weekly.error.hint).toContain('/api/reports/monthly');
-    expect(weekly.error.hint).toContain('/api/health');
+    const yearly = await json('/api/reports/yearly', 404);
+    expect(yearly.error.code).toBe('NOT_FOUND');
+    expect(yearly.error.hint).toContain('/api/reports/monthly');
+    expect(yearly.error.hint).toContain('/api/health');
     expect((await json('/nope', 404)).error.code).toBe('NOT_FOUND');
   });
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
+import type { Db } from '../../store/db.js';
 import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
 import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
 import type { ReportOptions } from '../../reports/options.js';
@@ -67,14 +68,16 @@ const DESCRIPTIONS: Record<ReportKind, string> = {
   model: 'tokens and cost per model',
 };
 
-async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Promise<void> {
-  const opts = await reportOptionsFromFlags(flags);
-  if (io.clock) opts.now = io.clock.now();
-  const { runReport, storeIsEmpty } = await import('../../reports/reports.js');
+/**
+ * Runs a report on the store and prints it: JSON as is, or the table `render` makes (loaded
+ * only then); an empty store says how to fill it.
+ */
+async function printFromStore<R>(io: CliIo, json: boolean | undefined, make: (db: Db) => R, render: () => Promise<(r: R) => string>): Promise<void> {
+  const { storeIsEmpty } = await import('../../reports/reports.js');
   await withReadStore(io, async ({ db, path }) => {
     const empty = storeIsEmpty(db);
-    const report = runReport(db, kind, opts, io.env);
-    if (flags.json) {
+    const report = make(db);
+    if (json) {
       io.stdout.write(JSON.stringify(report, null, 2) + '\n');
       if (empty) io.stderr.write(emptyStoreNotice(path));
       return;
@@ -83,8 +86,17 @@ async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Pro
       io.stdout.write(emptyStoreNotice(path));
       return;
     }
+    io.stdout.write((await render())(report));
+  });
+}
+
+async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Promise<void> {
+  const opts = await reportOptionsFromFlags(flags);
+  if (io.clock) opts.now = io.clock.now();
+  const { runReport } = await import('../../reports/reports.js');
+  await printFromStore(io, flags.json, (db) => runReport(db, kind, opts, io.env), async () => {
     const { renderReport } = await import('../../reports/format.js');
-    io.stdout.write(renderReport(kind, report, { color: useColor(io) }));
+    return (r) => renderReport(kind, r, { color: useColor(io) });
   });
 }
 
@@ -93,21 +105,9 @@ async function printBlocks(io: CliIo, flags: BlocksFlags): Promise<void> {
   const opts = parseBlocksOptions({ ...flags });
   opts.now = io.clock?.now() ?? Date.now();
   const { blocksReport } = await import('../../reports/blocks-report.js');
-  const { storeIsEmpty } = await import('../../reports/reports.js');
-  await withReadStore(io, async ({ db, path }) => {
-    const empty = storeIsEmpty(db);
-    const report = blocksReport(db, opts, io.env);
-    if (flags.json) {
-      io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      if (empty) io.stderr.write(emptyStoreNotice(path));
-      return;
-    }
-    if (empty) {
-      io.stdout.write(emptyStoreNotice(path));
-      return;
-    }
+  await printFromStore(io, flags.json, (db) => blocksReport(db, opts, io.env), async () => {
     const { renderBlocks } = await import('../../reports/format-blocks.js');
-    io.stdout.write(renderBlocks(report, { color: useColor(io) }));
+    return (r) => renderBlocks(r, { color: useColor(io) });
   });
 }
 
