@@ -4,10 +4,10 @@
  * on stdin; it reports p50/p95 wall time for three cases, beside an empty Node process (the floor
  * no command goes below):
  *
- *   - unchanged: the transcript did not grow since the last call;
- *   - grown: one response appended (now-dated, so today's cost and an active block are non-empty)
- *     before every call: the incremental ingest of that line is on the measured path;
- *   - idle store: the same, with the payload naming a transcript with no usage (session N/A).
+ *   - unchanged: the largest historical session, its transcript unchanged since the last call;
+ *   - grown: a session going on now, one response appended before every call (now-dated, so
+ *     today's cost and an active block are non-empty): the incremental ingest is on the path;
+ *   - no usage: a transcript with no usage yet (session N/A).
  *
  *   npx tsx bench/statusline.ts [--size tiny|small|medium|large] [--seed N] [--runs N]
  *
@@ -105,6 +105,10 @@ function main(): void {
   const empty = join(dirname(transcript), 'bench-statusline-empty.jsonl');
   writeFileSync(empty, '');
   const idlePayload = payload.replace(JSON.stringify(transcript), JSON.stringify(empty)).replace(session, 'bench-statusline-empty');
+  const liveSession = `bench-live-${Date.now()}`;
+  const live = join(dirname(transcript), `${liveSession}.jsonl`);
+  writeFileSync(live, '');
+  const livePayload = payload.replace(JSON.stringify(transcript), JSON.stringify(live)).replace(session, liveSession);
 
   const node: number[] = [];
   const unchanged: number[] = [];
@@ -119,14 +123,14 @@ function main(): void {
     unchanged.push(timeRun(process.execPath, cmd, env, payload).ms);
     const now = new Date().toISOString();
     appendFileSync(
-      transcript,
+      live,
       JSON.stringify({
-        type: 'assistant', sessionId: session, uuid: `bench-sl-${Date.now()}-${i}`, timestamp: now, requestId: `req_bench_${Date.now()}_${i}`,
+        type: 'assistant', sessionId: liveSession, uuid: `bench-sl-${Date.now()}-${i}`, timestamp: now, requestId: `req_bench_${Date.now()}_${i}`,
         message: { id: `msg_bench_${Date.now()}_${i}`, role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [{ type: 'text', text: 'ok' }],
           usage: { input_tokens: 1200, output_tokens: 300, cache_creation_input_tokens: 2000, cache_read_input_tokens: 40000 } },
       }) + '\n',
     );
-    const g = timeRun(process.execPath, cmd, env, payload);
+    const g = timeRun(process.execPath, cmd, env, livePayload);
     grown.push(g.ms);
     line = g.out;
     idle.push(timeRun(process.execPath, cmd, env, idlePayload).ms);
@@ -143,14 +147,15 @@ function main(): void {
     [
       `statusline on the ${size} store (${result.storeMb} MB; transcript ${result.transcriptMb} MB), ${runs} runs each, load average ${result.loadavg.join(' ')} on ${result.cpus} CPUs`,
       row('empty node process (the floor)', node),
-      row('statusline, transcript unchanged', unchanged),
-      row('statusline, one response appended', grown),
+      row('statusline, big old session, unchanged', unchanged),
+      row('statusline, live session, +1 response', grown),
       row('statusline, session without usage', idle),
       `last line: ${line}`,
     ].join('\n') + '\n',
   );
   writeFileSync(join(OUT, `statusline-${size}-seed${seed}.json`), JSON.stringify(result, null, 2) + '\n');
   rmSync(empty, { force: true });
+  rmSync(live, { force: true });
 }
 
 main();

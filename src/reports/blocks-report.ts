@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { contextMeta, dataSpan, reportContext, type ReportContext } from './aggregate.js';
+import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
 import {
   afterFirstPause,
   blockTotalTokens,
@@ -18,7 +18,7 @@ import {
   type TokenLimit,
   type TokenLimitStatus,
 } from './blocks.js';
-import { billedEntries, type BilledEntry } from './entries.js';
+import { billedEntries, latestEntryBefore, type BilledEntry } from './entries.js';
 import type { ReportOptions } from './options.js';
 import type { ReportMeta } from './reports.js';
 import { formatScope, knownDevices } from './scope.js';
@@ -179,18 +179,18 @@ export function blocksReport(db: Db, opts: BlocksOptions = {}, env?: NodeJS.Proc
  */
 export function activeBlock(db: Db, ctx: ReportContext, now: number, sessionHours = DEFAULT_SESSION_HOURS): Block | null {
   const lengthMs = sessionHours * HOUR_MS;
-  const span = dataSpan(db);
-  if (!span) return null;
   for (let back = lengthMs; ; back *= 4) {
-    const fromMs = now - back;
-    const entries = billedEntries(db, ctx, { fromMs });
+    const entries = billedEntries(db, ctx, { fromMs: now - back });
     // An active block has an entry within the last session length.
     if (entries.length === 0) return null;
-    const cut = afterFirstPause(entries, lengthMs);
-    // Without a pause in the window, its first entry may continue an older block: look further back.
-    if (cut < 0 && fromMs > span.lo) continue;
-    const blocks = identifyBlocks(cut < 0 ? entries : entries.slice(cut), { now, sessionHours });
-    return blocks.find((b) => b.isActive) ?? null;
+    let cut = afterFirstPause(entries, lengthMs);
+    if (cut < 0) {
+      // No pause inside the window: its first entry starts a chain when the one before it is far enough back.
+      const before = latestEntryBefore(db, ctx, entries[0].ms);
+      if (before === null || entries[0].ms - before > lengthMs) cut = 0;
+      else continue;
+    }
+    return identifyBlocks(entries.slice(cut), { now, sessionHours }).find((b) => b.isActive) ?? null;
   }
 }
 

@@ -26,6 +26,8 @@ export interface BilledEntry {
 export interface EntryRange {
   /** First instant included (epoch ms). */
   fromMs?: number;
+  /** Last instant included (epoch ms). */
+  untilMs?: number;
   /** Only this session. */
   session?: string;
 }
@@ -63,6 +65,10 @@ export function billedEntries(db: Db, ctx: ReportContext, range: EntryRange = {}
     clauses.push('u.ts_ms >= ?');
     params.push(range.fromMs);
   }
+  if (range.untilMs !== undefined) {
+    clauses.push('u.ts_ms <= ?');
+    params.push(range.untilMs);
+  }
   if (range.session !== undefined) {
     clauses.push('u.session_id = ?');
     params.push(range.session);
@@ -78,4 +84,32 @@ export function billedEntries(db: Db, ctx: ReportContext, range: EntryRange = {}
     const t = { inputTokens: r[4], outputTokens: r[5], cacheCreationTokens: r[6], cacheReadTokens: r[7] };
     return { ms: r[0], model: r[1], device: r[2], session: r[3], ...t, cost: entryCost(r[1], t) };
   });
+}
+
+/** The time of the latest billed response before `ms` in the context's scope, or null: one index probe. */
+export function latestEntryBefore(db: Db, ctx: ReportContext, ms: number): number | null {
+  const span = dataSpan(db);
+  if (!span) return null;
+  const { clauses, params } = baseWhere({ ...ctx, sinceDay: undefined, untilDay: undefined }, span);
+  const v = db
+    .prepare(`SELECT u.ts_ms FROM usage u WHERE ${clauses.join(' AND ')} AND u.ts_ms < ? ORDER BY u.ts_ms DESC LIMIT 1`)
+    .pluck()
+    .get(...params, ms) as number | undefined;
+  return v ?? null;
+}
+
+/**
+ * A session's billed responses. The usage table has no index by session, so the scan is
+ * bounded by the session's first and last event (the small sessions table knows them), which
+ * the time index reaches directly.
+ */
+export function sessionEntries(db: Db, ctx: ReportContext, session: string): BilledEntry[] {
+  const span = db
+    .prepare(`SELECT MIN(first_ts), MAX(last_ts) FROM sessions WHERE session_id = ? AND provider = ? AND first_ts <> ''`)
+    .raw()
+    .get(session, ctx.provider ?? 'claude') as [string | null, string | null];
+  const from = span[0] ? Date.parse(span[0]) : NaN;
+  const until = span[1] ? Date.parse(span[1]) : NaN;
+  if (Number.isNaN(from) || Number.isNaN(until)) return [];
+  return billedEntries(db, ctx, { session, fromMs: from, untilMs: until });
 }

@@ -2,7 +2,7 @@ import type { Db } from '../store/db.js';
 import { reportContext } from './aggregate.js';
 import { activeBlock } from './blocks-report.js';
 import { burnRate, DEFAULT_SESSION_HOURS } from './blocks.js';
-import { billedEntries, type BilledEntry } from './entries.js';
+import { billedEntries, sessionEntries, type BilledEntry } from './entries.js';
 import { localDayStartMs } from './timezone.js';
 import { formatMinutes } from './format-blocks.js';
 
@@ -27,7 +27,7 @@ function sumCost(entries: BilledEntry[]): number {
 /** What the status line shows, from the store as it is (no ingest, no sync here). */
 export function statusFigures(db: Db, opts: { session?: string; now: number; env?: NodeJS.ProcessEnv }): StatusFigures {
   const ctx = reportContext(db, { provider: 'claude' }, opts.env);
-  const session = opts.session ? billedEntries(db, ctx, { session: opts.session }) : [];
+  const session = opts.session ? sessionEntries(db, ctx, opts.session) : [];
   const today = billedEntries(db, ctx, { fromMs: localDayStartMs(ctx.timezone, opts.now) });
   const b = activeBlock(db, ctx, opts.now, DEFAULT_SESSION_HOURS);
   return {
