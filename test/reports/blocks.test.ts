@@ -193,6 +193,19 @@ describe('blocksReport on a store', () => {
     expect(currentWindow(db, { scope: { kind: 'local' } }, undefined, now + 6 * H).block).toBeNull();
   });
 
+  it('activeBlock after a long pause reads only the recent window', () => {
+    const { db } = tempStore();
+    const now = t('2026-06-01T12:00:00Z');
+    const old = Array.from({ length: 50 }, (_, i) => usageEvent({ ts: new Date(t('2026-01-01T00:00:00Z') + i * 40 * MIN).toISOString() }));
+    const recent = [0, 20, 45, 70].map((m) => usageEvent({ ts: new Date(now - 3 * H + m * MIN).toISOString(), input: 1000 }));
+    writeEvents(db, [...old, ...recent]);
+    const ctx = reportContext(db, { provider: 'claude', scope: { kind: 'local' } });
+    const b = activeBlock(db, ctx, now)!;
+    expect(b.id).toBe('2026-06-01T09:00:00.000Z');
+    expect(b.entries.map((e) => e.inputTokens)).toEqual([1000, 1000, 1000, 1000]);
+    expect(b.id).toBe(blocksReport(db, { now, scope: { kind: 'local' } }).blocks.find((x) => x.isActive)!.id);
+  });
+
   it('selects blocks by the local date of their start (--since/--until, --timezone)', () => {
     const { db } = tempStore();
     // 20:10 UTC on 1 March is 01:40 on 2 March in Kolkata.
