@@ -1,6 +1,8 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run.js';
+import { fixedClock } from '../../src/util/clock.js';
 import { Device, fileBucket, setupSync } from '../helpers/devices.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { writeResponseLogs } from '../helpers/responses.js';
@@ -15,10 +17,12 @@ describe('blocks across two synced devices', () => {
   const workbox = new Device('workbox');
   const both = new Device('one-machine');
 
+  let lastMs = 0;
   beforeAll(async () => {
     // One timeline of responses in two projects: project 0 on the laptop, project 1 on the work machine.
     const logs = tempDir('su-blocks-logs-');
-    writeResponseLogs(logs, { seed: 21, start: '2026-03-01T06:20:00Z', responses: 300, projects: 2 });
+    const stamps = writeResponseLogs(logs, { seed: 21, start: '2026-03-01T06:20:00Z', responses: 300, projects: 2 });
+    lastMs = stamps[stamps.length - 1];
     for (const slug of readdirSync(join(logs, 'projects'))) {
       const owner = slug.endsWith('proj0') ? laptop : workbox;
       cpSync(join(logs, 'projects', slug), join(owner.claudeDir, 'projects', slug), { recursive: true });
@@ -67,5 +71,24 @@ describe('blocks across two synced devices', () => {
     const table = (await laptop.ok(['report', 'blocks', '-z', 'UTC', '--by-device'])).stdout;
     expect(table).toMatch(/└ laptop/);
     expect(table).toMatch(/└ workbox/);
+  });
+
+  it("statusline's today and block cover both machines", async () => {
+    const now = lastMs + 10 * 60_000;
+    const day = new Date(now).toISOString().slice(0, 10);
+    const transcript = readdirSync(join(laptop.claudeDir, 'projects', '-home-dev-proj0')).map((f) => join(laptop.claudeDir, 'projects', '-home-dev-proj0', f))[0];
+    let out = '';
+    const code = await runCli(['statusline'], {
+      env: laptop.env,
+      stdout: { write: (s: string) => ((out += s), true) },
+      stderr: { write: () => true },
+      stdin: (async function* () { yield JSON.stringify({ session_id: 'x', transcript_path: transcript, model: { display_name: 'Opus' } }); })(),
+      clock: fixedClock(now),
+    });
+    expect(code).toBe(0);
+    const today = await laptop.json(['report', 'daily', '-z', 'UTC', '--since', day, '--until', day, '--provider', 'claude']);
+    const active = (await laptop.json(['report', 'blocks', '-z', 'UTC', '--active'], { clock: fixedClock(now) })).blocks[0];
+    expect(out).toContain(`$${today.totals.totalCost.toFixed(2)} today (all devices)`);
+    expect(out).toContain(`$${active.costUSD.toFixed(2)} block`);
   });
 });
