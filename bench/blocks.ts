@@ -73,12 +73,20 @@ function main(): void {
     }
     const id = (r: any) => r.id ?? r.week;
     const theirsById = new Map(cc20.map((r) => [id(r), r]));
-    const tokens = (r: any) => JSON.stringify(r.tokenCounts ?? [r.inputTokens, r.outputTokens, r.cacheCreationTokens, r.cacheReadTokens]);
-    const same = mine.filter((r) => {
+    const tokens = (r: any) => {
+      const t = r.tokenCounts;
+      return JSON.stringify(t ? [t.inputTokens, t.outputTokens, t.cacheCreationInputTokens, t.cacheReadInputTokens] : [r.inputTokens, r.outputTokens, r.cacheCreationTokens, r.cacheReadTokens]);
+    };
+    const cost = (v: any) => v.costUSD ?? v.totalCost;
+    const differ = mine.filter((r) => {
       const x = theirsById.get(id(r));
-      const cost = (v: any) => v.costUSD ?? v.totalCost;
-      return x && tokens(x) === tokens(r) && (r.entries === undefined || r.entries === x.entries) && Math.abs(cost(x) - cost(r)) < 1e-6;
-    }).length;
+      return !(x && tokens(x) === tokens(r) && (r.entries === undefined || r.entries === x.entries) && Math.abs(cost(x) - cost(r)) < 1e-6);
+    });
+    const same = mine.length - differ.length;
+    if (differ[0]) {
+      const x = theirsById.get(id(differ[0]));
+      lines.push(`  first difference, ${id(differ[0])}: ours ${tokens(differ[0])} ${cost(differ[0])}, theirs ${x ? `${tokens(x)} ${cost(x)}` : 'none'}`);
+    }
     lines.push(
       `${name.padEnd(7)} ours p50 ${median(o).toFixed(0)} ms, ccusage ${'20.0.24'} p50 ${median(t).toFixed(0)} ms (${(median(t) / median(o)).toFixed(1)}x); ` +
         `${same} of ${cc20.length} rows identical (ours: ${mine.length})`,
