@@ -13,21 +13,13 @@
  * 2026-11-30, long after the generated logs end).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generate, presetOptions, type SizePreset } from './gen.js';
+import { join } from 'node:path';
+import type { SizePreset } from './gen.js';
+import { arg, cachedDataset, CLI, OUT } from './cached.js';
 import { installCcusage20 } from '../test/helpers/ccusage20.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'bench', 'out');
-const CLI = join(ROOT, 'dist', 'bin', 'stackunderflow.js');
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
 const size = arg('size', 'medium') as SizePreset;
 const seed = Number(arg('seed', '1'));
 const runs = Number(arg('runs', '5'));
@@ -45,11 +37,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function main(): void {
   const cc = installCcusage20();
   if ('reason' in cc) throw new Error(cc.reason);
-  const data = join(OUT, `data-seed${seed}-${size}`);
-  if (!existsSync(join(data, 'manifest.json'))) {
-    mkdirSync(data, { recursive: true });
-    generate(presetOptions(size, seed, data));
-  }
+  const data = cachedDataset(size, seed);
   const home = join(OUT, `statusline-${size}-seed${seed}`);
   const { NODE_EXTRA_CA_CERTS: _dropped, ...base } = process.env;
   const env: NodeJS.ProcessEnv = { ...base, STACKUNDERFLOW_HOME: home, CLAUDE_CONFIG_DIR: join(data, 'claude'), CODEX_HOME: join(data, 'codex'), TZ: 'UTC', HOME: home };

@@ -15,36 +15,15 @@
  * bundle at start-up (tens of ms on this VM), which no user's prompt pays.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generate, presetOptions, type SizePreset } from './gen.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'bench', 'out');
-const CLI = join(ROOT, 'dist', 'bin', 'stackunderflow.js');
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
+import { basename, dirname, join } from 'node:path';
+import type { SizePreset } from './gen.js';
+import { arg, cachedDataset, CLI, OUT } from './cached.js';
 
 const size = arg('size', 'medium') as SizePreset;
 const seed = Number(arg('seed', '1'));
 const runs = Number(arg('runs', '40'));
-
-function dataset(): string {
-  const dir = join(OUT, `data-seed${seed}-${size}`);
-  if (existsSync(join(dir, 'manifest.json'))) return dir;
-  const tmp = `${dir}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  process.stderr.write(`generating ${size} logs (seed ${seed}) ...\n`);
-  generate(presetOptions(size, seed, tmp));
-  renameSync(tmp, dir);
-  return dir;
-}
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -70,7 +49,7 @@ function timeRun(file: string, args: string[], env: NodeJS.ProcessEnv, input: st
 
 function main(): void {
   if (!existsSync(CLI)) throw new Error('no dist/bin: run `npm run build` first');
-  const data = dataset();
+  const data = cachedDataset(size, seed);
   const home = join(OUT, `statusline-${size}-seed${seed}`);
   const claude = join(data, 'claude');
   const { NODE_EXTRA_CA_CERTS: _dropped, ...base } = process.env;
