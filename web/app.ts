@@ -134,6 +134,18 @@ interface Turn {
   usage?: { model: string | null; totalTokens: number; cost: number | null };
 }
 
+/** The current 5-hour window (`/api/dashboard/window`). */
+interface CurrentWindow {
+  block: {
+    startTime: string;
+    endTime: string;
+    totalTokens: number;
+    costUSD: number;
+    remainingMinutes: number | null;
+    projection: { totalTokens: number; totalCost: number } | null;
+  } | null;
+}
+
 interface Conversation {
   session: { sessionId: string; provider: string; project: string; projectPath: string | null; deviceIds: string[]; firstTimestamp: string; lastTimestamp: string; events: number };
   turns: Turn[];
@@ -373,6 +385,23 @@ function renderTotals(t: Totals, days: number): void {
   const parts = [`${fmtInt(t.requests)} requests`, `${fmtInt(t.sessions)} sessions`, `${fmtInt(t.projects)} projects`];
   if (t.unpricedModels.length) parts.push(`cost excludes ${fmtCompact(t.unpricedTokens)} tokens of unpriced models (${t.unpricedModels.join(', ')})`);
   $('#subtotals').textContent = parts.join(' · ');
+}
+
+function renderWindow(w: CurrentWindow): void {
+  const node = $('#window');
+  const b = w.block;
+  node.dataset.active = String(b !== null);
+  if (!b) {
+    node.textContent = 'No active 5-hour window: no Claude usage in the last 5 hours.';
+    return;
+  }
+  const left = b.remainingMinutes ?? 0;
+  const parts = [
+    `Current 5-hour window (since ${fmtTime(b.startTime)}): ${fmtUsd(b.costUSD)} used, ${fmtInt(b.totalTokens)} tokens`,
+    `${Math.floor(left / 60)}h ${String(left % 60).padStart(2, '0')}m left`,
+  ];
+  if (b.projection) parts.push(`projected ${fmtUsd(b.projection.totalCost)}, ${fmtInt(b.projection.totalTokens)} tokens by ${fmtTime(b.endTime)}`);
+  node.textContent = parts.join(' · ');
 }
 
 const PALETTE = ['#2563eb', '#16a34a', '#f59e0b', '#db2777', '#7c3aed', '#0891b2', '#dc2626', '#64748b'];
@@ -743,12 +772,19 @@ async function refresh(started: number, also?: Promise<unknown>): Promise<void> 
   const params = scopeParams();
   let fetched = 0;
   try {
-    const [s, list] = await Promise.all([api<Summary>('/api/dashboard/summary', params), api<Sessions>('/api/dashboard/sessions', { ...params, limit: String(SESSION_ROWS) }), also]);
+    const [s, list, win] = await Promise.all([
+      api<Summary>('/api/dashboard/summary', params),
+      api<Sessions>('/api/dashboard/sessions', { ...params, limit: String(SESSION_ROWS) }),
+      // The window is now's, whatever the range: only the scope applies.
+      api<CurrentWindow>('/api/dashboard/window', { scope: params.scope }),
+      also,
+    ]);
     if (gen !== generation) return;
     fetched = performance.now();
     summary = s;
     showError(null);
     renderTotals(s.totals, s.days.length);
+    renderWindow(win);
     renderChart();
     renderModels(s);
     renderProjects(s);

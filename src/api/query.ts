@@ -31,6 +31,8 @@ export function reportOptionsFromQuery(q: Record<string, string>): ReportOptions
     provider: q.provider,
     scope: q.scope,
     byDevice: q.byDevice === undefined ? undefined : parseBool('byDevice', q.byDevice),
+    last: q.last,
+    startOfWeek: q.startOfWeek,
   });
 }
 

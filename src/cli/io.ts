@@ -16,6 +16,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: Output;
   stderr: Output;
+  /** What a command may read as its input (a hook's JSON); absent when there is none. */
+  stdin?: AsyncIterable<string | Buffer> & { isTTY?: boolean; destroy?: () => unknown };
   clock?: Clock;
   /** stdout is a terminal: tables may use colors. */
   isTTY?: boolean;

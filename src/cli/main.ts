@@ -12,6 +12,10 @@ void runCli(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
+  // Made on first use only: creating process.stdin costs every command a stream it never reads.
+  get stdin() {
+    return process.stdin;
+  },
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
 }).then((code) => {

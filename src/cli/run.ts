@@ -11,6 +11,7 @@ import { registerSync } from './commands/sync.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { AGENTS, PROVIDERS } from '../adapters/agents.js';
+import { registerStatusline } from './commands/statusline.js';
 
 export type { CliIo } from './io.js';
 
@@ -27,6 +28,7 @@ const REGISTRARS: Record<string, CommandRegistrar> = {
   sync: registerSync,
   search: registerSearch,
   show: registerShow,
+  statusline: registerStatusline,
 };
 
 /** Commander's own exits (help, version) are not errors; the rest are usage errors. */

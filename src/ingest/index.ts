@@ -12,6 +12,8 @@ export interface IngestOptions {
   clock?: Clock;
   /** Events per transaction (default BATCH); tests make it small to cut runs at batch boundaries. */
   batchEvents?: number;
+  /** The adapters discover only some files (one transcript): leave the other known files alone. */
+  partial?: boolean;
   /** Called as files are processed, for a progress bar. */
   onProgress?: (p: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }) => void;
 }
@@ -296,7 +298,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
   }
   // Files we knew that are gone: their events stay (the store is the archive); just mark them.
   const seen = new Set(files.map((f) => f.file.path));
-  const known = db.prepare('SELECT path FROM source_files WHERE missing = 0').pluck().all() as string[];
+  const known = opts.partial ? [] : (db.prepare('SELECT path FROM source_files WHERE missing = 0').pluck().all() as string[]);
   const markMissing = db.prepare('UPDATE source_files SET missing = 1 WHERE path = ?');
   for (const p of known) {
     if (!seen.has(p)) {

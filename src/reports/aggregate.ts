@@ -2,7 +2,8 @@ import { hasTable, type Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
 import { slugFromPath } from '../adapters/slug.js';
 import type { ReportOptions } from './options.js';
-import { resolveScope, slotsTable, usageScopeSql, usageTable, type ResolvedScope, type SqlFragment } from './scope.js';
+import { formatScope, resolveScope, slotsTable, usageScopeSql, usageTable, type ResolvedScope, type SqlFragment } from './scope.js';
+import type { ReportMeta } from './reports.js';
 import { coarseRange, dateToDay, defaultTimeZone, localDaySql, offsetSegments, type OffsetSegments } from './timezone.js';
 import { LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
 
@@ -71,6 +72,18 @@ export function reportContext(db: Db, opts: ReportOptions, env: NodeJS.ProcessEn
   };
 }
 
+/** What a report covered, from its context: echoed in JSON output beside the ccusage fields. */
+export function contextMeta(ctx: ReportContext): ReportMeta {
+  return {
+    timezone: ctx.timezone,
+    scope: formatScope(ctx.scope),
+    since: ctx.since ?? null,
+    until: ctx.until ?? null,
+    project: ctx.project ?? null,
+    provider: ctx.provider ?? null,
+  };
+}
+
 /** The data's time span (two index probes), or null when there is no usage. */
 export function dataSpan(db: Db, table: 'usage' | 'usage_union' = 'usage'): { lo: number; hi: number } | null {
   const lo = db.prepare(`SELECT ts_ms FROM ${table} WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1`).pluck().get() as number | undefined;
@@ -85,7 +98,7 @@ export function dataSpan(db: Db, table: 'usage' | 'usage_union' = 'usage'): { lo
  * only when the date range covers a small part of the data, and the device index never
  * (`+col` hides a column from the planner).
  */
-function baseWhere(ctx: ReportContext, span: { lo: number; hi: number }): { clauses: string[]; params: unknown[] } {
+export function baseWhere(ctx: ReportContext, span: { lo: number; hi: number }): { clauses: string[]; params: unknown[] } {
   const clauses: string[] = ['+u.ts_ms > 0']; // usage without a timestamp cannot be placed on a day (ccusage drops it too)
   const params: unknown[] = [];
   const scope = usageScopeSql(ctx.scope, 'u');

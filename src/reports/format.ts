@@ -4,6 +4,7 @@ import type {
   DeviceShare,
   ModelReport,
   MonthlyReport,
+  WeeklyReport,
   ProjectReport,
   ReportKind,
   SessionReport,
@@ -153,7 +154,7 @@ function totalsRow(lead: string[], t: UsageTotals): string[] {
   return [...lead, ...tokenCells(t)];
 }
 
-function dailyLike(title: string, first: string, rows: Array<TokenRow & { key: string; modelsUsed: string[]; devices?: DeviceShare[] }>, report: DailyReport | MonthlyReport, fmt: FormatOptions): string {
+function dailyLike(title: string, first: string, rows: Array<TokenRow & { key: string; modelsUsed: string[]; devices?: DeviceShare[] }>, report: DailyReport | WeeklyReport | MonthlyReport, fmt: FormatOptions): string {
   const cols: Column[] = [{ header: first, align: 'left' }, { header: 'Models', align: 'left' }, ...TOKEN_COLUMNS];
   const body: string[][] = [];
   for (const r of rows) {
@@ -165,6 +166,10 @@ function dailyLike(title: string, first: string, rows: Array<TokenRow & { key: s
 
 function renderDaily(r: DailyReport, fmt: FormatOptions): string {
   return dailyLike('Token usage by day', 'Date', r.daily.map((d) => ({ ...d, key: d.date })), r, fmt);
+}
+
+function renderWeekly(r: WeeklyReport, fmt: FormatOptions): string {
+  return dailyLike(`Token usage by week (weeks start on ${r.meta.startOfWeek})`, 'Week', r.weekly.map((d) => ({ ...d, key: d.week })), r, fmt);
 }
 
 function renderMonthly(r: MonthlyReport, fmt: FormatOptions): string {
@@ -239,6 +244,8 @@ export function renderReport(kind: ReportKind, data: AnyReport, fmt: FormatOptio
   switch (kind) {
     case 'daily':
       return renderDaily(report as DailyReport, fmt);
+    case 'weekly':
+      return renderWeekly(report as WeeklyReport, fmt);
     case 'monthly':
       return renderMonthly(report as MonthlyReport, fmt);
     case 'session':

@@ -5,6 +5,7 @@
  */
 export {
   dailyReport,
+  weeklyReport,
   monthlyReport,
   sessionReport,
   projectReport,
@@ -17,6 +18,8 @@ export {
   type AnyReport,
   type DailyReport,
   type DailyEntry,
+  type WeeklyReport,
+  type WeeklyEntry,
   type MonthlyReport,
   type MonthlyEntry,
   type SessionReport,
@@ -48,3 +51,6 @@ export { priceFor, normalizeModel, costOf, type ModelPrice } from './pricing.js'
 export { renderReport, renderSessionList, formatInt, formatCost, type FormatOptions } from './format.js';
 export { defaultTimeZone, checkTimeZone } from './timezone.js';
 
+export { blocksReport, activeBlock, currentWindow, type BlocksReport, type BlocksOptions, type BlockEntry, type CurrentWindow } from './blocks-report.js';
+export { parseBlocksOptions } from './options.js';
+export { WEEKDAYS, type Weekday } from './periods.js';

@@ -1,14 +1,16 @@
 import type { Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
-import { aggregate, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
+import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
 import type { ReportKind } from './kinds.js';
 import { costOf, priceFor } from './pricing.js';
 import { formatScope, knownDevices } from './scope.js';
-import { dayToDate, localDate } from './timezone.js';
+import { dateToDay, dayToDate, defaultTimeZone, localDate } from './timezone.js';
+import { lastPeriodsStart, weekStart, type Period, type Weekday } from './periods.js';
 
-/** Claude Code writes error replies as model `<synthetic>`: never a model a user chose (ccusage hides it too). */
-export const SYNTHETIC_MODEL = '<synthetic>';
+import { SYNTHETIC_MODEL } from './synthetic.js';
+
+export { SYNTHETIC_MODEL };
 
 /** ccusage's per-model entry; `cost` is null when the model has no price. Extras follow theirs. */
 export interface ModelBreakdown {
@@ -87,6 +89,7 @@ interface RowExtras {
 }
 
 export type DailyEntry = { date: string } & RowCommon & RowExtras;
+export type WeeklyEntry = { week: string } & RowCommon & RowExtras;
 export type MonthlyEntry = { month: string } & RowCommon & RowExtras;
 export type SessionEntry = { sessionId: string } & RowCommon & {
   lastActivity: string;
@@ -122,6 +125,7 @@ export interface ReportMeta {
 }
 
 export interface DailyReport { daily: DailyEntry[]; totals: UsageTotals; meta: ReportMeta }
+export interface WeeklyReport { weekly: WeeklyEntry[]; totals: UsageTotals; meta: ReportMeta & { startOfWeek: Weekday } }
 export interface MonthlyReport { monthly: MonthlyEntry[]; totals: UsageTotals; meta: ReportMeta }
 export interface SessionReport { sessions: SessionEntry[]; totals: UsageTotals; meta: ReportMeta }
 export interface ProjectReport { projects: ProjectEntry[]; totals: UsageTotals; meta: ReportMeta }
@@ -322,15 +326,7 @@ function run(db: Db, opts: ReportOptions, keys: GroupKey[], env?: NodeJS.Process
   for (const r of rows) totals.add(r, r.cost, false);
   const names = new Map<string, string | null>();
   if (ctx.byDevice) for (const d of knownDevices(db)) names.set(d.deviceId, d.name);
-  const meta: ReportMeta = {
-    timezone: ctx.timezone,
-    scope: formatScope(ctx.scope),
-    since: ctx.since ?? null,
-    until: ctx.until ?? null,
-    project: ctx.project ?? null,
-    provider: ctx.provider ?? null,
-  };
-  return { ctx, rows, totals, names, meta };
+  return { ctx, rows, totals, names, meta: contextMeta(ctx) };
 }
 
 function groupRows<K>(r: Run, keyOf: (row: AggRow) => K): Map<K, Acc> {
@@ -345,11 +341,23 @@ function groupRows<K>(r: Run, keyOf: (row: AggRow) => K): Map<K, Acc> {
 }
 
 /**
+ * `last` as a date filter: the first day of the N most recent periods (the current one, in the
+ * report's zone, included) becomes `since`, unless `since` is later already.
+ */
+function withLast(opts: ReportOptions, period: Period, env?: NodeJS.ProcessEnv): ReportOptions {
+  if (opts.last === undefined) return opts;
+  const tz = opts.timezone ?? defaultTimeZone(env ?? process.env);
+  const today = dateToDay(localDate(tz, opts.now ?? Date.now()));
+  const since = dayToDate(lastPeriodsStart(period, opts.last, today, opts.startOfWeek));
+  return { ...opts, since: opts.since && opts.since > since ? opts.since : since };
+}
+
+/**
  * Usage per local day, oldest first. JSON-compatible with `ccusage daily --json`
  * (same field names and meanings), with our extras beside them.
  */
 export function dailyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): DailyReport {
-  const r = run(db, opts, ['day'], env);
+  const r = run(db, withLast(opts, 'day', env), ['day'], env);
   const days = groupRows(r, (row) => row.day as number);
   const daily = [...days.entries()]
     .sort((a, b) => a[0] - b[0])
@@ -359,12 +367,26 @@ export function dailyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Proce
 
 /** Usage per local calendar month (`YYYY-MM`), oldest first; ccusage's `monthly --json` shape. */
 export function monthlyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): MonthlyReport {
-  const r = run(db, opts, ['day'], env);
+  const r = run(db, withLast(opts, 'month', env), ['day'], env);
   const months = groupRows(r, (row) => dayToDate(row.day as number).slice(0, 7));
   const monthly = [...months.entries()]
     .sort((a, b) => compareIso(a[0], b[0]))
     .map(([month, acc]) => ({ month, ...acc.common(), ...acc.extras(r.names) }));
   return { monthly, totals: r.totals.totals(), meta: r.meta };
+}
+
+/**
+ * Usage per local week, keyed by the week's first day (`startOfWeek`, default Sunday, as
+ * ccusage), oldest first; ccusage's `weekly --json` shape.
+ */
+export function weeklyReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): WeeklyReport {
+  const start = opts.startOfWeek ?? 'sunday';
+  const r = run(db, withLast(opts, 'week', env), ['day'], env);
+  const weeks = groupRows(r, (row) => weekStart(row.day as number, start));
+  const weekly = [...weeks.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([week, acc]) => ({ week: dayToDate(week), ...acc.common(), ...acc.extras(r.names) }));
+  return { weekly, totals: r.totals.totals(), meta: { ...r.meta, startOfWeek: start } };
 }
 
 /**
@@ -460,13 +482,15 @@ export { REPORT_KINDS, type ReportKind } from './kinds.js';
 export function storeIsEmpty(db: Db): boolean {
   return db.prepare('SELECT 1 FROM events LIMIT 1').get() === undefined;
 }
-export type AnyReport = DailyReport | MonthlyReport | SessionReport | ProjectReport | ModelReport;
+export type AnyReport = DailyReport | WeeklyReport | MonthlyReport | SessionReport | ProjectReport | ModelReport;
 
 /** Runs a report by name (for the CLI's and the API's dispatch). */
 export function runReport(db: Db, kind: ReportKind, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): AnyReport {
   switch (kind) {
     case 'daily':
       return dailyReport(db, opts, env);
+    case 'weekly':
+      return weeklyReport(db, opts, env);
     case 'monthly':
       return monthlyReport(db, opts, env);
     case 'session':

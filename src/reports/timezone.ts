@@ -177,3 +177,10 @@ export function parseReportDate(v: string, flag: string): string {
   }
   return iso;
 }
+
+/** The instant (epoch ms) the local day holding `ms` began in `timeZone`. */
+export function localDayStartMs(timeZone: string, ms: number): number {
+  const midnight = dateToDay(localDate(timeZone, ms)) * DAY_MS;
+  // The offset at midnight itself, which differs from now's when a DST change lies between.
+  return midnight - offsetAt(timeZone, midnight - offsetAt(timeZone, ms));
+}

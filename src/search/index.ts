@@ -6,8 +6,8 @@
 import type { Db } from '../store/db.js';
 import type { EventKind, Provider } from '../adapters/types.js';
 import { SuError } from '../errors.js';
-import { reportContext } from '../reports/aggregate.js';
-import { eventsScopeSql, formatScope, knownDevices } from '../reports/scope.js';
+import { contextMeta, reportContext } from '../reports/aggregate.js';
+import { eventsScopeSql, knownDevices } from '../reports/scope.js';
 import type { ReportOptions } from '../reports/options.js';
 import { dateToDay, offsetSegments } from '../reports/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
@@ -205,15 +205,7 @@ export function search(db: Db, query: string | ParsedQuery, opts: SearchOptions 
     query: { text: q.text, match: q.match },
     results,
     more,
-    meta: {
-      timezone: ctx.timezone,
-      scope: formatScope(ctx.scope),
-      since: ctx.since ?? null,
-      until: ctx.until ?? null,
-      project: ctx.project ?? null,
-      provider: ctx.provider ?? null,
-      limit,
-    },
+    meta: { ...contextMeta(ctx), limit },
   };
 }
 

@@ -120,6 +120,19 @@ describe('GET /api/reports/*', () => {
     expect(projects.projects.map((p: any) => p.project).sort()).toEqual(['-home-me-alpha', '-home-me-beta']);
   });
 
+  it('weekly takes startOfWeek and last; blocks its own switches, checked like the CLI flags', async () => {
+    const monday = await json('/api/reports/weekly?startOfWeek=monday&timezone=UTC');
+    expect(monday.weekly.map((w: any) => w.week)).toEqual(['2026-02-23', '2026-03-02']);
+    expect(monday.meta.startOfWeek).toBe('monday');
+    expect((await json('/api/reports/weekly?startOfWeek=mon', 400)).error.message).toMatch(/--start-of-week/);
+    expect((await json('/api/reports/daily?last=0', 400)).error.message).toMatch(/--last/);
+    const blocks = await json('/api/reports/blocks?timezone=UTC&sessionLength=5&tokenLimit=max');
+    expect(blocks.blocks.filter((b: any) => !b.isGap).reduce((a: number, b: any) => a + b.totalTokens, 0)).toBe(100 + 20 + 1000 + 500 + 100);
+    expect(blocks.meta.sessionHours).toBe(5);
+    expect((await json('/api/reports/blocks?tokenLimit=lots', 400)).error.code).toBe('USAGE');
+    expect((await json('/api/reports/blocks?provider=claude', 400)).error.message).toMatch(/unknown query parameter 'provider'/);
+  });
+
   it('takes byDevice like --by-device', async () => {
     const body = await json('/api/reports/daily?byDevice=true');
     expect(body.daily[0].devices).toHaveLength(1);
@@ -161,10 +174,10 @@ describe('bad input', () => {
   });
 
   it('an unknown endpoint is 404 JSON', async () => {
-    const weekly = await json('/api/reports/weekly', 404);
-    expect(weekly.error.code).toBe('NOT_FOUND');
-    expect(weekly.error.hint).toContain('/api/reports/monthly');
-    expect(weekly.error.hint).toContain('/api/health');
+    const yearly = await json('/api/reports/yearly', 404);
+    expect(yearly.error.code).toBe('NOT_FOUND');
+    expect(yearly.error.hint).toContain('/api/reports/monthly');
+    expect(yearly.error.hint).toContain('/api/health');
     expect((await json('/nope', 404)).error.code).toBe('NOT_FOUND');
   });
 

@@ -143,7 +143,7 @@ describe('runCli in-process', () => {
     const cases: string[][] = [
       ['report', 'daily', '--since', 'yesterday'],
       ['report', 'daily', '--timezone', 'Mars/Base'],
-      ['report', 'weekly'],
+      ['report', 'yearly'], ['report', 'weekly', '--last', '0'], ['report', 'blocks', '--token-limit', 'lots'],
       ['report', 'daily', '--provider', 'amp'],
       ['report', 'daily', '--scope', 'device:'],
       ['sessions', '--limit', 'many'],

@@ -65,6 +65,13 @@ describe('what a command loads', () => {
     expect(m.builtins).not.toContain('node:crypto');
   });
 
+  it('statusline loads the store, the Claude adapter and the block code: no sync, no Codex, no report tables', async () => {
+    const m = await modulesOf(['statusline']);
+    expect(m.src).toEqual(expect.arrayContaining(['src/ingest/transcript.ts', 'src/reports/blocks-report.ts', 'src/reports/statusline.ts']));
+    expect(m.src.filter((p) => /^src\/(sync|api\/(?!defaults)|search\/(?!limits|query)|adapters\/codex)/.test(p) || p === 'src/reports/reports.ts')).toEqual([]);
+    expect(m.packages.sort()).toEqual(['better-sqlite3', 'commander']);
+  });
+
   it('ingest, sessions and search never load sync code or its dependencies (issue 5)', async () => {
     for (const argv of [['ingest'], ['sessions', '--json'], ['search', 'hello', '--json']]) {
       const m = await modulesOf(argv);

@@ -47,7 +47,8 @@ interface Truth {
   c: [number, number, number, number];
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seedable PRNG (uniform in [0, 1)): same seed, same sequence. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

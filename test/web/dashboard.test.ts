@@ -53,6 +53,19 @@ function expectSameTotals(mine: any, report: any, where = ''): void {
   expect(close(mine.totalCost, totalCost), `${where} cost ${mine.totalCost} vs ${totalCost}`).toBe(true);
 }
 
+describe('GET /api/dashboard/window', () => {
+  it("is the active block of `report blocks` now, in the scope asked (none: these logs are old)", async () => {
+    for (const scope of ['', '?scope=all', '?scope=local']) {
+      const w = await json(`/api/dashboard/window${scope}`);
+      expect(w.block).toBeNull();
+      expect(w.meta.sessionHours).toBe(5);
+      const active = (await json(`/api/reports/blocks?active=true${scope ? '&' + scope.slice(1) : ''}`)).blocks;
+      expect(active).toEqual([]);
+    }
+    expect((await json('/api/dashboard/window?since=2026-01-01', 400)).error.message).toMatch(/unknown query parameter 'since'/);
+  });
+});
+
 describe('GET /api/dashboard/summary', () => {
   const scopes = () => ['local', 'all', `device:${t.ids.desktop}`, 'device:devbox'];
   const ranges: Array<[string?, string?]> = [[], ['2025-11-01', '2025-12-31'], ['2026-01-01'], [undefined, '2025-10-31']];

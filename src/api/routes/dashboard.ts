@@ -3,11 +3,11 @@ import type { Provider } from '../../adapters/types.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/db.js';
 import { ensureDeviceId, getMeta } from '../../store/db.js';
-import { dataSpan, reportContext, type ReportContext } from '../../reports/aggregate.js';
+import { contextMeta, dataSpan, reportContext, type ReportContext } from '../../reports/aggregate.js';
 import { costOf, LONG_CONTEXT_THRESHOLD, priceFor, type ModelPrice } from '../../reports/pricing.js';
-import { formatScope, knownDevices } from '../../reports/scope.js';
+import { knownDevices } from '../../reports/scope.js';
 import { dayToDate, defaultTimeZone, localDaySql, localDate, offsetAt, offsetSegments } from '../../reports/timezone.js';
-import { SYNTHETIC_MODEL, type ReportMeta, type UsageTotals, type ReportOptions } from '../../reports/index.js';
+import { SYNTHETIC_MODEL, currentWindow, type ReportMeta, type UsageTotals, type ReportOptions } from '../../reports/index.js';
 import type { TokenCounts } from '../../reports/reports.js';
 import type { ApiContext } from '../app.js';
 import { parseLimit, readQuery, reportOptionsFromQuery } from '../query.js';
@@ -234,17 +234,6 @@ const tokensOf = (r: { inputTokens: number; outputTokens: number; cacheCreationT
 /** Costs in series are for drawing: micro-dollars are plenty and keep the JSON small. */
 const micro = (x: number) => Math.round(x * 1e6) / 1e6;
 
-function metaOf(ctx: ReportContext): ReportMeta {
-  return {
-    timezone: ctx.timezone,
-    scope: formatScope(ctx.scope),
-    since: ctx.since ?? null,
-    until: ctx.until ?? null,
-    project: ctx.project ?? null,
-    provider: ctx.provider ?? null,
-  };
-}
-
 // Resolving the default zone builds an Intl formatter: once per TZ value is enough.
 const zones = new Map<string, string>();
 
@@ -434,7 +423,7 @@ export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.Proce
     .sort((x, y) => y.totalCost - x.totalCost || y.totalTokens - x.totalTokens || x.project.localeCompare(y.project));
 
   return {
-    meta: metaOf(ctx),
+    meta: contextMeta(ctx),
     today: localDate(ctx.timezone, now),
     dataSpan: span,
     days,
@@ -567,7 +556,7 @@ export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number
       unpricedModels: [...u.unpriced].sort(),
     };
   });
-  return { sessions, total: rows[0]?.total ?? 0, meta: { ...metaOf(ctx), limit } };
+  return { sessions, total: rows[0]?.total ?? 0, meta: { ...contextMeta(ctx), limit } };
 }
 
 /** One device in the Devices panel. */
@@ -755,6 +744,8 @@ export function dashboardRoutes(ctx: ApiContext): Hono {
     const q = readQuery(c, [...DASHBOARD_PARAMS, 'limit']);
     return c.json(dashboardSessions(ctx.db, { ...reportOptionsFromQuery(q), limit: parseLimit(q.limit) }, ctx.env));
   });
+  // The current 5-hour window: from recent usage rows only (src/reports), not the rollup.
+  r.get('/dashboard/window', (c) => c.json(currentWindow(ctx.db, reportOptionsFromQuery(readQuery(c, ['scope', 'timezone'])), ctx.env)));
   r.get('/devices', async (c) => {
     readQuery(c, []);
     warmer.touch();

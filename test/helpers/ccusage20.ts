@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tempDir } from './fixtures.js';
+
+/**
+ * ccusage 20.0.24, the native (Rust) build, installed on demand into a cached temp folder:
+ * its binary comes in a per-platform package that npm does not pull in by itself, so both are
+ * named. `reason` says why it is unavailable (a platform without a published binary, no npm).
+ */
+export const CCUSAGE20 = '20.0.24';
+
+export function installCcusage20(): { bin: string } | { reason: string } {
+  const platformPkg = `@ccusage/ccusage-${process.platform}-${process.arch}`;
+  const dir = join(tmpdir(), `stackunderflow-ccusage-${CCUSAGE20}`);
+  const bin = join(dir, 'node_modules', ...platformPkg.split('/'), 'bin', process.platform === 'win32' ? 'ccusage.exe' : 'ccusage');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"name":"ccusage-cache","private":true}\n');
+    try {
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `ccusage@${CCUSAGE20}`, `${platformPkg}@${CCUSAGE20}`], {
+        cwd: dir,
+        stdio: 'pipe',
+        timeout: 180_000,
+        shell: process.platform === 'win32',
+      });
+    } catch (err) {
+      const msg = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message);
+      return { reason: `ccusage ${CCUSAGE20} has no native binary here (${platformPkg}: ${/E404|404 Not Found/.test(msg) ? 'not published' : msg.trim().split('\n').pop()})` };
+    }
+    if (!existsSync(bin)) return { reason: `ccusage ${CCUSAGE20}: ${platformPkg} installed no binary` };
+  }
+  if (process.platform !== 'win32') chmodSync(bin, 0o755);
+  return { bin };
+}
+
+/** Runs `ccusage claude <args> --json --offline` over one Claude config dir, nothing of the real user's. */
+export function ccusage20Json(bin: string, claudeDir: string, args: string[]): unknown {
+  const home = tempDir('su-cc20home-');
+  const out = execFileSync(bin, ['claude', ...args, '--json', '--offline'], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CLAUDE_CONFIG_DIR: claudeDir, NO_COLOR: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out);
+}
