@@ -49,7 +49,7 @@ function costCell(cost: number, unpriced: string[], totalTokens: number, unprice
 }
 
 /** "claude-sonnet-4-5-20250929" → "sonnet-4-5": enough to tell models apart in a narrow column. */
-function shortModel(name: string): string {
+export function shortModel(name: string): string {
   const n = normalizeModel(name);
   return n.startsWith('claude-') ? n.slice('claude-'.length) : n;
 }
@@ -70,7 +70,7 @@ const ANSI = { bold: '\x1b[1m', dim: '\x1b[2m', yellow: '\x1b[33m', reset: '\x1b
  * An aligned plain-text table: header, rule, body rows, and (when given) a rule and a
  * totals row. Rows that are `null` print as a blank separator. No colors unless asked.
  */
-function renderTable(columns: Column[], rows: Array<string[] | null>, totals: string[] | null, fmt: FormatOptions = {}): string {
+export function renderTable(columns: Column[], rows: Array<string[] | null>, totals: string[] | null, fmt: FormatOptions = {}): string {
   const widths = columns.map((c, i) =>
     Math.max(visibleLength(c.header), ...rows.map((r) => (r ? visibleLength(r[i] ?? '') : 0)), totals ? visibleLength(totals[i] ?? '') : 0),
   );
