@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
 import { baseWhere, dataSpan, type ReportContext } from './aggregate.js';
 import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
+import { usageTable } from './scope.js';
 import { SYNTHETIC_MODEL } from './synthetic.js';
 
 /**
@@ -19,6 +20,8 @@ export interface BilledEntry {
   outputTokens: number;
   cacheCreationTokens: number;
   cacheReadTokens: number;
+  /** The 1-hour part of cacheCreationTokens (billed at 2x input instead of 1.25x). */
+  cacheCreation1hTokens: number;
   /** USD; null when the model has no price (and the response has tokens). */
   cost: number | null;
 }
@@ -51,14 +54,16 @@ export function entryCost(model: string | null, t: Omit<BilledEntry, 'ms' | 'mod
   );
 }
 
-type RawEntry = [ms: number, model: string | null, device: string, session: string, input: number, output: number, cc: number, cr: number];
+type RawEntry = [ms: number, model: string | null, device: string, session: string, input: number, output: number, cc: number, cr: number, cc1h: number];
 
 /**
  * Billed responses in the context's scope, provider and project, oldest first. The date
  * filters of the context are not applied (blocks filter on their own start, not on entries).
  */
 export function billedEntries(db: Db, ctx: ReportContext, range: EntryRange = {}): BilledEntry[] {
-  const span = dataSpan(db);
+  // Under the all scope of several devices, the union's bills: a response held by two devices is one.
+  const table = usageTable(ctx.scope);
+  const span = dataSpan(db, table);
   if (!span) return [];
   const { clauses, params } = baseWhere({ ...ctx, sinceDay: undefined, untilDay: undefined }, span);
   if (range.fromMs !== undefined) {
@@ -75,24 +80,25 @@ export function billedEntries(db: Db, ctx: ReportContext, range: EntryRange = {}
   }
   const rows = db
     .prepare(
-      `SELECT u.ts_ms, u.model, u.device_id, u.session_id, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_read_tokens
-      FROM usage u WHERE ${clauses.join(' AND ')} ORDER BY u.ts_ms, u.usage_key`,
+      `SELECT u.ts_ms, u.model, u.device_id, u.session_id, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_read_tokens, u.cache_1h_tokens
+      FROM ${table} u WHERE ${clauses.join(' AND ')} ORDER BY u.ts_ms, u.usage_key`,
     )
     .raw()
     .all(...params) as RawEntry[];
   return rows.map((r) => {
-    const t = { inputTokens: r[4], outputTokens: r[5], cacheCreationTokens: r[6], cacheReadTokens: r[7] };
+    const t = { inputTokens: r[4], outputTokens: r[5], cacheCreationTokens: r[6], cacheReadTokens: r[7], cacheCreation1hTokens: r[8] };
     return { ms: r[0], model: r[1], device: r[2], session: r[3], ...t, cost: entryCost(r[1], t) };
   });
 }
 
 /** The time of the latest billed response before `ms` in the context's scope, or null: one index probe. */
 export function latestEntryBefore(db: Db, ctx: ReportContext, ms: number): number | null {
-  const span = dataSpan(db);
+  const table = usageTable(ctx.scope);
+  const span = dataSpan(db, table);
   if (!span) return null;
   const { clauses, params } = baseWhere({ ...ctx, sinceDay: undefined, untilDay: undefined }, span);
   const v = db
-    .prepare(`SELECT u.ts_ms FROM usage u WHERE ${clauses.join(' AND ')} AND u.ts_ms < ? ORDER BY u.ts_ms DESC LIMIT 1`)
+    .prepare(`SELECT u.ts_ms FROM ${table} u WHERE ${clauses.join(' AND ')} AND u.ts_ms < ? ORDER BY u.ts_ms DESC LIMIT 1`)
     .pluck()
     .get(...params, ms) as number | undefined;
   return v ?? null;

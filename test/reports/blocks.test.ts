@@ -20,7 +20,7 @@ const MIN = 60_000;
 const t = (iso: string) => Date.parse(iso);
 
 function entry(iso: string, tokens = 100, cost: number | null = 1, model = 'claude-sonnet-4-5-20250929', device = 'dev-a'): BilledEntry {
-  return { ms: t(iso), model, device, session: 's', inputTokens: tokens, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost };
+  return { ms: t(iso), model, device, session: 's', inputTokens: tokens, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cacheCreation1hTokens: 0, cost };
 }
 
 const LATER = t('2030-01-01T00:00:00Z');
