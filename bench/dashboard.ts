@@ -24,7 +24,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
 const CHROMIUM = '/usr/bin/chromium';
 
-/** The first render and a switch must stay under these on the 2-core CI machine (issue 7). */
+/** The first render and a switch must stay under these on the 2-core CI machine. */
 const TARGET_FIRST_MS = 1000;
 const TARGET_SWITCH_MS = 200;
 

@@ -1,5 +1,5 @@
 /**
- * Benchmark of continuous sync (issue 6): what docs/sync-daemon.md promises.
+ * Benchmark of continuous sync: what docs/sync-daemon.md promises.
  *
  *   npx tsx bench/sync-daemon.ts [--events 15] [--skip-latency] [--skip-idle] [--skip-bytes] [--seed 1]
  *
@@ -302,7 +302,7 @@ async function main() {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((x) => x.toFixed(2)), node: process.version },
     settings: AUTO_DEFAULTS,
   };
-  const lines: string[] = ['## Continuous sync (issue 6): `bench/sync-daemon.ts`', ''];
+  const lines: string[] = ['## Continuous sync: `bench/sync-daemon.ts`', ''];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' / ')}. Bucket: s3rver on loopback (latency, requests), a file:// bucket (bytes). Settings: the defaults (push 5 s after the last event / at most 20 s after the first, pull every 60 s idle / 10 s active).`, '');
 
   if (!a['skip-latency']) {

@@ -1,5 +1,5 @@
 /**
- * Sync benchmark (issue 5): initial push and pull of ~1M events, bucket bytes per source-log
+ * Sync benchmark: initial push and pull of ~1M events, bucket bytes per source-log
  * byte, and the requests of small pushes and pulls, against a `file://` bucket, s3rver
  * (in this process) and a Ceph radosgw on loopback (`scripts/radosgw.sh start`).
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Bundles the CLI into dist/bin/ (run by `npm run build`, after tsc):
+ * Bundles the CLI into dist/bin/ (run by `npm run build`):
  *   dist/bin/stackunderflow.js     the `stackunderflow` bin: a launcher (scripts/bin.cjs) that runs
  *                                  cli.cjs with V8's code cache
  *   dist/bin/package.json          {"type": "commonjs"}: the launcher keeps the bin's path (npm's

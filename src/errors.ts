@@ -27,7 +27,7 @@ export class SuError extends Error {
   }
 }
 
-/** Documented exit codes: 0 ok, 1 anything else, 2 configuration/key, 3 bucket unreachable (work queued), 4 integrity. */
+/** Documented exit codes: 0 ok, 1 anything else, 2 configuration/key, 3 bucket unreachable (work queued), 4 integrity, 64 usage (bad arguments or input). */
 const EXIT = { OK: 0, OTHER: 1, CONFIG: 2, UNREACHABLE: 3, INTEGRITY: 4, USAGE: 64 } as const;
 
 export function exitCodeFor(err: unknown): number {

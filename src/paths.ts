@@ -20,7 +20,7 @@ let root: string | undefined;
 /**
  * The package's root folder (package.json, migrations/, samples/, dist/web/): the nearest
  * folder above this module with our package.json. Found rather than counted in `..`s, so it
- * is the same from src/ (tsx), from dist/ (tsc) and from the bundled bin in dist/bin/.
+ * is the same from src/ (tsx) and from the bundled bin in dist/bin/.
  */
 export function packageRoot(): string {
   if (root !== undefined) return root;

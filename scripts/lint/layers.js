@@ -64,7 +64,7 @@ const layering = {
       ExportAllDeclaration: source,
       ImportExpression: source,
       TSImportType(node) {
-        check(node, node.argument?.literal?.value ?? node.source?.value);
+        check(node, node.source?.value ?? node.argument?.literal?.value);
       },
     };
   },

@@ -103,8 +103,8 @@ export function* decodeInWorker(segments: SealedItem[], identity: Identity, devi
   }
 }
 
-// The worker is a file beside this one, with this one's extension: .js in tsc's dist/, .cjs
-// in the bundle's dist/bin/, .ts from source (the tests), where it is loaded through tsx's
+// The worker is a file beside this one, with this one's extension: .cjs in the bundle's
+// dist/bin/, .ts from source (the tests), where it is loaded through tsx's
 // loader, registered inside the worker (Node 20 does not apply a `--import` hook to a
 // worker's entry module). Either way a small boot script imports it: if that fails (a broken
 // installation), the landing, blocked in Atomics.wait and deaf to the worker's 'error' event,

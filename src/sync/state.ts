@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { SuError } from '../errors.js';
 
-/** The single `sync_state` row (issue 5's exact shape). */
+/** The single `sync_state` row. */
 export interface SyncStateRow {
   device_id: string;
   bucket_url: string;

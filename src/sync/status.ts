@@ -40,7 +40,7 @@ export interface SyncStatus {
   /** Devices whose manifest this device refused (not authenticated by the bucket's key): nothing from them landed. */
   refused: Array<{ id: string; reason: string; since: string; message: string }>;
   lastError: { time: string; op: string; message: string | null } | null;
-  /** Continuous sync (issue 6): switch, loop, schedule, backoff, settings, request estimate. Absent when sync is off. */
+  /** Continuous sync: switch, loop, schedule, backoff, settings, request estimate. Absent when sync is off. */
   auto?: AutoStatus;
   /** Things the user should look at, e.g. a peer clock ahead of ours by more than 5 minutes. */
   warnings?: string[];

@@ -5,7 +5,7 @@
  * and Node 20 loses the loader of an import() in code that comes from a cache made by
  * another process ("A dynamic import callback was not specified"). So the bin hands in an
  * import() of its own, compiled by Node as usual, as the bundle's `__stackunderflowImport`.
- * Run any other way (the sources, tsc's dist/, cli.cjs started directly) there is no such
+ * Run any other way (the sources through tsx, cli.cjs started directly) there is no such
  * name and import() is Node's own.
  */
 declare const __stackunderflowImport: ((specifier: string) => Promise<unknown>) | undefined;

@@ -11,6 +11,7 @@ import { getMeta, openDb, type Db } from '../../src/store/db.js';
 import { SuError } from '../../src/errors.js';
 import { listSessions, parseReportOptions, REPORT_KINDS, runReport, type RawReportOptions } from '../../src/reports/index.js';
 import { writeSmallLogs } from './logs.js';
+import { runCli } from '../../src/cli/run.js';
 
 const HOST = '127.0.0.1:8081';
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
@@ -251,5 +252,21 @@ describe('errors', () => {
     for (const code of ['CONFIG', 'KEY', 'INTEGRITY', 'LOCKED', 'STORE', 'INTERNAL'] as const) expect(s(code).status, code).toBe(500);
     expect(s('CONFLICT').body).toEqual({ error: { code: 'CONFLICT', message: 'm', hint: 'h' } });
     expect(errorResponse(new Error('secret detail')).body.error.message).toBe('internal error');
+  });
+});
+
+describe('serve --help', () => {
+  it('names every endpoint the API answers', async () => {
+    let help = '';
+    const sink = { write: (s: string) => ((help += s), true) };
+    expect(await runCli(['serve', '--help'], { env, stdout: sink, stderr: sink, isTTY: false })).toBe(0);
+    const paths = app.routes.filter((r) => r.method === 'GET' && r.path.startsWith('/api/')).map((r) => r.path);
+    expect(paths.length).toBeGreaterThanOrEqual(10);
+    const reports = /\/api\/reports\/(\S+)/.exec(help)?.[1].split('|') ?? [];
+    for (const path of paths) {
+      const kind = /^\/api\/reports\/(\w+)$/.exec(path)?.[1];
+      if (kind) expect(reports, path).toContain(kind);
+      else expect(help, path).toContain(path);
+    }
   });
 });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 /**
  * What each command loads. Start-up is most of a report's time (the 50× target against
- * ccusage), and issue 5 requires core commands never to load sync code or its
+ * ccusage), and core commands must never load sync code or its
  * dependencies: registrars declare options, implementations load in the action. The list of
  * agents (src/adapters/agents.ts: names and variables, no parser) is what options and help
  * are declared from, so registrars load it.
@@ -72,7 +72,7 @@ describe('what a command loads', () => {
     expect(m.packages.sort()).toEqual(['better-sqlite3', 'commander']);
   });
 
-  it('ingest, sessions and search never load sync code or its dependencies (issue 5)', async () => {
+  it('ingest, sessions and search never load sync code or its dependencies', async () => {
     for (const argv of [['ingest'], ['sessions', '--json'], ['search', 'hello', '--json']]) {
       const m = await modulesOf(argv);
       expect(m.src.filter((p) => p.startsWith('src/sync/')), argv.join(' ')).toEqual([]);

@@ -40,7 +40,7 @@ function untilStopped(): Promise<string> {
 }
 
 /**
- * Continuous sync (issue 6): when `sync auto` is on, serve runs the sync loop in-process
+ * Continuous sync: when `sync auto` is on, serve runs the sync loop in-process
  * unless a daemon already does. The sync modules load only in that case; a store without
  * sync never imports them.
  */
@@ -62,9 +62,12 @@ export function registerServe(program: Command, io: CliIo): void {
     .addHelpText(
       'after',
       `
-Endpoints (GET, JSON):
-  /api/health  /api/projects  /api/sessions?limit=20
-  /api/reports/daily|monthly|session|project|model?since=&until=&timezone=&project=&provider=&scope=
+Endpoints (GET, JSON), filtered by since=&until=&timezone=&project=&provider=&scope= where it applies:
+  /api/health  /api/projects  /api/devices  /api/sync/status
+  /api/reports/daily|monthly|session|project|model
+  /api/sessions?limit=20  /api/sessions/:id (the JSON of \`show\`)
+  /api/search?q=&limit=  (the JSON of \`search\`)
+  /api/dashboard/summary  /api/dashboard/sessions  (what the dashboard page at / draws)
 Requests must name this server in their Host header (a guard against DNS rebinding).`,
     )
     .action(async (flags: { port?: string; host?: string; allowRemote?: boolean }) => {

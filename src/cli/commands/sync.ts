@@ -71,7 +71,7 @@ export function registerSync(program: Command, io: CliIo): void {
   const sync = program
     .command('sync')
     .description('encrypted multi-device sync through your own bucket (off until `sync init`)')
-    .addHelpText('after', `\nExit codes: 0 ok, 1 other error, 2 configuration or key error, 3 bucket unreachable (work queued), 4 integrity error.\nSpec: docs/specs/sync-protocol-v1.md`);
+    .addHelpText('after', `\nExit codes: 0 ok, 1 other error, 2 configuration or key error, 3 bucket unreachable (work queued), 4 integrity error, 64 usage error.\nSpec: docs/specs/sync-protocol-v1.md`);
 
   sync
     .command('init')
@@ -152,7 +152,7 @@ export function registerSync(program: Command, io: CliIo): void {
         let r;
         let compaction = null;
         try {
-          // Issue 6: finish a compaction a crash interrupted, and compact after the push when the list grew long.
+          // Finish a compaction a crash interrupted, and compact after the push when the list grew long.
           const { compact, recoverCompaction, recordPublishedAcks } = await loadCompact();
           await recoverCompaction(ctx);
           r = await push(ctx);
@@ -300,7 +300,7 @@ function renderStatus(status: Awaited<ReturnType<Awaited<ReturnType<typeof loadS
 }
 
 // ---------------------------------------------------------------------------------------
-// issue 6: continuous sync, compaction, pruning
+// Continuous sync, compaction, pruning
 
 type AutoStatusView = NonNullable<Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>['auto']>;
 

@@ -1,5 +1,5 @@
 /**
- * The `sync` command group as a user meets it (issue 5, CLI): documented exit codes
+ * The `sync` command group as a user meets it: documented exit codes
  * (0 ok, 2 configuration/key, 64 usage), what each command prints before and after
  * `sync init`, the --json shapes, and the key box rules of spec §3.5.
  */
@@ -57,7 +57,7 @@ describe('before sync init', () => {
   it('sync --help documents the exit codes', async () => {
     const r = await d.run(['sync', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/2 configuration or key error, 3 bucket unreachable.*4 integrity error/s);
+    expect(r.stdout).toMatch(/2 configuration or key error, 3 bucket unreachable.*4 integrity error, 64 usage error/s);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Conflicts (issue 5, Tests; spec §9): the same session log ingested on several devices is
+ * Conflicts (spec §9): the same session log ingested on several devices is
  * counted once under `--scope all`, `sync status` counts the identities claimed by more than
  * one device, and the last-write-wins winner (highest written_at, ties to the higher device
  * id) is the same on every device whatever order the segments landed in. Records that only

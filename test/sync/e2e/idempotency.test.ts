@@ -1,5 +1,5 @@
 /**
- * Idempotency (issue 5, Tests; spec §7.2, §8.1 request counts): counted at a proxy in front
+ * Idempotency (spec §7.2, §8.1 request counts): counted at a proxy in front
  * of s3rver. Push with nothing new sends no request at all; pull with nothing new only lists;
  * one new event costs at most two PUTs (segment + manifest) and one segment GET on the
  * other side; `sync status` never touches the network.

@@ -1,5 +1,5 @@
 /**
- * Keys (issue 5, Tests; spec §3, §6): a device with another key cannot join a bucket, pull
+ * Keys (spec §3, §6): a device with another key cannot join a bucket, pull
  * from it or push to it: exit 2, a message naming both fingerprints, and nothing changed —
  * the store (every table), the device's sync folder and the bucket (every file, by size and
  * hash) are compared before and after. Re-init without --force and a key file others can

@@ -1,5 +1,5 @@
 /**
- * Roundtrip (issue 5, Tests): three devices with disjoint logs ingest and push through one
+ * Roundtrip: three devices with disjoint logs ingest and push through one
  * file:// bucket, then each pulls. Every device's union report must equal the sum of the
  * three local reports, and its Claude per-day tokens must equal the billing rule applied to
  * all three log folders at once; each device's own scope must still show only its own logs.

@@ -1,5 +1,5 @@
 /**
- * Secrets (issue 5, Tests; spec §3.2): after a full init / key export / ingest / push /
+ * Secrets (spec §3.2): after a full init / key export / ingest / push /
  * pull / status / verify cycle on two devices, the sync key (and its recipient, which v1
  * treats as secret too) appears nowhere but where it must: the key file, the init box and
  * `sync key export`. Not in the store file or its WAL, not in the bucket, not in any --json

@@ -1,5 +1,5 @@
 /**
- * Tampering (issue 5, Tests; spec §4.4 reader checks, §8.1, §12): a flipped byte, a
+ * Tampering (spec §4.4 reader checks, §8.1, §12): a flipped byte, a
  * truncated, swapped, missing or replayed object makes `sync pull` fail with exit 4 for that
  * peer only: nothing of it lands (store and cursor as before), the other peers still land,
  * and `sync verify` names the bad object. Everything runs on a copy of one pristine bucket,

@@ -1,5 +1,5 @@
 /**
- * Unreachable bucket (issue 5, Tests; spec §7, §12): with the server stopped, or a proxy
+ * Unreachable bucket (spec §7, §12): with the server stopped, or a proxy
  * answering 500s and dropping connections, push exits 3 and keeps its spool; the next push
  * uploads exactly the spooled bytes (same object names = same ciphertext) and the bucket ends
  * with each segment once. Runs against s3rver in-process, behind a TCP gate that can take the
