@@ -24,120 +24,7 @@ import lockfile from 'proper-lockfile';
 import { SuError } from '../errors.js';
 import { homeDir, packageRoot, syncDir } from '../paths.js';
 import type { Db } from '../store/db.js';
-
-// ---------------------------------------------------------------------------------------
-// settings
-
-/** The loop's tunables. Times in seconds (fractions allowed, for tests), stored in `sync_settings`. */
-export interface AutoSettings {
-  /** Idle pull interval: one LIST per pull when nothing changed. */
-  pullInterval: number;
-  /** Pull interval while this device or a peer was active within `activeWindow`. */
-  pullActiveInterval: number;
-  activeWindow: number;
-  /** Push once no new event arrived for this long… */
-  pushQuiet: number;
-  /** …but no later than this after the first unpushed event. */
-  pushMaxWait: number;
-  keepDays: number;
-  /** Compact when our manifest lists more delta segments than this. */
-  compactAfter: number;
-  pruneInterval: number;
-  /** An ack-only manifest is written at most this often. */
-  ackInterval: number;
-  backoffMin: number;
-  backoffMax: number;
-  /** Full ingest scan, in case the watcher missed something (new log folders, network filesystems). */
-  rescanInterval: number;
-}
-
-/**
- * Defaults. Latency: an event is pushed 5 s after the last one (at most 20 s after the
- * first of a burst) and a peer pulls every 10 s while active, so a visible-elsewhere p95
- * stays under 30 s. Cost: an idle device pulls once a minute, 1 LIST each (unchanged
- * manifests are not fetched): 43,200 requests in a 30-day month, plus a daily prune.
- */
-export const AUTO_DEFAULTS: Readonly<AutoSettings> = Object.freeze({
-  pullInterval: 60,
-  pullActiveInterval: 10,
-  activeWindow: 900,
-  pushQuiet: 5,
-  pushMaxWait: 20,
-  keepDays: 30,
-  compactAfter: 64,
-  pruneInterval: 86_400,
-  ackInterval: 86_400,
-  backoffMin: 15,
-  backoffMax: 300,
-  rescanInterval: 300,
-});
-
-/** `sync_settings` key of each tunable (snake case, like the spec's `keep_days`). */
-export const AUTO_SETTING_KEYS: Readonly<Record<keyof AutoSettings, string>> = Object.freeze({
-  pullInterval: 'pull_interval',
-  pullActiveInterval: 'pull_active_interval',
-  activeWindow: 'active_window',
-  pushQuiet: 'push_quiet',
-  pushMaxWait: 'push_max_wait',
-  keepDays: 'keep_days',
-  compactAfter: 'compact_after',
-  pruneInterval: 'prune_interval',
-  ackInterval: 'ack_interval',
-  backoffMin: 'backoff_min',
-  backoffMax: 'backoff_max',
-  rescanInterval: 'rescan_interval',
-});
-
-/** One raw `sync_settings` value (undefined when absent). */
-export function getSetting(db: Db, key: string): string | undefined {
-  const row = db.prepare('SELECT value FROM sync_settings WHERE key = ?').get(key) as { value: string } | undefined;
-  return row?.value;
-}
-
-/** Sets (or with `null`, removes) raw `sync_settings` values, in one transaction. */
-export function setSettings(db: Db, values: Record<string, string | number | null>): void {
-  const put = db.prepare('INSERT INTO sync_settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-  const del = db.prepare('DELETE FROM sync_settings WHERE key = ?');
-  db.transaction(() => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) del.run(k);
-      else put.run(k, String(v));
-    }
-  })();
-}
-
-/** The loop's settings: stored values over {@link AUTO_DEFAULTS}; unparsable values fall back to the default. */
-export function readAutoSettings(db: Db): AutoSettings {
-  const out = { ...AUTO_DEFAULTS };
-  for (const [name, key] of Object.entries(AUTO_SETTING_KEYS) as Array<[keyof AutoSettings, string]>) {
-    const v = getSetting(db, key);
-    if (v === undefined) continue;
-    const n = Number(v);
-    if (Number.isFinite(n) && n >= 0) out[name] = n;
-  }
-  return out;
-}
-
-/** Validates and stores tunables. Throws USAGE for a value that is not a number in range. */
-export function writeAutoSettings(db: Db, values: Partial<Record<keyof AutoSettings, number | string>>): void {
-  const out: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(values) as Array<[keyof AutoSettings, number | string | undefined]>) {
-    if (raw === undefined) continue;
-    const key = AUTO_SETTING_KEYS[name];
-    if (!key) throw new SuError('USAGE', `unknown setting ${name}`);
-    const n = typeof raw === 'number' ? raw : Number(raw);
-    const min = name === 'compactAfter' ? 1 : name === 'keepDays' ? 0 : 0.01;
-    if (!Number.isFinite(n) || n < min) throw new SuError('USAGE', `${key} wants a number ≥ ${min}, got '${raw}'`);
-    out[key] = String(n);
-  }
-  if (Object.keys(out).length) setSettings(db, out);
-}
-
-/** `auto` as recorded by `sync auto --enable/--disable`: null when never set. */
-export function autoSwitch(db: Db): 'on' | 'off' | null {
-  const v = getSetting(db, 'auto');
-  return v === 'on' || v === 'off' ? v : null;
-}
+import { autoSwitch, getSetting, readAutoSettings, setAutoSwitch, type AutoSettings } from './settings.js';
 
 // ---------------------------------------------------------------------------------------
 // files
@@ -437,7 +324,7 @@ export interface EnableResult {
  */
 export async function enableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { launcher?: Launcher; waitMs?: number } = {}): Promise<EnableResult> {
   const paths = daemonPaths(env);
-  setSettings(db, { auto: 'on' });
+  setAutoSwitch(db, true);
   const cur = loopRunning(env);
   if (cur.running) return { alreadyRunning: true, pid: cur.pid, mode: cur.mode, log: paths.log };
   privateDir(paths.logDir);
@@ -479,7 +366,7 @@ export interface DisableResult {
 
 /** `sync auto --disable`: records auto=off (kept across restarts), then stops a running daemon (SIGTERM, then wait). */
 export async function disableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { waitMs?: number } = {}): Promise<DisableResult> {
-  setSettings(db, { auto: 'off' });
+  setAutoSwitch(db, false);
   const cur = loopRunning(env);
   if (!cur.running || cur.pid === null) return { stoppedPid: null, servePid: null, killed: false };
   if (cur.mode === 'serve') return { stoppedPid: null, servePid: cur.pid, killed: false };

@@ -18,8 +18,8 @@ import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, t
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { segmentKey } from './layout.js';
 import { commitManifest, currentAcks, readOwnManifest, shippable } from './push.js';
-import { committedSegments, logSync, outboxSegments, writeSettings, type SegmentRow } from './state.js';
-import { AUTO_DEFAULTS, getSetting, readAutoSettings, setSettings } from './auto.js';
+import { committedSegments, logSync, outboxSegments, type SegmentRow } from './state.js';
+import { getSetting, readAutoSettings, setSettings, writeSettings } from './settings.js';
 
 export interface CompactResult {
   /** Why compaction ran. */
@@ -334,4 +334,3 @@ export async function publishAcks(ctx: SyncContext, opts: { minIntervalMs?: numb
 }
 
 /** Default threshold, re-exported for help texts. */
-export const DEFAULT_COMPACT_AFTER = AUTO_DEFAULTS.compactAfter;

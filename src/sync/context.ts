@@ -13,7 +13,8 @@ import { fingerprint, type Identity, type Recipient } from './crypto.js';
 import { requireIdentity } from './keys.js';
 import { isNotFound, openObjectStore, type ObjectStore } from './objectstore/index.js';
 import { keyJsonKey } from './layout.js';
-import { readSettings, requireSyncState, type SyncSettings, type SyncStateRow } from './state.js';
+import { requireSyncState, type SyncStateRow } from './state.js';
+import { readSettings, type SyncSettings } from './settings.js';
 
 /** Progress of a long push or pull, for a progress bar. */
 export interface SyncProgress {

@@ -11,7 +11,7 @@
  */
 import { privateDir, privateFile } from '../store/private.js';
 import { appendFileSync, existsSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
 import { isRetryable, SuError } from '../errors.js';
 import { ingest } from '../ingest/index.js';
@@ -21,18 +21,15 @@ import { catchUpSearchIndex } from '../store/events.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import {
   acquireLoopLock,
-  autoSwitch,
   breakDeadSyncLock,
   daemonPaths,
-  getSetting,
   markOp,
-  readAutoSettings,
   writeLoopState,
-  type AutoSettings,
   type LoopLease,
   type LoopMode,
   type LoopState,
 } from './auto.js';
+import { autoSwitch, getSetting, readAutoSettings, type AutoSettings } from './settings.js';
 import { compact, publishAcks, recordPublishedAcks, recoverCompaction } from './compact.js';
 import { loadContext, type SyncContext } from './context.js';
 import type { ObjectStore } from './objectstore/index.js';

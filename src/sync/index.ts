@@ -10,3 +10,4 @@ export { syncStatus, remoteUsage, type SyncStatus } from './status.js';
 export { verify, type DeviceVerification } from './verify.js';
 export { requireIdentity, resolveIdentity, DEFAULT_KEY_ENV } from './keys.js';
 export { fingerprint } from './crypto.js';
+export { autoSwitch, parseSettingAssignments, writeAutoSettings, type AutoSettings } from './settings.js';

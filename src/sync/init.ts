@@ -11,7 +11,8 @@ import { decodeKeyJson, encodeKeyJson, MAX_SEALED_MANIFEST_BYTES, openManifest }
 import { DEFAULT_KEY_ENV, identityPath, readIdentityFile, resolveIdentity, writeIdentityFile } from './keys.js';
 import { devicesPrefix, keyJsonKey, manifestKey, parseDeviceKey } from './layout.js';
 import { isNotFound, openObjectStore, probeConditionalWrites, type ObjectStore } from './objectstore/index.js';
-import { readSettings, readSyncState, writeSettings } from './state.js';
+import { readSyncState } from './state.js';
+import { BUCKET_BOUND_KEYS, clearSettings, readSettings, writeSettings } from './settings.js';
 
 export interface InitOptions {
   bucket: string;
@@ -220,7 +221,7 @@ export async function initSync(db: Db, opts: InitOptions): Promise<InitResult> {
       db.prepare('DELETE FROM sync_segments').run();
       db.prepare('DELETE FROM sync_outbox').run();
       // Bookkeeping of the old setup only; the daemon's switches and intervals stay.
-      db.prepare("DELETE FROM sync_settings WHERE key IN ('generation', 'manifestEtag', 'compacted_through', 'compaction_pending', 'published_acks', 'acks_published_at', 'last_prune_at', 'manifestAuth')").run();
+      clearSettings(db, BUCKET_BOUND_KEYS);
       for (const t of ['sync_retired', 'sync_peer_acks', 'sync_rejected']) db.prepare(`DELETE FROM ${t}`).run();
     }
     writeSettings(db, {

@@ -18,7 +18,7 @@ import { devicePrefix, devicesPrefix, manifestKey, parseDeviceKey } from './layo
 import type { ObjectInfo } from './objectstore/index.js';
 import { readOwnManifest } from './push.js';
 import { committedSegments, logSync, outboxSegments } from './state.js';
-import { getSetting, readAutoSettings, setSettings } from './auto.js';
+import { getSetting, readAutoSettings, setSettings } from './settings.js';
 import { publishAcks, recoverCompactionLocked } from './compact.js';
 
 const DAY_MS = 86_400_000;

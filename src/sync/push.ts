@@ -13,7 +13,8 @@ import { asSealed, MANIFEST_AUTH_ALG } from './crypto.js';
 import { isoNow, withSyncLock, type SyncContext } from './context.js';
 import { manifestKey, segmentKey } from './layout.js';
 import { isNotFound } from './objectstore/index.js';
-import { committedSegments, logSync, outboxSegments, readPeers, writeSettings, type SegmentRow } from './state.js';
+import { committedSegments, logSync, outboxSegments, readPeers, type SegmentRow } from './state.js';
+import { writeSettings } from './settings.js';
 
 export interface PushResult {
   /** Events newly staged into the spool by this push. */

@@ -12,20 +12,6 @@ export interface SyncStateRow {
   conflict_count: number;
 }
 
-/** Non-secret settings kept beside sync_state. */
-export interface SyncSettings {
-  endpoint?: string;
-  region?: string;
-  profile?: string;
-  keyFromEnv?: string;
-  deviceName?: string;
-  conditionalWrites?: 'yes' | 'no';
-  manifestEtag?: string;
-  generation?: string;
-  /** The `auth.alg` of the manifests this device writes, set by its first authenticated write. */
-  manifestAuth?: string;
-}
-
 export interface PeerRow {
   device_id: string;
   name: string | null;
@@ -60,20 +46,6 @@ export function requireSyncState(db: Db): SyncStateRow {
     });
   }
   return s;
-}
-
-export function readSettings(db: Db): SyncSettings {
-  const rows = db.prepare('SELECT key, value FROM sync_settings').all() as { key: string; value: string }[];
-  return Object.fromEntries(rows.map((r) => [r.key, r.value])) as SyncSettings;
-}
-
-export function writeSettings(db: Db, s: SyncSettings): void {
-  const put = db.prepare('INSERT INTO sync_settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-  const del = db.prepare('DELETE FROM sync_settings WHERE key = ?');
-  for (const [k, v] of Object.entries(s)) {
-    if (v === undefined || v === null) del.run(k);
-    else put.run(k, String(v));
-  }
 }
 
 export function readPeers(db: Db): PeerRow[] {

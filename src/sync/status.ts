@@ -4,7 +4,8 @@ import { DEFAULT_KEY_ENV, identityPath } from './keys.js';
 import { existsSync } from 'node:fs';
 import type { ObjectStore } from './objectstore/index.js';
 import { devicesPrefix, parseDeviceKey } from './layout.js';
-import { lastSyncError, outboxSegments, readPeers, readRejected, readSettings, readSyncState } from './state.js';
+import { lastSyncError, outboxSegments, readPeers, readRejected, readSyncState } from './state.js';
+import { readSettings } from './settings.js';
 import { autoStatus, SKEW_WARN_MS, type AutoStatus } from './auto.js';
 import { formatDuration } from '../util/units.js';
 

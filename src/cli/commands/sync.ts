@@ -376,7 +376,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .action(async (flags) => {
       if (flags.enable && flags.disable) throw new SuError('USAGE', '--enable and --disable exclude each other', { hint: 'pick one' });
       const auto = await import('../../sync/auto.js');
-      const { syncStatus } = await loadSync();
+      const { syncStatus, parseSettingAssignments, writeAutoSettings } = await loadSync();
       await withStore(io, async (db) => {
         const { requireSyncState } = await import('../../sync/state.js');
         if (flags.enable) requireSyncState(db);
@@ -388,13 +388,8 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
           keepDays: flags.keepDays,
           compactAfter: flags.compactAfter,
         };
-        for (const kv of (flags.set as string[] | undefined) ?? []) {
-          const m = /^([a-z_]+)=(.*)$/.exec(kv);
-          const name = m && (Object.entries(auto.AUTO_SETTING_KEYS).find(([, k]) => k === m[1])?.[0] as keyof typeof auto.AUTO_DEFAULTS | undefined);
-          if (!m || !name) throw new SuError('USAGE', `--set wants key=value with a key among ${Object.values(auto.AUTO_SETTING_KEYS).join(', ')}; got '${kv}'`);
-          values[name] = m[2];
-        }
-        auto.writeAutoSettings(db, values);
+        Object.assign(values, parseSettingAssignments((flags.set as string[] | undefined) ?? []));
+        writeAutoSettings(db, values);
         let action: Record<string, unknown> | null = null;
         if (flags.enable) {
           const r = await auto.enableAuto(db, io.env);
@@ -427,11 +422,11 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .description('run the continuous sync loop in the foreground (what `sync auto --enable` starts; use it under systemd or launchd)')
     .action(async () => {
       const { runLockedLoop } = await import('../../sync/daemon.js');
-      const auto = await import('../../sync/auto.js');
+      const { autoSwitch } = await loadSync();
       await withStore(io, async (db) => {
         const { requireSyncState } = await import('../../sync/state.js');
         requireSyncState(db);
-        if (auto.autoSwitch(db) === 'off') {
+        if (autoSwitch(db) === 'off') {
           io.stdout.write('Continuous sync is off on this device (`stackunderflow sync auto --disable`); not starting. Turn it on with `stackunderflow sync auto --enable`.\n');
           return;
         }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore } from '../../../src/sync/objectstore/index.js';
 import { Device, setupSync, TcpGate } from '../../helpers/devices.js';
 import { runLockedLoop, type ActionReport, type SyncLoop } from '../../../src/sync/daemon.js';
-import type { AutoSettings } from '../../../src/sync/auto.js';
+import type { AutoSettings } from '../../../src/sync/settings.js';
 import { appendClaude, eventKeys, hasRecord, s3Bucket, until } from './helpers.js';
 
 /** Fast settings: what a user could configure, scaled down so the test runs in seconds. */

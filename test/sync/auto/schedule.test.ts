@@ -3,7 +3,8 @@
  * while anyone is active, exponential backoff with jitter and a cap, and its reset.
  */
 import { describe, expect, it } from 'vitest';
-import { AUTO_DEFAULTS, estimateRequests } from '../../../src/sync/auto.js';
+import { estimateRequests } from '../../../src/sync/auto.js';
+import { AUTO_DEFAULTS } from '../../../src/sync/settings.js';
 import { scheduleConfig, SyncSchedule } from '../../../src/sync/daemon.js';
 
 const T0 = 1_800_000_000_000;

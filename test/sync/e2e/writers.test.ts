@@ -17,7 +17,8 @@ import { rgwFromEnv, RGW_ENV } from '../../helpers/s3servers.js';
 import { openDb } from '../../../src/store/db.js';
 import { loadContext, push } from '../../../src/sync/index.js';
 import { storeOptions } from '../../../src/sync/context.js';
-import { readSettings, readSyncState } from '../../../src/sync/state.js';
+import { readSyncState } from '../../../src/sync/state.js';
+import { readSettings } from '../../../src/sync/settings.js';
 import { openObjectStore, type ObjectStore } from '../../../src/sync/objectstore/index.js';
 import { SuError } from '../../../src/errors.js';
 
