@@ -1,7 +1,6 @@
 /**
- * Continuous sync bookkeeping (docs/specs/sync-protocol-v1.md §10.4): the `auto` switch and
- * the loop's settings in `sync_settings`, the single-instance lock, the pid file, the log
- * file, and starting/stopping the detached `stackunderflow sync daemon`.
+ * Continuous sync bookkeeping (docs/specs/sync-protocol-v1.md §10.4): starting and stopping
+ * the detached `stackunderflow sync daemon`, the request estimate and the loop's part of status.
  *
  * Kept free of heavy imports (no AWS SDK, no age, no chokidar): `sync status` and the API
  * read from here.
@@ -16,224 +15,18 @@
  */
 import { privateDir, privateFile } from '../store/private.js';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import lockfile from 'proper-lockfile';
 import { SuError } from '../errors.js';
-import { homeDir, packageRoot, syncDir } from '../paths.js';
+import { packageRoot } from '../paths.js';
 import type { Db } from '../store/db.js';
 import { autoSwitch, getSetting, readAutoSettings, setAutoSwitch, type AutoSettings } from './settings.js';
-
-// ---------------------------------------------------------------------------------------
-// files
-
-/** Where the loop keeps its files. */
-export function daemonPaths(env: NodeJS.ProcessEnv = process.env) {
-  const sync = syncDir(env);
-  const logs = join(homeDir(env), 'logs');
-  return {
-    lock: join(sync, 'daemon.lock'),
-    pid: join(sync, 'daemon.pid'),
-    state: join(sync, 'daemon.json'),
-    op: join(sync, 'daemon.op'),
-    logDir: logs,
-    log: join(logs, 'sync-daemon.log'),
-  };
-}
-
-/** Who runs the loop: a detached/foreground `sync daemon`, or `serve` in-process. */
-export type LoopMode = 'daemon' | 'serve';
-
-interface PidFile {
-  pid: number;
-  mode: LoopMode;
-  startedAt: string;
-}
+import { loopRunning, pidAlive } from './locks.js';
+import { daemonPaths, readLoopState, type LoopMode, type LoopState } from './loop-files.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function writeJsonAtomic(path: string, value: unknown): void {
-  privateDir(dirname(path));
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value) + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
-function readJson<T>(path: string): T | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
-/** True when a process with this pid exists (EPERM: it exists, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readPidFile(env: NodeJS.ProcessEnv): PidFile | null {
-  const p = readJson<PidFile>(daemonPaths(env).pid);
-  return p && typeof p.pid === 'number' ? p : null;
-}
-
-// ---------------------------------------------------------------------------------------
-// single instance
-
-// A holder refreshes the lock every few seconds; one that stopped refreshing for this long is
-// gone. A dead holder whose pid file names it is detected at once (see acquireLoopLock).
-const LOCK_STALE_MS = 20_000;
-const LOCK_UPDATE_MS = 2_000;
-
-function lockOptions(env: NodeJS.ProcessEnv) {
-  return { lockfilePath: daemonPaths(env).lock, realpath: false, stale: LOCK_STALE_MS } as const;
-}
-
-/** The lock held by the running loop; `release()` also removes the pid file. */
-export interface LoopLease {
-  pid: number;
-  mode: LoopMode;
-  release(): Promise<void>;
-}
-
-/**
- * Takes the single-instance lock for the sync loop and writes the pid file. Returns the
- * current holder instead when another live loop has it. A lock left by a process that no
- * longer exists (kill -9, crash) is taken over at once rather than after the stale time.
- * `onLost` runs if the lock is later compromised (its directory removed, or not refreshed).
- */
-export async function acquireLoopLock(
-  env: NodeJS.ProcessEnv,
-  mode: LoopMode,
-  onLost: (err: Error) => void = () => undefined,
-): Promise<{ lease: LoopLease } | { holder: { pid: number | null; mode: LoopMode | null } }> {
-  const paths = daemonPaths(env);
-  privateDir(dirname(paths.lock));
-  const target = join(dirname(paths.lock), 'daemon');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const release = await lockfile.lock(target, { ...lockOptions(env), update: LOCK_UPDATE_MS, retries: 0, onCompromised: onLost });
-      const pid: PidFile = { pid: process.pid, mode, startedAt: new Date().toISOString() };
-      writeJsonAtomic(paths.pid, pid);
-      return {
-        lease: {
-          pid: process.pid,
-          mode,
-          async release() {
-            const cur = readPidFile(env);
-            if (cur?.pid === process.pid) rmSync(paths.pid, { force: true });
-            rmSync(paths.op, { force: true });
-            await release().catch(() => undefined);
-          },
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-      const holder = readPidFile(env);
-      if (attempt < 5 && holder && holder.pid !== process.pid && !pidAlive(holder.pid)) {
-        // The pid file names a process that is gone: its lock is dead. (A loop that took the
-        // lock a moment ago and has not yet written its pid file would lose it here; it
-        // notices at its next refresh, through onCompromised, and stops: still one loop.)
-        rmSync(paths.lock, { recursive: true, force: true });
-        continue;
-      }
-      return { holder: { pid: holder?.pid ?? null, mode: holder?.mode ?? null } };
-    }
-  }
-}
-
-/** Whether a loop is running now (its lock is held and fresh, and its pid is alive). */
-export function loopRunning(env: NodeJS.ProcessEnv = process.env): { running: boolean; pid: number | null; mode: LoopMode | null; startedAt: string | null } {
-  const pf = readPidFile(env);
-  let locked = false;
-  try {
-    locked = lockfile.checkSync(join(dirname(daemonPaths(env).lock), 'daemon'), lockOptions(env));
-  } catch {
-    locked = false;
-  }
-  const running = locked && !!pf && pidAlive(pf.pid);
-  return { running, pid: running ? pf!.pid : null, mode: running ? pf!.mode : null, startedAt: running ? pf!.startedAt : null };
-}
-
-// ---------------------------------------------------------------------------------------
-// the sync lock left behind by a killed loop
-
-/** Marks that this process is inside a push/pull/prune (which hold the sync lock). */
-export function markOp(env: NodeJS.ProcessEnv, op: string | null): void {
-  const path = daemonPaths(env).op;
-  if (op === null) rmSync(path, { force: true });
-  else writeJsonAtomic(path, { pid: process.pid, op, at: new Date().toISOString() });
-}
-
-/**
- * After a loop was killed inside a push or pull, the sync lock it held stays until it goes
- * stale (30 s). The loop calls this before each bucket step and on LOCKED, while holding the
- * loop lock: when `daemon.op` names a process that no longer exists, the sync lock is that
- * process's and is removed — at once while the marker is younger than the sync lock's stale
- * time (no other process can have taken a lock that was never stale), later only once the
- * lock has not been refreshed for longer than a live holder's refresh period. Returns
- * whether it removed a lock.
- */
-export function breakDeadSyncLock(env: NodeJS.ProcessEnv, now = Date.now()): boolean {
-  const paths = daemonPaths(env);
-  const op = readJson<{ pid: number }>(paths.op);
-  if (!op || op.pid === process.pid || pidAlive(op.pid)) return false;
-  const syncLock = join(syncDir(env), 'sync.lock.lock');
-  let markerAge: number;
-  let lockAgeMs: number;
-  try {
-    markerAge = now - statSync(paths.op).mtimeMs;
-    lockAgeMs = now - statSync(syncLock).mtimeMs;
-  } catch {
-    rmSync(paths.op, { force: true });
-    return false;
-  }
-  // withSyncLock: stale after 30 s, refreshed every 5 s by a live holder.
-  if (markerAge >= 25_000 && lockAgeMs < 7_000) return false;
-  rmSync(syncLock, { recursive: true, force: true });
-  rmSync(paths.op, { force: true });
-  return true;
-}
-
-// ---------------------------------------------------------------------------------------
-// runtime state (for status)
-
-/** What the running loop publishes about itself, for `sync status`. */
-export interface LoopState {
-  pid: number;
-  mode: LoopMode;
-  startedAt: string;
-  updatedAt: string;
-  /** ISO times, or null when nothing is scheduled. */
-  nextPushAt: string | null;
-  nextPullAt: string | null;
-  nextPruneAt: string | null;
-  /** Non-null while backing off after failures. */
-  backoff: { failures: number; delayMs: number; until: string } | null;
-  active: boolean;
-  lastError: { time: string; op: string; code: string; message: string } | null;
-  /** Peers whose objects failed verification: skipped until their manifest changes (and retried daily). */
-  quarantined?: Array<{ device: string; since: string; code: string; message: string }>;
-  counters: Record<string, number>;
-}
-
-/** Publishes the loop's state for `sync status` (atomic replace). */
-export function writeLoopState(env: NodeJS.ProcessEnv, s: LoopState): void {
-  writeJsonAtomic(daemonPaths(env).state, s);
-}
-
-/** The last state a loop published, or null. Check {@link loopRunning} before trusting it. */
-export function readLoopState(env: NodeJS.ProcessEnv): LoopState | null {
-  return readJson<LoopState>(daemonPaths(env).state);
-}
 
 // ---------------------------------------------------------------------------------------
 // request estimate

@@ -15,7 +15,8 @@
 import type { Db } from '../store/db.js';
 import { rowToEvent } from '../store/events.js';
 import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
-import { isoNow, withSyncLock, type SyncContext } from './context.js';
+import { isoNow, type SyncContext } from './context.js';
+import { withSyncLock } from './locks.js';
 import { segmentKey } from './layout.js';
 import { commitManifest, currentAcks, readOwnManifest, shippable } from './push.js';
 import { committedSegments, logSync, outboxSegments, type SegmentRow } from './state.js';

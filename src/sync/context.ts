@@ -1,8 +1,4 @@
-import lockfile from 'proper-lockfile';
 import { privateDir } from '../store/private.js';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
 import { SuError } from '../errors.js';
@@ -106,74 +102,6 @@ async function requireFileBucket(store: ObjectStore): Promise<void> {
     throw new SuError('CONFIG', `the bucket directory ${store.url} has no ${keyJsonKey()}: it is not mounted, was moved or renamed, or was emptied`, {
       hint: 'mount the disk or put the folder back; for a new, empty bucket run `stackunderflow sync init --bucket <url>`',
     });
-  }
-}
-
-/**
- * One sync operation at a time per device: push and pull both take this lock, so two
- * processes never interleave spool or cursor updates. Beside the lock, `sync.lock.owner`
- * says which process holds it: a lock left by a process of this host that no longer exists
- * (SIGKILL, OOM kill, power cut) is taken over at once, restic's rule, instead of after the
- * 30 s staleness; a live holder is named in the message.
- */
-export async function withSyncLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
-  const dir = syncDir(env);
-  privateDir(dir);
-  const file = join(dir, 'sync.lock');
-  const ownerFile = join(dir, 'sync.lock.owner');
-  const opts = { realpath: false, stale: 30_000, update: 5_000 };
-  const take = (retries: number) => lockfile.lock(file, { ...opts, retries: retries === 0 ? 0 : { retries, minTimeout: 100, maxTimeout: 500 } });
-  let release: () => Promise<void>;
-  try {
-    try {
-      release = await take(0);
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code !== 'ELOCKED') throw cause;
-      const owner = readLockOwner(ownerFile);
-      if (owner && owner.host === hostname() && !processAlive(owner.pid) && readLockOwner(ownerFile)?.pid === owner.pid) {
-        rmSync(`${file}.lock`, { recursive: true, force: true });
-        rmSync(ownerFile, { force: true });
-        release = await take(0);
-      } else {
-        release = await take(20);
-      }
-    }
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ELOCKED') {
-      const owner = readLockOwner(ownerFile);
-      const who = owner ? ` (process ${owner.pid} on ${owner.host === hostname() ? 'this machine' : owner.host}, since ${owner.since})` : '';
-      throw new SuError('LOCKED', `another stackunderflow sync is running on this device${who}`, {
-        hint: 'wait for it to finish (or stop `stackunderflow sync daemon`), then try again',
-        cause,
-      });
-    }
-    throw cause;
-  }
-  try {
-    writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n', { mode: 0o600 });
-    return await fn();
-  } finally {
-    rmSync(ownerFile, { force: true });
-    await release().catch(() => undefined);
-  }
-}
-
-function readLockOwner(path: string): { pid: number; host: string; since: string } | null {
-  try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown; host?: unknown; since?: unknown };
-    return Number.isSafeInteger(v.pid) && typeof v.host === 'string' ? { pid: v.pid as number, host: v.host, since: String(v.since ?? '?') } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether a process of this host exists (signal 0 checks without sending anything). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

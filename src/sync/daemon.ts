@@ -19,16 +19,8 @@ import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
 import { catchUpSearchIndex } from '../store/events.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import {
-  acquireLoopLock,
-  breakDeadSyncLock,
-  daemonPaths,
-  markOp,
-  writeLoopState,
-  type LoopLease,
-  type LoopMode,
-  type LoopState,
-} from './auto.js';
+import { acquireLoopLock, breakDeadSyncLock, markOp, type LoopLease } from './locks.js';
+import { daemonPaths, writeLoopState, type LoopMode, type LoopState } from './loop-files.js';
 import { autoSwitch, getSetting, readAutoSettings, type AutoSettings } from './settings.js';
 import { compact, publishAcks, recordPublishedAcks, recoverCompaction } from './compact.js';
 import { loadContext, type SyncContext } from './context.js';

@@ -13,7 +13,8 @@
 import { SuError } from '../errors.js';
 import { MAX_SEALED_MANIFEST_BYTES, openManifest } from './codec.js';
 import { asSealed } from './crypto.js';
-import { isoNow, withSyncLock, type SyncContext } from './context.js';
+import { isoNow, type SyncContext } from './context.js';
+import { withSyncLock } from './locks.js';
 import { devicePrefix, devicesPrefix, manifestKey, parseDeviceKey } from './layout.js';
 import type { ObjectInfo } from './objectstore/index.js';
 import { readOwnManifest } from './push.js';

@@ -6,7 +6,8 @@ import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, t
 import { SuError } from '../errors.js';
 import { checkSealedSegment, ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
 import { asSealed, open } from './crypto.js';
-import { isoNow, withSyncLock, type SyncContext } from './context.js';
+import { isoNow, type SyncContext } from './context.js';
+import { withSyncLock } from './locks.js';
 import { devicesPrefix, manifestKey, parseDeviceKey, segmentKey } from './layout.js';
 import { isNotFound } from './objectstore/index.js';
 import { clearRejected, countConflicts, logSync, readPeer, readRejected, setRejected, type RejectedPeer } from './state.js';
