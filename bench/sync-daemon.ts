@@ -23,7 +23,8 @@ import { Device, fileBucket, setupSync } from '../test/helpers/devices.js';
 import { startS3rver } from '../test/helpers/s3servers.js';
 import { appendClaude, hasRecord } from '../test/sync/auto/helpers.js';
 import { AUTO_DEFAULTS } from '../src/sync/settings.js';
-import { startSyncLoop, type Timers } from '../src/sync/daemon.js';
+import { startSyncLoop } from '../src/sync/loop.js';
+import type { Timers } from '../src/sync/schedule.js';
 import { openObjectStore, type ObjectInfo, type ObjectStore, type PutOptions } from '../src/sync/objectstore/index.js';
 import { generate } from './gen.js';
 

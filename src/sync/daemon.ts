@@ -1,719 +1,133 @@
 /**
- * The continuous sync loop (docs/specs/sync-protocol-v1.md §10.4): watch the provider log
- * folders, ingest incrementally, push shortly after new events (debounced), pull on an
- * interval that tightens while anyone is active, prune once a day, and back off
- * exponentially with jitter while the bucket is unreachable. It never stops on a bad file or
- * a bad object: it logs, counts, and goes on.
- *
- * Two parts: {@link SyncSchedule} is pure (times in, next action out; tested with a fake
- * clock), and {@link startSyncLoop} runs it against the store, the bucket and a watcher.
- * Clock, timers and randomness are injectable.
+ * The detached `stackunderflow sync daemon` (docs/specs/sync-protocol-v1.md §10.4): `sync auto
+ * --enable` records the switch and starts it, `--disable` records it and stops it.
  */
 import { privateDir, privateFile } from '../store/private.js';
-import { appendFileSync, existsSync } from 'node:fs';
-import { relative, sep } from 'node:path';
-import { ADAPTERS } from '../adapters/index.js';
-import { isRetryable, SuError } from '../errors.js';
-import { ingest } from '../ingest/index.js';
-import { storePath } from '../paths.js';
-import { openDb, type Db } from '../store/db.js';
-import { catchUpSearchIndex } from '../store/events.js';
-import { systemClock, type Clock } from '../util/clock.js';
-import { acquireLoopLock, breakDeadSyncLock, markOp, type LoopLease } from './locks.js';
-import { daemonPaths, writeLoopState, type LoopMode, type LoopState } from './loop-files.js';
-import { autoSwitch, getSetting, readAutoSettings, type AutoSettings } from './settings.js';
-import { compact, publishAcks, recordPublishedAcks, recoverCompaction } from './compact.js';
-import { loadContext, type SyncContext } from './context.js';
-import type { ObjectStore } from './objectstore/index.js';
-import { prune } from './prune.js';
-import { pull, type PullResult } from './pull.js';
-import { push } from './push.js';
-import { importEsm } from '../util/esm.js';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SuError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import type { Db } from '../store/db.js';
+import { setAutoSwitch } from './settings.js';
+import { loopRunning, pidAlive } from './locks.js';
+import { daemonPaths, type LoopMode } from './loop-files.js';
 
-// ---------------------------------------------------------------------------------------
-// schedule (pure)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Timer functions, injectable so tests can drive the loop with a fake clock. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process's own timers. */
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-/** The schedule's parameters in milliseconds (from {@link AutoSettings}, which are seconds). */
-export interface ScheduleConfig {
-  pullIntervalMs: number;
-  pullActiveIntervalMs: number;
-  activeWindowMs: number;
-  pushQuietMs: number;
-  pushMaxWaitMs: number;
-  pruneIntervalMs: number;
-  backoffMinMs: number;
-  backoffMaxMs: number;
-  rescanIntervalMs: number;
-  /** Watcher events are batched: ingest this long after the last one… */
-  ingestQuietMs: number;
-  /** …and no later than this after the first. */
-  ingestMaxWaitMs: number;
-  /** ± fraction applied to each backoff delay. */
-  jitter: number;
-}
-
-/** Converts stored settings (seconds) to a {@link ScheduleConfig}. */
-export function scheduleConfig(s: AutoSettings): ScheduleConfig {
-  const ms = (v: number) => Math.round(v * 1000);
-  return {
-    pullIntervalMs: ms(s.pullInterval),
-    pullActiveIntervalMs: Math.min(ms(s.pullActiveInterval), ms(s.pullInterval)),
-    activeWindowMs: ms(s.activeWindow),
-    pushQuietMs: ms(s.pushQuiet),
-    pushMaxWaitMs: Math.max(ms(s.pushMaxWait), ms(s.pushQuiet)),
-    pruneIntervalMs: ms(s.pruneInterval),
-    backoffMinMs: ms(s.backoffMin),
-    backoffMaxMs: Math.max(ms(s.backoffMax), ms(s.backoffMin)),
-    rescanIntervalMs: ms(s.rescanInterval),
-    ingestQuietMs: Math.min(500, ms(s.pushQuiet)),
-    ingestMaxWaitMs: Math.min(2000, ms(s.pushMaxWait)),
-    jitter: 0.2,
-  };
-}
-
-/** What the loop does next. */
-export type LoopAction = 'ingest' | 'push' | 'pull' | 'prune';
-
-/**
- * When to ingest, push, pull and prune, and how long to back off. Pure: every method takes
- * the current time; nothing here reads a clock, touches the store or the network.
- */
-export class SyncSchedule {
-  cfg: ScheduleConfig;
-  ingestDueAt: number | null = null;
-  #ingestFirstAt: number | null = null;
-  nextRescanAt: number;
-  /** First unpushed local change, and the latest one: the debounce's two anchors. */
-  dirtySince: number | null = null;
-  lastChangeAt: number | null = null;
-  pushDueAt: number | null = null;
-  nextPullAt: number;
-  nextPruneAt: number;
-  activeUntil = -Infinity;
-  failures = 0;
-  backoffUntil: number | null = null;
-  backoffDelayMs = 0;
-  readonly #random: () => number;
-
-  constructor(cfg: ScheduleConfig, now: number, opts: { lastPruneMs?: number | null; random?: () => number } = {}) {
-    this.cfg = cfg;
-    this.#random = opts.random ?? Math.random;
-    // Catch up at once: ingest what changed while we were not running, then pull.
-    this.nextRescanAt = now;
-    this.nextPullAt = now;
-    const last = opts.lastPruneMs ?? null;
-    this.nextPruneAt = last === null ? now + Math.min(cfg.pruneIntervalMs, 10 * 60_000) : Math.max(now, last + cfg.pruneIntervalMs);
-  }
-
-  /** Pulls come faster while this device or a peer produced events recently. */
-  active(now: number): boolean {
-    return now < this.activeUntil;
-  }
-
-  /** A watched log file changed. */
-  fileChanged(now: number): void {
-    this.#ingestFirstAt ??= now;
-    this.ingestDueAt = Math.min(now + this.cfg.ingestQuietMs, this.#ingestFirstAt + this.cfg.ingestMaxWaitMs);
-  }
-
-  /** An ingest finished. `pending`: own events or spooled segments not yet in the bucket. */
-  ingested(now: number, newEvents: number, pending: boolean): void {
-    this.ingestDueAt = null;
-    this.#ingestFirstAt = null;
-    this.nextRescanAt = now + this.cfg.rescanIntervalMs;
-    if (newEvents > 0) this.markActive(now);
-    if (pending) this.localPending(now, newEvents > 0);
-  }
-
-  /** Something waits to be pushed; `fresh` when it just arrived (restarts the quiet period). */
-  localPending(now: number, fresh: boolean): void {
-    this.dirtySince ??= now;
-    if (fresh || this.lastChangeAt === null) this.lastChangeAt = now;
-    this.pushDueAt = Math.min(this.lastChangeAt + this.cfg.pushQuietMs, this.dirtySince + this.cfg.pushMaxWaitMs);
-  }
-
-  markActive(now: number): void {
-    this.activeUntil = now + this.cfg.activeWindowMs;
-    this.nextPullAt = Math.min(this.nextPullAt, now + this.cfg.pullActiveIntervalMs);
-  }
-
-  /** The action due now, or null. Ingest is local and runs even while backing off. */
-  next(now: number): LoopAction | null {
-    if ((this.ingestDueAt !== null && this.ingestDueAt <= now) || this.nextRescanAt <= now) return 'ingest';
-    if (this.backoffUntil !== null && now < this.backoffUntil) return null;
-    if (this.pushDueAt !== null && this.pushDueAt <= now) return 'push';
-    if (this.nextPullAt <= now) return 'pull';
-    if (this.nextPruneAt <= now) return 'prune';
-    return null;
-  }
-
-  /** When something next becomes due (the loop sleeps until then unless woken). */
-  wakeAt(): number {
-    const gate = (t: number | null) => (t === null ? Infinity : Math.max(t, this.backoffUntil ?? -Infinity));
-    return Math.min(this.ingestDueAt ?? Infinity, this.nextRescanAt, gate(this.pushDueAt), gate(this.nextPullAt), gate(this.nextPruneAt));
-  }
-
-  /** A bucket action worked: the bucket is reachable, the backoff resets. */
-  succeeded(action: Exclude<LoopAction, 'ingest'>, now: number, info: { landed?: number } = {}): void {
-    this.failures = 0;
-    this.backoffUntil = null;
-    this.backoffDelayMs = 0;
-    if (action === 'push') {
-      this.dirtySince = null;
-      this.lastChangeAt = null;
-      this.pushDueAt = null;
-    } else if (action === 'pull') {
-      this.nextPullAt = now + (this.active(now) ? this.cfg.pullActiveIntervalMs : this.cfg.pullIntervalMs);
-      if ((info.landed ?? 0) > 0) this.markActive(now);
-    } else {
-      this.nextPruneAt = now + this.cfg.pruneIntervalMs;
-    }
-  }
-
-  /**
-   * A bucket action failed. Every failure backs off (min · 2^(n-1), capped, ± jitter) so a
-   * broken bucket or object is not hammered; due work stays due and runs when it ends. A
-   * permanent prune failure only postpones the next prune.
-   */
-  failed(action: Exclude<LoopAction, 'ingest'>, now: number, retryable: boolean): void {
-    if (action === 'prune' && !retryable) {
-      this.nextPruneAt = now + this.cfg.pruneIntervalMs;
-      return;
-    }
-    this.failures++;
-    const base = Math.min(this.cfg.backoffMaxMs, this.cfg.backoffMinMs * 2 ** Math.min(this.failures - 1, 30));
-    const delay = Math.min(this.cfg.backoffMaxMs, Math.max(0, Math.round(base * (1 + this.cfg.jitter * (2 * this.#random() - 1)))));
-    this.backoffDelayMs = delay;
-    this.backoffUntil = now + delay;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// the loop
-
-/** One finished action, as reported to observers and the log. */
-export interface ActionReport {
-  action: LoopAction;
-  ok: boolean;
-  /** Wall time of the action, by the injected clock. */
-  ms: number;
-  detail: string;
-  error?: { code: string; message: string; retryable: boolean };
-  /** Events landed by a pull / pushed by a push / ingested (new or changed). */
-  events?: number;
-}
-
-export interface SyncLoopOptions {
-  env: NodeJS.ProcessEnv;
-  /** Recorded in the state file; `serve` and `daemon` also honour `auto = off` by stopping. */
-  mode?: LoopMode | 'embedded';
-  clock?: Clock;
-  timers?: Timers;
-  random?: () => number;
-  /** Settings (seconds) on top of the stored ones. */
-  overrides?: Partial<AutoSettings>;
-  /** Watch the log folders (default true). Without it, only the periodic rescan ingests. */
-  watch?: boolean;
-  /** Where log lines go (one line each, no newline). Default: nowhere. */
-  log?: (line: string) => void;
-  /** Use this bucket instead of opening the configured one (tests count requests this way). */
-  store?: ObjectStore;
-  onAction?: (r: ActionReport) => void;
-}
-
-/** A running loop. */
-export interface SyncLoop {
-  /** Resolves when the loop has stopped and closed the store. */
-  readonly done: Promise<void>;
-  /** Finish the current action, then stop. */
-  stop(): Promise<void>;
-  /** Re-evaluate now (e.g. after a manual change). */
-  wake(): void;
-  readonly counters: Readonly<Record<string, number>>;
-  readonly schedule: SyncSchedule | null;
-  /** Set when the loop itself failed (the store could not be opened, …): it has stopped. */
-  readonly error: unknown;
-}
-
-// How often an idle loop looks at the `auto` switch and reloads its settings.
-const POLL_MS = 5_000;
-
-function errInfo(err: unknown): { code: string; message: string; retryable: boolean } {
-  return {
-    code: err instanceof SuError ? err.code : 'INTERNAL',
-    message: err instanceof Error ? err.message : String(err),
-    retryable: isRetryable(err),
-  };
-}
-
-/** Own events or spooled segments not yet in the bucket. */
-function hasPending(db: Db, deviceId: string | null): boolean {
-  const state = db.prepare('SELECT device_id, last_sync_event_id FROM sync_state WHERE id = 1').get() as { device_id: string; last_sync_event_id: number | null } | undefined;
-  if (!state) return false;
-  const me = deviceId ?? state.device_id;
-  const spooled = db.prepare('SELECT COUNT(*) FROM sync_outbox').pluck().get() as number;
-  if (spooled > 0) return true;
-  const max = db.prepare('SELECT MAX(seq) FROM events WHERE device_id = ?').pluck().get(me) as number | null;
-  return (max ?? 0) > (state.last_sync_event_id ?? 0);
-}
-
-/** The folders holding transcripts, per adapter: what the watcher watches. */
-export function watchPaths(env: NodeJS.ProcessEnv): string[] {
-  const out: string[] = [];
-  for (const a of ADAPTERS) {
-    for (const root of a.roots(env)) out.push(...a.watchDirs(root));
-  }
-  return [...new Set(out)];
+/** How to run `stackunderflow sync daemon` as a new process. */
+export interface Launcher {
+  command: string;
+  args: string[];
+  cwd?: string;
 }
 
 /**
- * What the watcher skips. Transcripts are `.jsonl` files; under an OpenCode data dir the logs
- * are its databases (and their WAL, which is what grows while it writes) and the old
- * `storage/message/**.json` files, and the rest of that folder (snapshot repositories, logs,
- * tool output) is not walked at all. Chokidar asks first without stats: a path it may not
- * need must be refused then, or it walks it.
+ * The command line of this installation's CLI: `node dist/bin/stackunderflow.js sync daemon`
+ * when built, or `node --import tsx src/cli/main.ts sync daemon` when running from source.
  */
-export function watchIgnored(env: NodeJS.ProcessEnv): (p: string, stats?: { isFile(): boolean }) => boolean {
-  const oc = ADAPTERS.filter((a) => a.provider === 'opencode').flatMap((a) => a.roots(env));
-  return (p, stats) => {
-    const root = oc.find((r) => p === r || p.startsWith(r + sep));
-    if (root === undefined) return !!stats?.isFile() && !p.endsWith('.jsonl');
-    const rel = relative(root, p).split(sep);
-    if (rel.length === 1 && rel[0] === '') return false;
-    if (rel.length === 1 && /^opencode(-[A-Za-z0-9_.]+)?\.db(-wal)?$/.test(rel[0])) return false;
-    if (rel[0] !== 'storage' || (rel.length > 1 && rel[1] !== 'message')) return true;
-    return !!stats?.isFile() && !p.endsWith('.json');
-  };
+export function defaultLauncher(): Launcher {
+  const root = packageRoot();
+  const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
+  const args: string[] = [];
+  if (fromSource) {
+    const tsxPkg = createRequire(import.meta.url).resolve('tsx/package.json');
+    args.push('--import', pathToFileURL(join(dirname(tsxPkg), 'dist', 'loader.mjs')).href);
+  }
+  const main = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'bin', 'stackunderflow.js');
+  return { command: process.execPath, args: [...args, main, 'sync', 'daemon'], cwd: root };
 }
 
-/** Starts the loop in this process. Does not take the single-instance lock: see {@link runLockedLoop}. */
-export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
-  const env = opts.env;
-  const clock = opts.clock ?? systemClock;
-  const timers = opts.timers ?? realTimers;
-  const log = opts.log ?? (() => undefined);
-  const mode = opts.mode ?? 'embedded';
-  const counters: Record<string, number> = {
-    ingests: 0, ingestErrors: 0, newEvents: 0, pushes: 0, pushedEvents: 0, pushErrors: 0, pulls: 0, landedEvents: 0,
-    pullErrors: 0, badObjects: 0, prunes: 0, prunedObjects: 0, pruneErrors: 0, compactions: 0, ackManifests: 0, watchErrors: 0,
-  };
-  const startedAt = new Date(clock.now()).toISOString();
-  let stopping = false;
-  let wakeUp: (() => void) | null = null;
-  let schedule: SyncSchedule | null = null;
-  let lastError: LoopState['lastError'] = null;
-  /** Peers whose objects failed verification, by device: skipped while their manifest ETag stays the same. */
-  const quarantine = new Map<string, { etag: string; since: string; code: string; message: string }>();
+const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
 
-  const wake = () => {
-    const w = wakeUp;
-    wakeUp = null;
-    w?.();
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const h = timers.setTimeout(() => {
-        wakeUp = null;
-        resolve();
-      }, Math.max(0, ms));
-      wakeUp = () => {
-        timers.clearTimeout(h);
-        resolve();
-      };
-    });
+/** Keeps one previous log: the daemon's log never grows past ~2 × 5 MB. */
+export function rotateLog(env: NodeJS.ProcessEnv): void {
+  const { log } = daemonPaths(env);
+  try {
+    if (statSync(log).size > LOG_ROTATE_BYTES) renameSync(log, `${log}.1`);
+  } catch {
+    // no log yet
+  }
+}
 
-  const run = async () => {
-    const db = openDb(storePath(env));
-    let store = opts.store;
-    let watcher: { close(): Promise<void>; add(p: string | string[]): unknown } | null = null;
-    const watched = new Set<string>();
-    const stamp = () => new Date(clock.now()).toISOString();
-    const say = (s: string) => log(`${stamp()} ${s}`);
+export interface EnableResult {
+  /** A loop was already running (no second one was started). */
+  alreadyRunning: boolean;
+  pid: number | null;
+  mode: LoopMode | null;
+  log: string;
+}
 
-    const settings = () => ({ ...readAutoSettings(db), ...opts.overrides });
-    const lastPrune = Date.parse(getSetting(db, 'last_prune_at') ?? '');
-    schedule = new SyncSchedule(scheduleConfig(settings()), clock.now(), { lastPruneMs: Number.isFinite(lastPrune) ? lastPrune : null, random: opts.random });
-    const sched = schedule;
-
-    let published = '';
-    const publish = () => {
-      if (mode === 'embedded') return;
-      const iso = (t: number | null) => (t === null || !Number.isFinite(t) ? null : new Date(t).toISOString());
-      const gate = (t: number | null) => (t === null ? null : Math.max(t, sched.backoffUntil ?? -Infinity));
-      try {
-        const state: Omit<LoopState, 'updatedAt'> = {
-          pid: process.pid,
-          mode,
-          startedAt,
-          nextPushAt: iso(gate(sched.pushDueAt)),
-          nextPullAt: iso(gate(sched.nextPullAt)),
-          nextPruneAt: iso(gate(sched.nextPruneAt)),
-          backoff: sched.backoffUntil === null ? null : { failures: sched.failures, delayMs: sched.backoffDelayMs, until: iso(sched.backoffUntil)! },
-          active: sched.active(clock.now()),
-          lastError,
-          quarantined: [...quarantine].map(([device, q]) => ({ device, since: q.since, code: q.code, message: q.message })),
-          counters: { ...counters },
-        };
-        // An idle loop must not rewrite the file every poll.
-        const json = JSON.stringify(state);
-        if (json === published) return;
-        published = json;
-        writeLoopState(env, { ...state, updatedAt: stamp() });
-      } catch {
-        // Status is best effort; the loop must not stop because the state file could not be written.
-      }
-    };
-
-    const addWatches = () => {
-      if (!watcher) return;
-      for (const p of watchPaths(env)) {
-        if (watched.has(p) || !existsSync(p)) continue;
-        watched.add(p);
-        watcher.add(p);
-      }
-    };
-
-    if (opts.watch !== false) {
-      try {
-        const { watch } = await importEsm<typeof import('chokidar')>('chokidar');
-        const w = watch([], {
-          ignoreInitial: true,
-          depth: 8,
-          // Only logs matter; directories must pass so new session folders are followed.
-          ignored: watchIgnored(env),
-        });
-        w.on('add', () => (sched.fileChanged(clock.now()), wake()));
-        w.on('change', () => (sched.fileChanged(clock.now()), wake()));
-        // A line written while the watcher was still scanning raises no event (the scan takes it
-        // for the initial state): once the scan is done, ingest once to catch it.
-        w.on('ready', () => (sched.fileChanged(clock.now()), wake()));
-        w.on('error', (err) => {
-          counters.watchErrors++;
-          say(`watch error: ${err instanceof Error ? err.message : String(err)}`);
-        });
-        watcher = w;
-        addWatches();
-      } catch (err) {
-        counters.watchErrors++;
-        say(`cannot watch the log folders (${err instanceof Error ? err.message : String(err)}); ingesting every ${settings().rescanInterval}s instead`);
-      }
-    }
-
-    let ctx: SyncContext | null = null;
-    const context = async (): Promise<SyncContext> => {
-      ctx = await loadContext(db, { env, clock, store });
-      store = ctx.store;
-      return ctx;
-    };
-    const deviceId = () => (db.prepare("SELECT value FROM meta WHERE key = 'device_id'").pluck().get() as string | undefined) ?? null;
-
-    /** Runs a bucket step; on LOCKED left by a killed loop of ours, clears the dead lock and retries once. */
-    const withOp = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-      const inLoop = mode !== 'embedded';
-      if (inLoop && breakDeadSyncLock(env)) say('removed the sync lock left by a killed sync process');
-      for (let attempt = 0; ; attempt++) {
-        if (inLoop) markOp(env, op);
-        try {
-          return await fn();
-        } catch (err) {
-          if (inLoop && attempt === 0 && err instanceof SuError && err.code === 'LOCKED' && breakDeadSyncLock(env)) {
-            say('removed the sync lock left by a killed sync process');
-            continue;
-          }
-          throw err;
-        } finally {
-          if (inLoop) markOp(env, null);
-        }
-      }
-    };
-
-    const doAction = async (action: LoopAction): Promise<ActionReport> => {
-      const t0 = clock.now();
-      const done = (r: Omit<ActionReport, 'action' | 'ms'>): ActionReport => ({ action, ms: clock.now() - t0, ...r });
-      if (action === 'ingest') {
-        try {
-          addWatches();
-          const r = await ingest(db, { adapters: [...ADAPTERS], env, clock });
-          const fresh = r.events.inserted + r.events.updated;
-          counters.ingests++;
-          counters.newEvents += fresh;
-          if (r.malformedLines > 0) say(`ingest: skipped ${r.malformedLines} malformed line(s) in ${r.malformed.map((m) => m.path).join(', ')}`);
-          sched.ingested(clock.now(), fresh, hasPending(db, deviceId()));
-          return done({ ok: true, detail: `${fresh} new or changed event(s) from ${r.filesRead} file(s)`, events: fresh });
-        } catch (err) {
-          counters.ingestErrors++;
-          sched.ingested(clock.now(), 0, hasPending(db, deviceId()));
-          return done({ ok: false, detail: 'ingest failed', error: errInfo(err) });
-        }
-      }
-      try {
-        if (action === 'push') {
-          const c = await context();
-          const r = await withOp('push', async () => {
-            await recoverCompaction(c);
-            const pushed = await push(c);
-            if (pushed.generation !== null) recordPublishedAcks(c);
-            return pushed;
-          });
-          counters.pushes++;
-          counters.pushedEvents += r.stagedEvents;
-          let detail = r.generation === null ? 'nothing to push' : `${r.stagedEvents} event(s), ${r.uploadedSegments} segment(s), ${r.uploadedBytes} bytes, generation ${r.generation}`;
-          sched.succeeded('push', clock.now());
-          // Compaction is housekeeping: its failure is logged and retried after the next push.
-          try {
-            const compacted = await withOp('compact', () => compact(c));
-            if (compacted) {
-              counters.compactions++;
-              detail += `; compacted: ${compacted.snapshots} snapshot(s) replace ${compacted.replaced} segment(s) (${compacted.reason})`;
-            }
-          } catch (err) {
-            counters.compactErrors = (counters.compactErrors ?? 0) + 1;
-            detail += `; compaction failed (${errInfo(err).message})`;
-          }
-          if (hasPending(db, c.deviceId)) sched.localPending(clock.now(), false);
-          return done({ ok: true, detail, events: r.stagedEvents });
-        }
-        if (action === 'pull') {
-          const c = await context();
-          const seen = new Map<string, string>();
-          const skip = (device: string, etag: string) => {
-            seen.set(device, etag);
-            return quarantine.get(device)?.etag === etag;
-          };
-          let result: PullResult;
-          let peerFailure: ReturnType<typeof errInfo> | null = null;
-          try {
-            result = await withOp('pull', () => pull(c, { skip }));
-          } catch (err) {
-            const partial = (err as { result?: PullResult }).result;
-            if (!partial) throw err;
-            counters.landedEvents += partial.landedEvents;
-            if (partial.landedEvents > 0) sched.markActive(clock.now());
-            const failed = partial.peers.filter((p) => p.outcome === 'failed');
-            if (failed.some((p) => p.error?.code === 'UNREACHABLE')) throw err;
-            // Only damaged or foreign objects: the other peers landed. Leave those peers alone
-            // until their manifest changes (no re-download every interval), and go on.
-            for (const p of failed) quarantine.set(p.device, { etag: seen.get(p.device) ?? '', since: stamp(), code: p.error?.code ?? 'INTERNAL', message: p.error?.message ?? '' });
-            counters.badObjects += failed.length;
-            peerFailure = errInfo(err);
-            result = partial;
-          }
-          for (const p of result.peers) if (p.outcome !== 'failed') quarantine.delete(p.device);
-          // A large landing left its events' search index for later: the daemon has the time.
-          if (result.landedEvents > 0) catchUpSearchIndex(c.db);
-          counters.pulls++;
-          counters.landedEvents += result.landedEvents;
-          sched.succeeded('pull', clock.now(), { landed: result.landedEvents });
-          let acked: number | null = null;
-          try {
-            acked = await withOp('acks', () => publishAcks(c, { minIntervalMs: settings().ackInterval * 1000 }));
-            if (acked !== null) counters.ackManifests++;
-          } catch (err) {
-            counters.ackErrors = (counters.ackErrors ?? 0) + 1;
-            say(`publishing acks failed (${errInfo(err).message}); trying again after the next pull`);
-          }
-          const landed = result.peers.filter((p) => p.outcome === 'landed');
-          const detail = landed.length === 0 ? 'nothing new' : landed.map((p) => `${p.events} event(s) from ${p.name ?? p.device}`).join(', ');
-          const full = detail + (acked !== null ? `; acks published (generation ${acked})` : '');
-          if (peerFailure) return done({ ok: false, detail: `${full}; left alone until they change: ${[...quarantine.keys()].join(', ')}`, error: peerFailure, events: result.landedEvents });
-          return done({ ok: true, detail: full, events: result.landedEvents });
-        }
-        const c = await context();
-        // Once a day, give peers that failed verification another chance.
-        quarantine.clear();
-        const r = await withOp('prune', () => prune(c, { ackIntervalMs: settings().ackInterval * 1000 }));
-        counters.prunes++;
-        counters.prunedObjects += r.deleted;
-        sched.succeeded('prune', clock.now());
-        return done({ ok: true, detail: `deleted ${r.deleted} object(s) (${r.bytesSaved} bytes), kept ${r.kept}` });
-      } catch (err) {
-        const info = errInfo(err);
-        counters[action === 'push' ? 'pushErrors' : action === 'pull' ? 'pullErrors' : 'pruneErrors']++;
-        sched.failed(action, clock.now(), info.retryable);
-        return done({ ok: false, detail: `${action} failed`, error: info });
-      }
-    };
-
-    say(`sync loop started (${mode}, pid ${process.pid}); watching ${[...watched].join(', ') || 'nothing yet'}`);
-    try {
-      while (!stopping) {
-        if (mode !== 'embedded' && autoSwitch(db) === 'off') {
-          say('continuous sync was turned off (sync auto --disable): stopping');
-          break;
-        }
-        sched.cfg = scheduleConfig(settings());
-        const now = clock.now();
-        const action = sched.next(now);
-        if (action) {
-          const r = await doAction(action);
-          if (r.ok && action !== 'ingest') lastError = null;
-          if (!r.ok) {
-            lastError = { time: stamp(), op: action, code: r.error!.code, message: r.error!.message };
-            const wait = sched.backoffUntil !== null ? `; retrying in ${Math.round((sched.backoffUntil - clock.now()) / 1000)}s` : '';
-            say(`${action} failed (${r.error!.code}): ${r.error!.message}${wait}`);
-          } else if ((r.events ?? 0) > 0 || action === 'prune' || r.detail.includes('compacted') || r.detail.includes('acks published')) {
-            // Quiet when nothing happened: an idle loop must not grow its log by a line a minute.
-            say(`${action} ok: ${r.detail} (${r.ms} ms)`);
-          }
-          try {
-            opts.onAction?.(r);
-          } catch {
-            // an observer's bug must not stop the loop
-          }
-          publish();
-          continue;
-        }
-        publish();
-        const wait = Math.min(sched.wakeAt() - clock.now(), POLL_MS);
-        if (wait > 0) await sleep(wait);
-      }
-    } finally {
-      await watcher?.close().catch(() => undefined);
-      db.close();
-      say('sync loop stopped');
-    }
-  };
-
-  let crashed: unknown = null;
-  const done = run().catch((err) => {
-    crashed = err;
-    log(`${new Date(clock.now()).toISOString()} sync loop crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+/**
+ * `sync auto --enable`: records auto=on, then starts a detached daemon unless a loop
+ * already runs. Waits until the daemon holds the lock; if it exits first, the error names
+ * the log file and quotes its last lines.
+ */
+export async function enableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { launcher?: Launcher; waitMs?: number } = {}): Promise<EnableResult> {
+  const paths = daemonPaths(env);
+  setAutoSwitch(db, true);
+  const cur = loopRunning(env);
+  if (cur.running) return { alreadyRunning: true, pid: cur.pid, mode: cur.mode, log: paths.log };
+  privateDir(paths.logDir);
+  rotateLog(env);
+  const launcher = opts.launcher ?? defaultLauncher();
+  const fd = openSync(paths.log, 'a', 0o600);
+  privateFile(paths.log);
+  let child;
+  try {
+    child = spawn(launcher.command, launcher.args, { cwd: launcher.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  child.on('error', () => (exited = -1));
+  child.unref();
+  const deadline = Date.now() + (opts.waitMs ?? 20_000);
+  while (Date.now() < deadline) {
+    const now = loopRunning(env);
+    if (now.running) return { alreadyRunning: now.pid !== child.pid, pid: now.pid, mode: now.mode, log: paths.log };
+    if (exited !== undefined) break;
+    await sleep(100);
+  }
+  const tail = existsSync(paths.log) ? readFileSync(paths.log, 'utf8').split('\n').slice(-6).join('\n').trim() : '';
+  throw new SuError('INTERNAL', `the sync daemon did not start${exited !== undefined ? ` (exit ${exited})` : ''}${tail ? `:\n${tail}` : ''}`, {
+    hint: `see ${paths.log}; run \`stackunderflow sync daemon\` in a terminal to watch it start`,
   });
-  return {
-    done,
-    async stop() {
-      stopping = true;
-      wake();
-      await done;
-    },
-    wake,
-    counters,
-    get schedule() {
-      return schedule;
-    },
-    get error() {
-      return crashed;
-    },
-  };
 }
 
-/**
- * Takes the single-instance lock, then runs the loop until `stop()` (or until `auto` is
- * turned off, or the lock is lost). Returns null, with the holder, when another loop runs.
- */
-export async function runLockedLoop(
-  opts: SyncLoopOptions & { mode: LoopMode },
-): Promise<{ loop: SyncLoop; lease: LoopLease; finished: Promise<void> } | { holder: { pid: number | null; mode: LoopMode | null } }> {
-  let loop: SyncLoop | null = null;
-  const got = await acquireLoopLock(opts.env, opts.mode, (err) => {
-    opts.log?.(`${new Date().toISOString()} lost the single-instance lock (${err.message}): stopping`);
-    void loop?.stop();
-  });
-  if ('holder' in got) return got;
-  loop = startSyncLoop(opts);
-  const finished = loop.done.finally(() => got.lease.release());
-  return { loop, lease: got.lease, finished };
+export interface DisableResult {
+  /** The daemon process that was stopped, if one ran. */
+  stoppedPid: number | null;
+  /** A loop inside `serve` notices auto=off and stops on its own within seconds. */
+  servePid: number | null;
+  /** It had to be killed (it ignored SIGTERM for waitMs). */
+  killed: boolean;
 }
 
-/** Whether this store has sync set up and `auto` on: the condition for `serve` to run the loop. */
-export function autoWanted(db: Db): boolean {
-  const initialised = !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'").get() && !!db.prepare('SELECT 1 FROM sync_state WHERE id = 1').get();
-  return initialised && autoSwitch(db) === 'on';
-}
-
-/** Where the detached daemon logs (for messages). */
-export function daemonLogPath(env: NodeJS.ProcessEnv): string {
-  return daemonPaths(env).log;
-}
-
-/** The loop as `serve` hosts it. */
-export interface ServeSyncHost {
-  stop(): Promise<void>;
-}
-
-/**
- * Runs the loop inside `serve` while continuous sync is on and no other loop (a daemon)
- * holds the lock. Re-checks every `pollMs`, so serve takes over when a daemon goes away and
- * lets go when `sync auto --disable` turns it off. Log lines go to the daemon's log file.
- */
-export function hostSyncInServe(opts: { env: NodeJS.ProcessEnv; clock?: Clock; notice?: (line: string) => void; pollMs?: number }): ServeSyncHost {
-  const { env } = opts;
-  let current: { loop: SyncLoop; finished: Promise<void> } | null = null;
-  let stopped = false;
-  let told: string | null = null;
-  let checking = false;
-  const tell = (line: string) => {
-    if (told === line) return;
-    told = line;
-    opts.notice?.(line);
-  };
-  const log = (line: string) => {
-    try {
-      privateDir(daemonPaths(env).logDir);
-      appendFileSync(daemonPaths(env).log, line + '\n', { mode: 0o600 });
-      privateFile(daemonPaths(env).log);
-    } catch {
-      // logging is best effort
-    }
-  };
-  const check = async () => {
-    if (stopped || current || checking) return;
-    checking = true;
-    try {
-      const db = openDb(storePath(env));
-      let wanted: boolean;
-      try {
-        wanted = autoWanted(db);
-      } finally {
-        db.close();
-      }
-      if (!wanted || stopped) return;
-      const got = await runLockedLoop({ env, mode: 'serve', clock: opts.clock, log });
-      if ('holder' in got) {
-        tell(`continuous sync: runs in ${got.holder.mode === 'serve' ? 'another stackunderflow serve' : 'the sync daemon'}${got.holder.pid ? ` (pid ${got.holder.pid})` : ''}`);
-        return;
-      }
-      if (stopped) {
-        await got.loop.stop();
-        await got.finished;
-        return;
-      }
-      tell(`continuous sync: running in this process (log: ${daemonPaths(env).log})`);
-      current = { loop: got.loop, finished: got.finished };
-      void got.finished.then(() => {
-        current = null;
-        told = null;
-      });
-    } catch (err) {
-      tell(`continuous sync: could not start (${err instanceof Error ? err.message : String(err)})`);
-    } finally {
-      checking = false;
-    }
-  };
-  const timer = setInterval(() => void check(), opts.pollMs ?? 30_000);
-  timer.unref();
-  void check();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      while (checking) await new Promise((r) => setTimeout(r, 20));
-      if (current) {
-        await current.loop.stop();
-        await current.finished;
-      }
-    },
-  };
+/** `sync auto --disable`: records auto=off (kept across restarts), then stops a running daemon (SIGTERM, then wait). */
+export async function disableAuto(db: Db, env: NodeJS.ProcessEnv, opts: { waitMs?: number } = {}): Promise<DisableResult> {
+  setAutoSwitch(db, false);
+  const cur = loopRunning(env);
+  if (!cur.running || cur.pid === null) return { stoppedPid: null, servePid: null, killed: false };
+  if (cur.mode === 'serve') return { stoppedPid: null, servePid: cur.pid, killed: false };
+  try {
+    process.kill(cur.pid, 'SIGTERM');
+  } catch {
+    return { stoppedPid: cur.pid, servePid: null, killed: false };
+  }
+  const deadline = Date.now() + (opts.waitMs ?? 15_000);
+  while (Date.now() < deadline) {
+    if (!pidAlive(cur.pid)) return { stoppedPid: cur.pid, servePid: null, killed: false };
+    await sleep(100);
+  }
+  // Killing is safe at any point (spool, intent and cursors make every step repeatable).
+  try {
+    process.kill(cur.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  return { stoppedPid: cur.pid, servePid: null, killed: true };
 }

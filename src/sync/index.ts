@@ -11,3 +11,7 @@ export { verify, type DeviceVerification } from './verify.js';
 export { requireIdentity, resolveIdentity, DEFAULT_KEY_ENV } from './keys.js';
 export { fingerprint } from './crypto.js';
 export { autoSwitch, parseSettingAssignments, writeAutoSettings, type AutoSettings } from './settings.js';
+export { enableAuto, disableAuto } from './daemon.js';
+export { runLockedLoop, hostSyncIfOn } from './host.js';
+export { pushAndCompact, type PipelineResult } from './pipeline.js';
+export { queuedSegments } from './state.js';

@@ -90,6 +90,11 @@ export function outboxSegments(db: Db): Array<SegmentRow & { uploaded_at: string
     .all() as Array<SegmentRow & { uploaded_at: string | null }>;
 }
 
+/** Segments sealed but not yet committed to the bucket: what a failed push leaves queued. */
+export function queuedSegments(db: Db): number {
+  return db.prepare('SELECT COUNT(*) FROM sync_outbox').pluck().get() as number;
+}
+
 export function logSync(db: Db, ts: string, op: string, outcome: 'ok' | 'error', detail?: string): void {
   db.prepare('INSERT INTO sync_log(ts, op, outcome, detail) VALUES (?, ?, ?, ?)').run(ts, op, outcome, detail ?? null);
   // The log is for status, not an archive: keep it short.

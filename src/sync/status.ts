@@ -6,7 +6,10 @@ import type { ObjectStore } from './objectstore/index.js';
 import { devicesPrefix, parseDeviceKey } from './layout.js';
 import { lastSyncError, outboxSegments, readPeers, readRejected, readSyncState } from './state.js';
 import { readSettings } from './settings.js';
-import { autoStatus, SKEW_WARN_MS, type AutoStatus } from './auto.js';
+import { autoSwitch, getSetting, readAutoSettings, type AutoSettings } from './settings.js';
+import { loopRunning } from './locks.js';
+import { daemonPaths, readLoopState, type LoopMode, type LoopState } from './loop-files.js';
+import { estimateRequests, type RequestEstimate } from './estimate.js';
 import { formatDuration } from '../util/units.js';
 
 export interface SyncStatus {
@@ -128,3 +131,62 @@ export async function remoteUsage(store: ObjectStore): Promise<NonNullable<SyncS
   }
   return { devices: [...per].map(([id, v]) => ({ id, ...v })).sort((a, b) => a.id.localeCompare(b.id)), objects, bytes };
 }
+
+/** The continuous-sync part of `sync status`. */
+export interface AutoStatus {
+  /** `sync auto` switch: on, off, or never set (null). */
+  setting: 'on' | 'off' | null;
+  /** A loop holds the lock and its process is alive. */
+  running: boolean;
+  pid: number | null;
+  mode: LoopMode | null;
+  startedAt: string | null;
+  nextPushAt: string | null;
+  nextPullAt: string | null;
+  nextPruneAt: string | null;
+  /** Current backoff while the bucket is failing, null when healthy. */
+  backoff: LoopState['backoff'];
+  lastError: LoopState['lastError'];
+  quarantined: NonNullable<LoopState['quarantined']>;
+  counters: Record<string, number> | null;
+  log: string;
+  settings: AutoSettings;
+  requests: RequestEstimate;
+  /** Highest own seq covered by our snapshot (0: never compacted). */
+  compactedThrough: number;
+  lastPruneAt: string | null;
+  /** Replaced segments still in the bucket, waiting for prune. */
+  retired: { segments: number; bytes: number };
+}
+
+/** Reads the switch, the lock, the loop's published state and the settings. Local and instant. */
+export function autoStatus(db: Db, env: NodeJS.ProcessEnv, peers: number): AutoStatus {
+  const settings = readAutoSettings(db);
+  const run = loopRunning(env);
+  const state = run.running ? readLoopState(env) : null;
+  const fresh = state && state.pid === run.pid ? state : null;
+  const retired = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM sync_retired').get() as { n: number; b: number };
+  return {
+    setting: autoSwitch(db),
+    running: run.running,
+    pid: run.pid,
+    mode: run.mode,
+    startedAt: run.startedAt,
+    nextPushAt: fresh?.nextPushAt ?? null,
+    nextPullAt: fresh?.nextPullAt ?? null,
+    nextPruneAt: fresh?.nextPruneAt ?? null,
+    backoff: fresh?.backoff ?? null,
+    lastError: fresh?.lastError ?? null,
+    quarantined: fresh?.quarantined ?? [],
+    counters: fresh?.counters ?? null,
+    log: daemonPaths(env).log,
+    settings,
+    requests: estimateRequests(settings, peers),
+    compactedThrough: Number(getSetting(db, 'compacted_through') ?? 0) || 0,
+    lastPruneAt: getSetting(db, 'last_prune_at') ?? null,
+    retired: { segments: retired.n, bytes: retired.b },
+  };
+}
+
+/** A peer clock leading ours by more than this gets a warning in status. */
+export const SKEW_WARN_MS = 5 * 60_000;

@@ -41,14 +41,12 @@ function untilStopped(): Promise<string> {
 
 /**
  * Continuous sync: when `sync auto` is on, serve runs the sync loop in-process
- * unless a daemon already does. The sync modules load only in that case; a store without
- * sync never imports them.
+ * unless a daemon already does. The sync entry module loads after the server is up; its
+ * crypto, S3 and watcher dependencies load only when the loop runs.
  */
 async function hostContinuousSync(io: CliIo, db: Db): Promise<{ stop(): Promise<void> } | null> {
-  const auto = db.prepare("SELECT value FROM sync_settings WHERE key = 'auto'").pluck().get() as string | undefined;
-  if (auto !== 'on') return null;
-  const { hostSyncInServe } = await import('../../sync/daemon.js');
-  return hostSyncInServe({ env: io.env, clock: io.clock, notice: (line) => void io.stderr.write(line + '\n') });
+  const { hostSyncIfOn } = await import('../../sync/index.js');
+  return hostSyncIfOn(db, { env: io.env, clock: io.clock, notice: (line) => void io.stderr.write(line + '\n') });
 }
 
 /** `stackunderflow serve`: the read-only JSON API on 127.0.0.1:8081 until interrupted. */

@@ -145,24 +145,19 @@ export function registerSync(program: Command, io: CliIo): void {
     .description('upload this device\'s new events (encrypted) and commit them with a manifest')
     .option('--json', 'machine-readable output')
     .action(async (flags) => {
-      const { loadContext, push } = await loadSync();
+      const { loadContext, pushAndCompact, queuedSegments } = await loadSync();
       await withStore(io, async (db) => {
         const bar = progress(io, 'Pushing');
         const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress: bar.onProgress });
-        let r;
-        let compaction = null;
+        let result;
         try {
-          // Finish a compaction a crash interrupted, and compact after the push when the list grew long.
-          const { compact, recoverCompaction, recordPublishedAcks } = await loadCompact();
-          await recoverCompaction(ctx);
-          r = await push(ctx);
-          if (r.generation !== null) recordPublishedAcks(ctx);
-          compaction = await compact(ctx);
+          result = await pushAndCompact(ctx);
         } catch (err) {
-          throw queuedHint(err, (db.prepare('SELECT COUNT(*) FROM sync_outbox').pluck().get() as number) ?? 0);
+          throw queuedHint(err, queuedSegments(db));
         } finally {
           bar.stop();
         }
+        const { compaction, ...r } = result;
         if (flags.json) return json(io.stdout, compaction ? { ...r, compaction } : r);
         if (r.generation === null) io.stdout.write('Nothing to push: the bucket already has every event of this device.\n');
         else io.stdout.write(`Pushed ${formatInt(r.stagedEvents)} new event(s) in ${r.uploadedSegments} segment(s), ${formatBytes(r.uploadedBytes)}; manifest generation ${r.generation}.\n`);
@@ -375,8 +370,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .addHelpText('after', `\nThe loop also runs inside \`stackunderflow serve\` when continuous sync is on (never two at once).\nForeground (systemd, launchd): \`stackunderflow sync daemon\`; sample units in docs/sync-daemon.md.`)
     .action(async (flags) => {
       if (flags.enable && flags.disable) throw new SuError('USAGE', '--enable and --disable exclude each other', { hint: 'pick one' });
-      const auto = await import('../../sync/auto.js');
-      const { syncStatus, parseSettingAssignments, writeAutoSettings } = await loadSync();
+      const { syncStatus, parseSettingAssignments, writeAutoSettings, enableAuto, disableAuto } = await loadSync();
       await withStore(io, async (db) => {
         const { requireSyncState } = await import('../../sync/state.js');
         if (flags.enable) requireSyncState(db);
@@ -392,14 +386,14 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
         writeAutoSettings(db, values);
         let action: Record<string, unknown> | null = null;
         if (flags.enable) {
-          const r = await auto.enableAuto(db, io.env);
+          const r = await enableAuto(db, io.env);
           action = { enabled: true, ...r };
           if (!flags.json) {
             if (r.alreadyRunning) io.stdout.write(`Continuous sync is on; the loop was already running (${r.mode === 'serve' ? 'inside stackunderflow serve' : 'sync daemon'}, pid ${r.pid}). No second one was started.\n`);
             else io.stdout.write(`Continuous sync is on: daemon started (pid ${r.pid}), logging to ${r.log}.\nIt stays on across restarts of stackunderflow serve; to start it at login, see docs/sync-daemon.md.\n`);
           }
         } else if (flags.disable) {
-          const r = await auto.disableAuto(db, io.env);
+          const r = await disableAuto(db, io.env);
           action = { enabled: false, ...r };
           if (!flags.json) {
             if (r.stoppedPid) io.stdout.write(`Continuous sync is off: daemon (pid ${r.stoppedPid}) ${r.killed ? 'did not stop in time and was killed' : 'stopped'}.\n`);
@@ -421,8 +415,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .command('daemon')
     .description('run the continuous sync loop in the foreground (what `sync auto --enable` starts; use it under systemd or launchd)')
     .action(async () => {
-      const { runLockedLoop } = await import('../../sync/daemon.js');
-      const { autoSwitch } = await loadSync();
+      const { autoSwitch, runLockedLoop } = await loadSync();
       await withStore(io, async (db) => {
         const { requireSyncState } = await import('../../sync/state.js');
         requireSyncState(db);

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
-import { defaultLauncher } from '../../../src/sync/auto.js';
+import { defaultLauncher } from '../../../src/sync/daemon.js';
 import { loopRunning, pidAlive } from '../../../src/sync/locks.js';
-import { hostSyncInServe } from '../../../src/sync/daemon.js';
+import { hostSyncInServe } from '../../../src/sync/host.js';
 import { appendClaude, hasRecord, until } from './helpers.js';
 
 const launcher = defaultLauncher();

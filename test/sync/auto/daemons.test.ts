@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore } from '../../../src/sync/objectstore/index.js';
 import { Device, setupSync, TcpGate } from '../../helpers/devices.js';
-import { runLockedLoop, type ActionReport, type SyncLoop } from '../../../src/sync/daemon.js';
+import { runLockedLoop } from '../../../src/sync/host.js';
+import type { ActionReport, SyncLoop } from '../../../src/sync/loop.js';
 import type { AutoSettings } from '../../../src/sync/settings.js';
 import { appendClaude, eventKeys, hasRecord, s3Bucket, until } from './helpers.js';
 

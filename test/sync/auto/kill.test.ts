@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, setupSync } from '../../helpers/devices.js';
-import { defaultLauncher } from '../../../src/sync/auto.js';
+import { defaultLauncher } from '../../../src/sync/daemon.js';
 import { appendClaude, eventKeys, s3Bucket, until } from './helpers.js';
 
 // More under STACKUNDERFLOW_TEST_KILLS=50 (each kill costs a process start, ~2 s).

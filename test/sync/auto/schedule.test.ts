@@ -3,9 +3,9 @@
  * while anyone is active, exponential backoff with jitter and a cap, and its reset.
  */
 import { describe, expect, it } from 'vitest';
-import { estimateRequests } from '../../../src/sync/auto.js';
+import { estimateRequests } from '../../../src/sync/estimate.js';
 import { AUTO_DEFAULTS } from '../../../src/sync/settings.js';
-import { scheduleConfig, SyncSchedule } from '../../../src/sync/daemon.js';
+import { scheduleConfig, SyncSchedule } from '../../../src/sync/schedule.js';
 
 const T0 = 1_800_000_000_000;
 const cfg = scheduleConfig(AUTO_DEFAULTS);

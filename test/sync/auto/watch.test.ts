@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { watchIgnored } from '../../../src/sync/daemon.js';
+import { watchIgnored } from '../../../src/sync/loop.js';
 
 const file = { isFile: () => true };
 const dir = { isFile: () => false };

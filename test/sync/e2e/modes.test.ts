@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
-import { runLockedLoop } from '../../../src/sync/daemon.js';
+import { runLockedLoop } from '../../../src/sync/host.js';
 import { appendClaude, until } from '../auto/helpers.js';
 
 const mode = (p: string) => statSync(p).mode & 0o777;
