@@ -18,7 +18,8 @@ import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, t
 import { isoNow, type SyncContext } from './context.js';
 import { withSyncLock } from './locks.js';
 import { segmentKey } from './layout.js';
-import { commitManifest, currentAcks, readOwnManifest, shippable } from './push.js';
+import { commitManifest, currentAcks, readOwnManifest, toEntry } from './manifest.js';
+import { shippable } from './shippable.js';
 import { committedSegments, logSync, outboxSegments, type SegmentRow } from './state.js';
 import { getSetting, readAutoSettings, setSettings, writeSettings } from './settings.js';
 
@@ -55,10 +56,6 @@ const PENDING_KEY = 'compaction_pending';
 const READ_BATCH = 2_000;
 /** The "mostly superseded" rule applies from this many listed segments on. */
 const SUPERSEDED_MIN_SEGMENTS = 8;
-
-function toEntry(s: SegmentRow): ManifestSegment {
-  return { name: s.name, kind: s.kind, seqFrom: s.seq_from, seqTo: s.seq_to, count: s.count, bytes: s.bytes, sha256: s.sha256 };
-}
 
 function lastPushed(db: Db): number {
   return (db.prepare('SELECT last_sync_event_id FROM sync_state WHERE id = 1').pluck().get() as number | null) ?? 0;

@@ -17,7 +17,7 @@ import { isoNow, type SyncContext } from './context.js';
 import { withSyncLock } from './locks.js';
 import { devicePrefix, devicesPrefix, manifestKey, parseDeviceKey } from './layout.js';
 import type { ObjectInfo } from './objectstore/index.js';
-import { readOwnManifest } from './push.js';
+import { readOwnManifest } from './manifest.js';
 import { committedSegments, logSync, outboxSegments } from './state.js';
 import { getSetting, readAutoSettings, setSettings } from './settings.js';
 import { publishAcks, recoverCompactionLocked } from './compact.js';
