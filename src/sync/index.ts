@@ -15,3 +15,7 @@ export { enableAuto, disableAuto } from './daemon.js';
 export { runLockedLoop, hostSyncIfOn } from './host.js';
 export { pushAndCompact, type PipelineResult } from './pipeline.js';
 export { queuedSegments } from './state.js';
+export { prune } from './prune.js';
+export { compact, type CompactResult } from './compact.js';
+export { keyWithinDevice } from './layout.js';
+export { requireSyncState } from './state.js';

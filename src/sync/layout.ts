@@ -82,3 +82,11 @@ export function parseDeviceKey(key: string): DeviceObject | null {
   }
   return null;
 }
+
+/** A key under one device's prefix without that prefix (`seg/<name>.age`, `manifest.age`), for people; other keys unchanged. */
+export function keyWithinDevice(key: string): string {
+  if (!key.startsWith(DEVICES)) return key;
+  const rest = key.slice(DEVICES.length);
+  const slash = rest.indexOf('/');
+  return slash > 0 && isDeviceId(rest.slice(0, slash)) ? rest.slice(slash + 1) : key;
+}

@@ -8,7 +8,7 @@ export function syncRoutes(ctx: ApiContext): Hono {
   r.get('/sync/status', async (c) => {
     readQuery(c, []);
     // Loaded on first use: serving reports never loads the sync modules.
-    const { syncStatus } = await import('../../sync/status.js');
+    const { syncStatus } = await import('../../sync/index.js');
     return c.json(syncStatus(ctx.db, ctx.env));
   });
   return r;

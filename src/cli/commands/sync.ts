@@ -6,10 +6,10 @@ import { withStore } from '../io.js';
 import { formatInt } from '../../reports/format.js';
 import { formatBytes, formatDuration } from '../../util/units.js';
 import { progressBar } from '../progress.js';
+import type { PullResult, SyncStatus } from '../../sync/index.js';
 
 // The sync modules (age, the AWS SDK) load only when a sync command runs.
 const loadSync = () => import('../../sync/index.js');
-const loadCompact = () => import('../../sync/compact.js');
 
 const shortFp = (fp: string | null) => (fp ? fp.slice(0, 16) : '-');
 
@@ -180,8 +180,8 @@ export function registerSync(program: Command, io: CliIo): void {
         } catch (err) {
           const partial = (err as { result?: unknown }).result;
           if (flags.json && partial) json(io.stdout, partial);
-          else if (partial) io.stdout.write(renderPull(partial as Awaited<ReturnType<typeof pull>>));
-          if (partial) pullWarnings(io, partial as Awaited<ReturnType<typeof pull>>);
+          else if (partial) io.stdout.write(renderPull(partial as PullResult));
+          if (partial) pullWarnings(io, partial as PullResult);
           throw err;
         } finally {
           bar.stop();
@@ -257,7 +257,7 @@ function renderPull(result: { peers: Array<{ device: string; name: string | null
   return out.join('\n') + '\n';
 }
 
-function renderStatus(status: Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>, nowMs: number): string {
+function renderStatus(status: SyncStatus, nowMs: number): string {
   // Device names come from peers' manifests: inert before they reach the terminal.
   const s = inertDeep(status);
   if (!s.enabled) return `Sync is off on this device (${s.device.id}).\nTurn it on: stackunderflow sync init --bucket s3://BUCKET[/prefix]  (or file:///abs/dir)\n`;
@@ -297,7 +297,7 @@ function renderStatus(status: Awaited<ReturnType<Awaited<ReturnType<typeof loadS
 // ---------------------------------------------------------------------------------------
 // Continuous sync, compaction, pruning
 
-type AutoStatusView = NonNullable<Awaited<ReturnType<Awaited<ReturnType<typeof loadSync>>['syncStatus']>>['auto']>;
+type AutoStatusView = NonNullable<SyncStatus['auto']>;
 
 /** " (3 min ago)" for an ISO time, or "" when unknown. */
 function ago(iso: string | null | undefined, nowMs: number): string {
@@ -372,7 +372,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
       if (flags.enable && flags.disable) throw new SuError('USAGE', '--enable and --disable exclude each other', { hint: 'pick one' });
       const { syncStatus, parseSettingAssignments, writeAutoSettings, enableAuto, disableAuto } = await loadSync();
       await withStore(io, async (db) => {
-        const { requireSyncState } = await import('../../sync/state.js');
+        const { requireSyncState } = await loadSync();
         if (flags.enable) requireSyncState(db);
         const values: Record<string, number | string | undefined> = {
           pullInterval: flags.pullInterval,
@@ -417,7 +417,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .action(async () => {
       const { autoSwitch, runLockedLoop } = await loadSync();
       await withStore(io, async (db) => {
-        const { requireSyncState } = await import('../../sync/state.js');
+        const { requireSyncState } = await loadSync();
         requireSyncState(db);
         if (autoSwitch(db) === 'off') {
           io.stdout.write('Continuous sync is off on this device (`stackunderflow sync auto --disable`); not starting. Turn it on with `stackunderflow sync auto --enable`.\n');
@@ -456,16 +456,13 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .addHelpText('after', `\nAn unlisted object goes only when it is older than keep-days and every active peer (manifest younger than\nkeep-days) has merged past it. Nothing a manifest lists, and nothing of another device, is ever deleted.`)
     .action(async (flags) => {
       if (flags.compact && flags.dryRun) throw new SuError('USAGE', '--compact writes to the bucket; it cannot go with --dry-run');
-      const { loadContext } = await loadSync();
-      const { prune } = await import('../../sync/prune.js');
-      const { compact } = await loadCompact();
+      const { loadContext, prune, compact, keyWithinDevice: short } = await loadSync();
       await withStore(io, async (db) => {
         const ctx = await loadContext(db, { env: io.env, clock: io.clock });
         const compaction = flags.compact ? await compact(ctx, { force: true }) : null;
         const r = await prune(ctx, { keepDays: flags.keepDays, dryRun: !!flags.dryRun });
         if (flags.json) return json(io.stdout, { ...r, compaction });
         if (compaction) io.stdout.write(renderCompaction(compaction));
-        const short = (k: string) => k.replace(/^stackunderflow\/v1\/devices\/[0-9a-f]{16}\//, '');
         const go = r.objects.filter((o) => o.action === 'delete');
         const keep = r.objects.filter((o) => o.action === 'keep');
         if (r.acksPublished !== null) io.stdout.write(`Published our merge acknowledgements (manifest generation ${r.acksPublished}).\n`);
