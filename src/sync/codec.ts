@@ -30,7 +30,7 @@ export const FORMAT = 1;
 /** Version of the segment plaintext format written. Format 1 (with `uid`) still decodes. */
 export const SEGMENT_FORMAT = 2;
 /** The `format` string of key.json. */
-export const KEY_JSON_FORMAT = 'stackunderflow-sync/v1';
+const KEY_JSON_FORMAT = 'stackunderflow-sync/v1';
 
 /** Default bounds for one segment: both are upper limits on the uncompressed JSONL. */
 export const SEGMENT_LIMITS = { maxEvents: 20_000, maxBytes: 8 * 1024 * 1024 } as const;

@@ -92,7 +92,7 @@ function listedInOrder(db: Db): SegmentRow[] {
  * so a big push never triggers one by itself. `major`: from 8 listed segments on, more than half
  * of the events they carry have been superseded by later versions.
  */
-export function compactionReason(db: Db, deviceId: string, compactAfter = readAutoSettings(db).compactAfter): { kind: 'minor' | 'major'; why: string } | null {
+function compactionReason(db: Db, deviceId: string, compactAfter = readAutoSettings(db).compactAfter): { kind: 'minor' | 'major'; why: string } | null {
   const segs = listedInOrder(db);
   const deltas = segs.slice(tailStart(segs)).filter((s) => s.kind === 'segment').length;
   // Rewriting the whole history to save a few small segments is not worth its upload.
@@ -290,7 +290,7 @@ export function recordPublishedAcks(ctx: SyncContext, at = isoNow(ctx.clock)): v
 }
 
 /** Whether our merge cursors moved since the last manifest we wrote. */
-export function acksChanged(ctx: SyncContext): boolean {
+function acksChanged(ctx: SyncContext): boolean {
   return (getSetting(ctx.db, 'published_acks') ?? '{}') !== ackJson(currentAcks(ctx));
 }
 

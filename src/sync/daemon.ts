@@ -43,7 +43,7 @@ export function defaultLauncher(): Launcher {
 const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
 
 /** Keeps one previous log: the daemon's log never grows past ~2 × 5 MB. */
-export function rotateLog(env: NodeJS.ProcessEnv): void {
+function rotateLog(env: NodeJS.ProcessEnv): void {
   const { log } = daemonPaths(env);
   try {
     if (statSync(log).size > LOG_ROTATE_BYTES) renameSync(log, `${log}.1`);

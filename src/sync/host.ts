@@ -32,7 +32,7 @@ export async function runLockedLoop(
 }
 
 /** Whether this store has sync set up and `auto` on: the condition for `serve` to run the loop. */
-export function autoWanted(db: Db): boolean {
+function autoWanted(db: Db): boolean {
   const initialised = !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'").get() && !!db.prepare('SELECT 1 FROM sync_state WHERE id = 1').get();
   return initialised && autoSwitch(db) === 'on';
 }

@@ -93,7 +93,7 @@ function hasPending(db: Db, deviceId: string | null): boolean {
 }
 
 /** The folders holding transcripts, per adapter: what the watcher watches. */
-export function watchPaths(env: NodeJS.ProcessEnv): string[] {
+function watchPaths(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
   for (const a of ADAPTERS) {
     for (const root of a.roots(env)) out.push(...a.watchDirs(root));

@@ -44,7 +44,7 @@ export async function readOwnManifest(ctx: SyncContext): Promise<{ manifest: Man
 }
 
 /** Segment names this device has ever committed: live, retired by compaction, or waiting in the spool. */
-export function ownSegmentNames(ctx: SyncContext): Set<string> {
+function ownSegmentNames(ctx: SyncContext): Set<string> {
   const rows = ctx.db.prepare('SELECT name FROM sync_segments UNION SELECT name FROM sync_retired UNION SELECT name FROM sync_outbox').pluck().all() as string[];
   return new Set(rows);
 }

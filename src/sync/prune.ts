@@ -25,7 +25,7 @@ import { publishAcks, recoverCompactionLocked } from './compact.js';
 const DAY_MS = 86_400_000;
 
 /** Milliseconds of a manifest's `writtenAt`: an HLC stamp (`WWWWWWWWWWWWW.LLLLLL`) or, from older writers, ISO-8601. */
-export function stampMs(s: string): number {
+function stampMs(s: string): number {
   return /^\d{13}\.\d{6}$/.test(s) ? Number(s.slice(0, 13)) : Date.parse(s);
 }
 
@@ -43,7 +43,7 @@ export interface PruneObject {
 }
 
 /** A peer as prune saw it. */
-export interface PrunePeer {
+interface PrunePeer {
   id: string;
   name: string | null;
   /** Latest of its manifest's upload time and the time written inside it. */
@@ -71,7 +71,7 @@ export interface PrunePlanInput {
 }
 
 /** True for a peer that counts for acks: its manifest is younger than keep-days. */
-export function peerActive(lastActiveMs: number | null, nowMs: number, keepDays: number): boolean {
+function peerActive(lastActiveMs: number | null, nowMs: number, keepDays: number): boolean {
   return lastActiveMs !== null && nowMs - lastActiveMs < keepDays * DAY_MS;
 }
 

@@ -37,7 +37,7 @@ export interface PullResult {
 }
 
 /** Devices that have a manifest in the bucket (ours included), with the manifest's ETag. */
-export async function listManifests(ctx: SyncContext): Promise<Map<string, string>> {
+async function listManifests(ctx: SyncContext): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for await (const o of ctx.store.list(devicesPrefix())) {
     const parsed = parseDeviceKey(o.key);
@@ -56,7 +56,7 @@ export async function listDevices(ctx: SyncContext): Promise<string[]> {
  * older than one we accepted is a replay (or rollback) and is refused; the same
  * generation means nothing new.
  */
-export function planPeer(manifest: Manifest, known: { generation: number; cursor: number } | undefined): { action: 'current' } | { action: 'fetch'; segments: ManifestSegment[] } {
+function planPeer(manifest: Manifest, known: { generation: number; cursor: number } | undefined): { action: 'current' } | { action: 'fetch'; segments: ManifestSegment[] } {
   const generation = known?.generation ?? 0;
   const cursor = known?.cursor ?? 0;
   if (manifest.generation < generation) {
@@ -142,7 +142,7 @@ const WRITTEN_AT = EVENT_COLUMNS.indexOf('written_at');
 /** Segment GETs a pull keeps in flight. */
 const FETCH_LANES = 4;
 /** Landings above this many events decode on a worker thread. */
-export const WORKER_LANDING = 20_000;
+const WORKER_LANDING = 20_000;
 /** Landings above this many events get the larger page cache. */
 const LARGE_LANDING = 50_000;
 /** Page cache during a large landing, as SQLite's negative KiB (256 MiB). */
@@ -154,7 +154,7 @@ function stampToIso(stamp: string): string {
 }
 
 /** A peer clock may lead ours by at most this much before we stop following it. */
-export const MAX_PEER_CLOCK_LEAD_MS = 24 * 3600 * 1000;
+const MAX_PEER_CLOCK_LEAD_MS = 24 * 3600 * 1000;
 
 /*
  * Our HLC observes the newest landed stamp, so a later local write of the same event

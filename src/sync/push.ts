@@ -26,7 +26,7 @@ export interface PushResult {
   lastPushedSeq: number;
 }
 
-export function outboxDir(env: NodeJS.ProcessEnv): string {
+function outboxDir(env: NodeJS.ProcessEnv): string {
   return join(syncDir(env), 'outbox');
 }
 

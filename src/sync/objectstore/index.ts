@@ -6,9 +6,8 @@ import { FileObjectStore } from './file.js';
 import type { S3StoreOptions } from './s3.js';
 import { ConditionalWritesUnsupported, type ObjectStore } from './types.js';
 
-export { ObjectNotFound, ConditionalWritesUnsupported, isNotFound, normalizeEtag } from './types.js';
+export { ObjectNotFound, isNotFound, normalizeEtag } from './types.js';
 export type { ObjectInfo, ObjectStore, PutOptions } from './types.js';
-export type { S3Credentials } from './s3.js';
 
 /** Options for {@link openObjectStore}; all but `conditionalWrites` apply to `s3://` only. */
 export type OpenOptions = Omit<S3StoreOptions, 'bucket' | 'prefix'>;

@@ -25,7 +25,7 @@ import {
 } from './types.js';
 
 /** Static credentials; without them the standard AWS chain (env, `profile`, ~/.aws, SSO, IMDS) is used. */
-export interface S3Credentials {
+interface S3Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
