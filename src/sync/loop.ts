@@ -57,6 +57,28 @@ export interface SyncLoopOptions {
 }
 
 /** A running loop. */
+/** What the loop counts, published for `sync status`. The two error counts appear once they happen. */
+export interface LoopCounters {
+  ingests: number;
+  ingestErrors: number;
+  newEvents: number;
+  pushes: number;
+  pushedEvents: number;
+  pushErrors: number;
+  pulls: number;
+  landedEvents: number;
+  pullErrors: number;
+  badObjects: number;
+  prunes: number;
+  prunedObjects: number;
+  pruneErrors: number;
+  compactions: number;
+  ackManifests: number;
+  watchErrors: number;
+  compactErrors?: number;
+  ackErrors?: number;
+}
+
 export interface SyncLoop {
   /** Resolves when the loop has stopped and closed the store. */
   readonly done: Promise<void>;
@@ -64,7 +86,7 @@ export interface SyncLoop {
   stop(): Promise<void>;
   /** Re-evaluate now (e.g. after a manual change). */
   wake(): void;
-  readonly counters: Readonly<Record<string, number>>;
+  readonly counters: Readonly<LoopCounters>;
   readonly schedule: SyncSchedule | null;
   /** Set when the loop itself failed (the store could not be opened, …): it has stopped. */
   readonly error: unknown;
@@ -128,7 +150,7 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
   const timers = opts.timers ?? realTimers;
   const log = opts.log ?? (() => undefined);
   const mode = opts.mode ?? 'embedded';
-  const counters: Record<string, number> = {
+  const counters: LoopCounters = {
     ingests: 0, ingestErrors: 0, newEvents: 0, pushes: 0, pushedEvents: 0, pushErrors: 0, pulls: 0, landedEvents: 0,
     pullErrors: 0, badObjects: 0, prunes: 0, prunedObjects: 0, pruneErrors: 0, compactions: 0, ackManifests: 0, watchErrors: 0,
   };
@@ -262,9 +284,12 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
       }
     };
 
+    /** Whether the last action changed something beyond its events (a compaction, an ack manifest): it is logged then. */
+    let noteworthy = false;
     const doAction = async (action: LoopAction): Promise<ActionReport> => {
       const t0 = clock.now();
       const done = (r: Omit<ActionReport, 'action' | 'ms'>): ActionReport => ({ action, ms: clock.now() - t0, ...r });
+      noteworthy = false;
       if (action === 'ingest') {
         try {
           addWatches();
@@ -299,6 +324,7 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
           // Compaction is housekeeping: its failure is logged and retried after the next push.
           if (r.compaction) {
             counters.compactions++;
+            noteworthy = true;
             detail += `; compacted: ${r.compaction.snapshots} snapshot(s) replace ${r.compaction.replaced} segment(s) (${r.compaction.reason})`;
           }
           for (const f of compactFailures) detail += `; compaction failed (${f})`;
@@ -339,7 +365,10 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
           let acked: number | null = null;
           try {
             acked = await withOp('acks', () => publishAcks(c, { minIntervalMs: settings().ackInterval * 1000 }));
-            if (acked !== null) counters.ackManifests++;
+            if (acked !== null) {
+              counters.ackManifests++;
+              noteworthy = true;
+            }
           } catch (err) {
             counters.ackErrors = (counters.ackErrors ?? 0) + 1;
             say(`publishing acks failed (${errInfo(err).message}); trying again after the next pull`);
@@ -360,7 +389,9 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
         return done({ ok: true, detail: `deleted ${r.deleted} object(s) (${r.bytesSaved} bytes), kept ${r.kept}` });
       } catch (err) {
         const info = errInfo(err);
-        counters[action === 'push' ? 'pushErrors' : action === 'pull' ? 'pullErrors' : 'pruneErrors']++;
+        if (action === 'push') counters.pushErrors++;
+        else if (action === 'pull') counters.pullErrors++;
+        else counters.pruneErrors++;
         sched.failed(action, clock.now(), info.retryable);
         return done({ ok: false, detail: `${action} failed`, error: info });
       }
@@ -383,7 +414,7 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
             lastError = { time: stamp(), op: action, code: r.error!.code, message: r.error!.message };
             const wait = sched.backoffUntil !== null ? `; retrying in ${Math.round((sched.backoffUntil - clock.now()) / 1000)}s` : '';
             say(`${action} failed (${r.error!.code}): ${r.error!.message}${wait}`);
-          } else if ((r.events ?? 0) > 0 || action === 'prune' || r.detail.includes('compacted') || r.detail.includes('acks published')) {
+          } else if ((r.events ?? 0) > 0 || action === 'prune' || noteworthy) {
             // Quiet when nothing happened: an idle loop must not grow its log by a line a minute.
             say(`${action} ok: ${r.detail} (${r.ms} ms)`);
           }
