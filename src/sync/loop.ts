@@ -58,7 +58,7 @@ export interface SyncLoopOptions {
 
 /** A running loop. */
 /** What the loop counts, published for `sync status`. The two error counts appear once they happen. */
-export interface LoopCounters {
+interface LoopCounters {
   ingests: number;
   ingestErrors: number;
   newEvents: number;
