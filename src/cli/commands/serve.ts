@@ -64,10 +64,10 @@ export function registerServe(program: Command, io: CliIo): void {
       `
 Endpoints (GET, JSON), filtered by since=&until=&timezone=&project=&provider=&scope= where it applies:
   /api/health  /api/projects  /api/devices  /api/sync/status
-  /api/reports/daily|monthly|session|project|model
+  /api/reports/daily|weekly|monthly|session|project|model|blocks
   /api/sessions?limit=20  /api/sessions/:id (the JSON of \`show\`)
   /api/search?q=&limit=  (the JSON of \`search\`)
-  /api/dashboard/summary  /api/dashboard/sessions  (what the dashboard page at / draws)
+  /api/dashboard/summary  /api/dashboard/sessions  /api/dashboard/window  (what the dashboard page at / draws)
 Requests must name this server in their Host header (a guard against DNS rebinding).`,
     )
     .action(async (flags: { port?: string; host?: string; allowRemote?: boolean }) => {
