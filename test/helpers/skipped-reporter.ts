@@ -22,7 +22,8 @@ function collectSkipped(task: RunnerTask, path: string[], out: string[]): void {
 export default class SkippedReporter implements Reporter {
   onFinished(files: RunnerTestFile[] = []): void {
     const out: string[] = [];
-    for (const f of files) for (const t of f.tasks) collectSkipped(t, [], out);
+    // A failed hook marks its tests skipped too: those are failures, which the runner reports.
+    for (const f of files) if (f.result?.state !== 'fail') for (const t of f.tasks) collectSkipped(t, [], out);
     if (out.length) process.stdout.write(`\nSkipped (${out.length}), each with its reason in its name:\n${out.join('\n')}\n`);
   }
 }
