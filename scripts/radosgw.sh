@@ -16,7 +16,8 @@
 # `ms mon client mode = crc secure` so radosgw does not hang, `tcp_nodelay=1` so small GETs
 # are fast). Ports: radosgw 7480, mon 3300 (msgr2) and 6789 (v1), each overridable
 # (STACKUNDERFLOW_RGW_PORT, _MON_PORT, _MON_V1_PORT) for a second instance on one machine.
-# Needs root (daemons run without systemd).
+# The daemons run without systemd, as any user (checked as root and as nobody); installing the
+# packages needs root.
 set -euo pipefail
 
 DIR="${STACKUNDERFLOW_RGW_DIR:-/tmp/stackunderflow-rgw}"
