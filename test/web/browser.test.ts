@@ -5,7 +5,7 @@
  * message kept: the page must stay on 127.0.0.1 and log no error.
  *
  * Without /usr/bin/chromium (or $STACKUNDERFLOW_CHROMIUM) this test fails: install it with
- * `apt-get install -y --no-install-recommends chromium fonts-dejavu-core` (.ci/run does).
+ * `apt-get install -y --no-install-recommends chromium fonts-dejavu-core` (`npm test` does, as root).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
