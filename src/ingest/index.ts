@@ -37,7 +37,7 @@ export interface IngestReport {
 }
 
 /** One agent's share of an ingest run. */
-export interface ProviderCounts {
+interface ProviderCounts {
   filesSeen: number;
   filesRead: number;
   events: WriteStats;

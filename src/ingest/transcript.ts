@@ -10,7 +10,7 @@ import type { IngestReport } from './index.js';
  * The Claude root a transcript lies under (`<root>/projects/<slug>/…`), or null when its path
  * has no `projects` folder: then its project could not be named as a full ingest names it.
  */
-export function claudeRootOf(path: string): string | null {
+function claudeRootOf(path: string): string | null {
   const marker = `${sep}${PROJECTS_DIR}${sep}`;
   const i = path.lastIndexOf(marker);
   return i <= 0 ? null : path.slice(0, i);

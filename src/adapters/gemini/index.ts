@@ -5,7 +5,7 @@ import { envPath, homeOf } from '../json.js';
 import type { Adapter } from '../types.js';
 import { createGeminiParser } from './parser.js';
 
-export { createGeminiParser, geminiFileInfo } from './parser.js';
+export { geminiFileInfo } from './parser.js';
 export { geminiUsage } from './usage.js';
 
 /** Gemini CLI's home: `GEMINI_CLI_HOME` (the folder holding `.gemini`, Gemini's own variable), default `~`. */
@@ -17,7 +17,7 @@ export function geminiHome(env: NodeJS.ProcessEnv = process.env): string {
  * The `.gemini` folder: `GEMINI_DATA_DIR` when set (ccusage's variable, naming `.gemini` or
  * its `tmp` directly), else `<GEMINI_CLI_HOME or ~>/.gemini`.
  */
-export function geminiDataDir(env: NodeJS.ProcessEnv = process.env): string {
+function geminiDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const d = envPath(env, 'GEMINI_DATA_DIR');
   if (d) return basename(d) === 'tmp' ? dirname(d) : d;
   return join(geminiHome(env), '.gemini');

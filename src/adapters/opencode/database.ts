@@ -24,7 +24,7 @@ import type { EventRecord, ParserState, SourceRead, SourceReader } from '../type
 import { fromSessionMessage, messageEvent, type SessionInfo } from './message.js';
 
 /** How long a read waits for a lock before giving up until the next ingest. */
-export const BUSY_MS = 2000;
+const BUSY_MS = 2000;
 
 type Cursor = {
   v: 1;
@@ -71,7 +71,7 @@ interface MessageRow {
   data: string;
 }
 
-export function readDatabase(path: string, saved: ParserState | null): SourceRead {
+function readDatabase(path: string, saved: ParserState | null): SourceRead {
   const cursor = restore(saved);
   let db: Database.Database;
   try {

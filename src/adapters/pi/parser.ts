@@ -66,7 +66,7 @@ function contentText(v: unknown): string | null {
   return parts.length ? parts.join('\n') : null;
 }
 
-export function piUsage(u: unknown): TokenUsage | null {
+function piUsage(u: unknown): TokenUsage | null {
   if (!isObj(u)) return null;
   const input = num(u.input);
   const output = num(u.output);

@@ -12,7 +12,7 @@ function parsePort(v: string): number {
 }
 
 /** What a non-loopback bind prints to stderr, with the token it requires (printed this once). */
-export function exposureWarning(host: string, port: number): string {
+function exposureWarning(host: string, port: number): string {
   const line = '!'.repeat(78);
   return [
     line,

@@ -37,6 +37,7 @@ const backends: Backend[] = [
     name: 'radosgw',
     skip: rgwSkip,
     bucketArgs: () => {
+      if (!rgw) throw new Error(`radosgw cases run only with an endpoint: ${String(rgwSkip)}`);
       // The S3 client reads credentials from this process's AWS chain.
       process.env.AWS_ACCESS_KEY_ID = rgw.accessKeyId;
       process.env.AWS_SECRET_ACCESS_KEY = rgw.secretAccessKey;
