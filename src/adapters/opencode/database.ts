@@ -147,7 +147,7 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
         const parts: Obj[] = [];
         for (const p of (partsOf?.all(row.id) ?? []) as string[]) {
           try {
-            const v = JSON.parse(p);
+            const v: unknown = JSON.parse(p);
             if (isObj(v)) parts.push(v);
           } catch {
             /* a part we cannot read only loses its text */

@@ -81,8 +81,8 @@ Requests must name this server in their Host header (a guard against DNS rebindi
         });
       }
       // Only for a remote bind; never stored, never logged: it lives as long as this process.
-      // node:crypto loads here, not with the registrar: every command loads the registrars.
-      const token = remote ? (await import('node:crypto')).randomBytes(32).toString('base64url') : undefined;
+      // Web Crypto (a global): every command loads the registrars, and node:crypto stays out of them.
+      const token = remote ? Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64url') : undefined;
       const path = storePath(io.env);
       const { openDb } = await import('../../store/db.js');
       const db = openDb(path);
