@@ -13,144 +13,20 @@
  */
 import uPlot from 'uplot';
 
-// ---------------------------------------------------------------------------------------------
-// API shapes (the subset the page reads; the server's types live in src/api/routes/dashboard.ts).
-
-interface Meta {
-  timezone: string;
-  scope: string;
-  since: string | null;
-  until: string | null;
-}
-
-interface Series {
-  key: string;
-  label: string;
-  tokens: number[];
-  cost: number[];
-  totalTokens: number;
-  totalCost: number;
-}
-
-interface Totals {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
-  totalCost: number;
-  unpricedModels: string[];
-  unpricedTokens: number;
-  requests: number;
-  sessions: number;
-  projects: number;
-}
-
-interface Summary {
-  meta: Meta;
-  today: string;
-  dataSpan: { first: string; last: string } | null;
-  days: string[];
-  totals: Totals;
-  byModel: Series[];
-  byDevice: Series[];
-  models: Array<{ modelName: string; provider: string; requests: number; totalTokens: number; totalCost: number | null }>;
-  projects: Array<{ project: string; projectPath: string | null; providers: string[]; sessions: number; totalTokens: number; totalCost: number; lastActivity: string }>;
-}
-
-interface SessionRow {
-  sessionId: string;
-  provider: string;
-  project: string;
-  projectPath: string | null;
-  lastTimestamp: string;
-  lastActivity: string;
-  deviceIds: string[];
-  totalTokens: number;
-  totalCost: number;
-  unpricedModels: string[];
-}
-
-interface Sessions {
-  sessions: SessionRow[];
-  total: number;
-}
-
-interface Device {
-  deviceId: string;
-  name: string | null;
-  local: boolean;
-  events: number;
-  sessions: number;
-  lastEvent: string | null;
-  lastPulled: string | null;
-  lastPush: string | null;
-  conflicts: number;
-}
-
-interface Devices {
-  devices: Device[];
-  sync: {
-    enabled: boolean;
-    deviceName: string | null;
-    bucket: string | null;
-    lastSyncTime: string | null;
-    pendingEvents: number;
-    queuedSegments: number;
-    conflictCount: number;
-    lastError: { time: string; op: string; message: string | null } | null;
-    enableCommand: string | null;
-  };
-}
-
-interface Hit {
-  sessionId: string;
-  provider: string;
-  project: string;
-  deviceId: string;
-  deviceName: string | null;
-  timestamp: string;
-  role: string;
-  snippet: string;
-  highlights: Array<[number, number]>;
-}
-
-interface SearchResult {
-  results: Hit[];
-  more: boolean;
-}
-
-interface Turn {
-  timestamp: string;
-  role: string;
-  deviceId: string;
-  model: string | null;
-  sidechain: boolean;
-  meta: boolean;
-  text: string | null;
-  tools?: Array<{ name: string; args: string }>;
-  prose?: string;
-  result?: { preview: string; bytes: number; lines: number; error: boolean };
-  usage?: { model: string | null; totalTokens: number; cost: number | null };
-}
-
-/** The current 5-hour window (`/api/dashboard/window`). */
-interface CurrentWindow {
-  block: {
-    startTime: string;
-    endTime: string;
-    totalTokens: number;
-    costUSD: number;
-    remainingMinutes: number | null;
-    projection: { totalTokens: number; totalCost: number } | null;
-  } | null;
-}
-
-interface Conversation {
-  session: { sessionId: string; provider: string; project: string; projectPath: string | null; deviceIds: string[]; firstTimestamp: string; lastTimestamp: string; events: number };
-  turns: Turn[];
-  totals: { totalTokens: number; totalCost: number; requests: number; modelsUsed: string[]; unpricedModels: string[] };
-}
+// The JSON the page reads: the server's contract (src/api/shapes.ts), imported as types only, so
+// a shape the page does not follow fails the build.
+import type {
+  Conversation,
+  CurrentWindow,
+  DashboardDevice as Device,
+  DashboardDevices as Devices,
+  DashboardSeries as Series,
+  DashboardSessions as Sessions,
+  DashboardSummary as Summary,
+  DashboardTotals as Totals,
+  SearchResult,
+  Turn,
+} from '../src/api/shapes.js';
 
 // ---------------------------------------------------------------------------------------------
 // State, kept in the URL.

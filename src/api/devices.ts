@@ -1,40 +1,6 @@
 import { ensureDeviceId, type Db } from '../store/db.js';
 import { deviceActivity } from '../reports/devices.js';
-
-/** One device in the Devices panel. */
-export interface DashboardDevice {
-  deviceId: string;
-  name: string | null;
-  /** This machine. */
-  local: boolean;
-  /** Events stored under this origin device. */
-  events: number;
-  sessions: number;
-  /** Newest event timestamp from this device. */
-  lastEvent: string | null;
-  /** Peers: when we last pulled from it, and when it last pushed (its manifest's time), as of that pull. */
-  lastPulled: string | null;
-  lastPush: string | null;
-  /** This device's events whose identity another device also holds (the union counts them once). */
-  conflicts: number;
-}
-
-/** GET /api/devices: see {@link dashboardDevices}. */
-export interface DashboardDevices {
-  devices: DashboardDevice[];
-  sync: {
-    enabled: boolean;
-    deviceName: string | null;
-    bucket: string | null;
-    lastSyncTime: string | null;
-    pendingEvents: number;
-    queuedSegments: number;
-    conflictCount: number;
-    lastError: { time: string; op: string; message: string | null } | null;
-    /** The one command that turns sync on, when it is off. */
-    enableCommand: string | null;
-  };
-}
+import type { DashboardDevices } from './shapes.js';
 
 /** What the Devices panel tells a machine without sync to run. */
 const SYNC_INIT_COMMAND = 'stackunderflow sync init --bucket s3://BUCKET[/prefix]';
@@ -51,7 +17,7 @@ export function syncStatusModule(): Promise<typeof import('../sync/status.js')> 
   return statusModule;
 }
 
-/** GET /api/devices: every device the store knows, and this machine's sync status. No secrets. */
+/** GET /api/devices (DashboardDevices): every device the store knows, and this machine's sync status. No secrets. */
 export async function dashboardDevices(db: Db, env?: NodeJS.ProcessEnv): Promise<DashboardDevices> {
   const self = ensureDeviceId(db);
   const { syncStatus } = await syncStatusModule();

@@ -2,7 +2,7 @@ import type { Provider } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
-import { Acc, groupCost, projectPaths, SYNTHETIC_MODEL, type ReportMeta, type TokenCounts, type UsageTotals } from './reports.js';
+import { Acc, groupCost, projectPaths, SYNTHETIC_MODEL } from './reports.js';
 import { eachScoped, rollup, stmt } from './rollup.js';
 import { knownDevices } from './scope.js';
 import { dayToDate, defaultTimeZone, localDate, offsetAt } from './timezone.js';
@@ -15,89 +15,8 @@ const MAX_AXIS_DAYS = 3660;
 /** The key of the series that sums the smaller ones. */
 const OTHER_SERIES = 'other';
 
-/** One stacked series: a model or a device, its tokens and cost per day of `days`. */
-export interface DashboardSeries {
-  key: string;
-  label: string;
-  tokens: number[];
-  cost: number[];
-  totalTokens: number;
-  totalCost: number;
-}
-
-/** One row of the models table: a model's usage in the range. */
-export interface DashboardModel extends TokenCounts {
-  modelName: string;
-  provider: Provider;
-  requests: number;
-  /** null when the model has no price. */
-  totalCost: number | null;
-}
-
-/** One row of the projects table: a project's usage in the range. */
-export interface DashboardProject {
-  project: string;
-  projectPath: string | null;
-  providers: Provider[];
-  /** Sessions with billed usage in the range. */
-  sessions: number;
-  requests: number;
-  totalTokens: number;
-  totalCost: number;
-  /** Local date of the project's last billed request in the range. */
-  lastActivity: string;
-}
-
-/**
- * GET /api/dashboard/summary: everything the charts, totals and the models and projects tables
- * need, summed from the rollup under the scope and range. Same usage rows, same union rule,
- * same accumulator and prices as the reports, so the totals are those of `/api/reports/daily`.
- */
-export interface DashboardSummary {
-  meta: ReportMeta;
-  /** Today in the report's zone: the page's range presets count back from it. */
-  today: string;
-  /** First and last local day with billed usage in scope (ignoring the range); null when none. */
-  dataSpan: { first: string; last: string } | null;
-  /** The chart's x axis: every day of the range (or of the data, without a range). */
-  days: string[];
-  totals: UsageTotals & { requests: number; sessions: number; projects: number };
-  byModel: DashboardSeries[];
-  byDevice: DashboardSeries[];
-  models: DashboardModel[];
-  projects: DashboardProject[];
-}
-
-/** One row of the dashboard's session list. */
-export interface DashboardSession {
-  sessionId: string;
-  provider: Provider;
-  project: string;
-  /** The project's working directory as logged, when known. */
-  projectPath: string | null;
-  firstTimestamp: string;
-  lastTimestamp: string;
-  lastActivity: string;
-  /**
-   * Devices holding a copy of the session's events (in scope). Under `all` a session mounted on
-   * two machines names both, where `/api/sessions` names only the devices whose copies won.
-   */
-  deviceIds: string[];
-  /** The whole session's billed usage under the scope (as `/api/sessions`), whatever the range. */
-  totalTokens: number;
-  totalCost: number;
-  requests: number;
-  modelsUsed: string[];
-  unpricedModels: string[];
-}
-
-/** GET /api/dashboard/sessions: see {@link dashboardSessions}. */
-export interface DashboardSessions {
-  sessions: DashboardSession[];
-  /** Sessions active in the range, of which `sessions` are the most recent. */
-  total: number;
-  meta: ReportMeta & { limit: number };
-}
+// The JSON these functions return is declared in src/api/shapes.ts, the contract with the page;
+// the routes check these values against it.
 
 /** Costs in series are for drawing: micro-dollars are plenty and keep the JSON small. */
 const micro = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -122,7 +41,7 @@ export function warmDashboard(db: Db, env?: NodeJS.ProcessEnv): void {
 type DailyAcc = Map<string, { label: string; tokens: Float64Array; cost: Float64Array }>;
 
 /** Builds stacked series from per-key daily sums, the biggest first, the tail folded into "other". */
-function toSeries(perKey: DailyAcc): DashboardSeries[] {
+function toSeries(perKey: DailyAcc) {
   const all = [...perKey.entries()].map(([key, v]) => {
     let t = 0;
     let c = 0;
@@ -166,8 +85,12 @@ function accOf<K>(m: Map<K, Acc>, key: K): Acc {
   return acc;
 }
 
-/** See {@link DashboardSummary}. */
-export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv, now: number = Date.now()): DashboardSummary {
+/**
+ * GET /api/dashboard/summary: everything the charts, totals and the models and projects tables
+ * need, summed from the rollup under the scope and range. Same usage rows, same union rule,
+ * same accumulator and prices as the reports, so the totals are those of `/api/reports/daily`.
+ */
+export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv, now: number = Date.now()) {
   const ctx = contextOf(db, opts, env);
   // The data's span in scope (whatever the range), and the first day with data in the range.
   let spanLo = Infinity;
@@ -219,7 +142,7 @@ export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.Proce
   });
 
   const paths = projectPaths(db);
-  const modelList: DashboardModel[] = [...models.entries()]
+  const modelList = [...models.entries()]
     .map(([modelName, m]) => ({
       modelName,
       provider: [...m.providers][0],
@@ -232,7 +155,7 @@ export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.Proce
       totalCost: m.unpriced.size === 0 ? m.cost : null,
     }))
     .sort((x, y) => (y.totalCost ?? -1) - (x.totalCost ?? -1) || y.totalTokens - x.totalTokens || x.modelName.localeCompare(y.modelName));
-  const projectList: DashboardProject[] = [...projects.entries()]
+  const projectList = [...projects.entries()]
     .map(([project, m]) => ({
       project,
       projectPath: paths.get(project) ?? null,
@@ -274,7 +197,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * trigger-maintained per-device `sessions` table merged across devices under `all`, with each
  * session's whole billed usage from the rollup. It never scans the events, and has no event counts.
  */
-export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number }, env?: NodeJS.ProcessEnv): DashboardSessions {
+export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number }, env?: NodeJS.ProcessEnv) {
   const ctx = contextOf(db, opts, env);
   const limit = Math.min(opts.limit ?? 50, 500);
   const where: string[] = [];
