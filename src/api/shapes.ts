@@ -14,7 +14,7 @@
  */
 
 /** What a report covered, echoed beside its numbers. */
-export interface ReportMeta {
+interface ReportMeta {
   timezone: string;
   scope: string;
   since: string | null;
@@ -34,7 +34,7 @@ export interface DashboardSeries {
 }
 
 /** One row of the models table: a model's usage in the range. */
-export interface DashboardModel {
+interface DashboardModel {
   modelName: string;
   provider: string;
   requests: number;
@@ -48,7 +48,7 @@ export interface DashboardModel {
 }
 
 /** One row of the projects table: a project's usage in the range. */
-export interface DashboardProject {
+interface DashboardProject {
   project: string;
   projectPath: string | null;
   providers: string[];
@@ -99,7 +99,7 @@ export interface DashboardSummary {
 }
 
 /** One row of the dashboard's session list. */
-export interface DashboardSession {
+interface DashboardSession {
   sessionId: string;
   provider: string;
   project: string;
@@ -177,7 +177,7 @@ export interface CurrentWindow {
 }
 
 /** One search hit (the fields the page reads). */
-export interface SearchHit {
+interface SearchHit {
   sessionId: string;
   provider: string;
   project: string;
