@@ -61,7 +61,7 @@ interface DashboardProject {
   lastActivity: string;
 }
 
-/** The range's totals: a report's totals, plus requests, sessions and projects. */
+/** The range's totals: a report's totals (UsageTotals in src/reports/reports.ts, restated here because web/ compiles this file alone; the routes' check keeps the two in step), plus requests, sessions and projects. */
 export interface DashboardTotals {
   inputTokens: number;
   outputTokens: number;
