@@ -3,7 +3,8 @@
  * (bench/gen.ts, `only`), a cold ingest into a fresh store, then a re-ingest with nothing new.
  * Prints MB/s, lines/s and events/s per agent, and checks that the billed per-day totals of
  * Copilot, Gemini, Qwen, OpenCode and pi equal the generator's (a fast wrong ingest is not a
- * result). OpenCode's logs are one SQLite database: its "lines" are message and part rows.
+ * result). OpenCode's logs are one SQLite database: its MB is the file's size, its "lines" are
+ * message and part rows.
  *
  *   npx tsx bench/agents.ts [--mb 20] [--seed 1] [--out bench/out/agents]
  *
@@ -63,7 +64,7 @@ async function one(agent: GenAgent): Promise<Row> {
     check = 'equal';
   }
   db.close();
-  return { agent, mb: gen.bytes / 1e6, files: gen.files, lines: gen.lines, events: cold.events.inserted, coldS, warmMs, check };
+  return { agent, mb: gen[agent].bytes / 1e6, files: gen.files, lines: gen.lines, events: cold.events.inserted, coldS, warmMs, check };
 }
 
 async function main(): Promise<void> {
