@@ -38,6 +38,6 @@ export async function ingestTranscript(db: Db, path: string, opts: { env?: NodeJ
   const root = claudeRootOf(path);
   if (root === null || unchanged(db, path)) return null;
   const [{ ingest }, { claudeAdapter }] = await Promise.all([import('./index.js'), import('../adapters/claude/index.js')]);
-  const one = { ...claudeAdapter, roots: () => [root], discover: async () => [{ provider: 'claude' as const, path, root }] };
+  const one = { ...claudeAdapter, roots: () => [root], discover: () => Promise.resolve([{ provider: 'claude' as const, path, root }]) };
   return ingest(db, { adapters: [one], env: opts.env, clock: opts.clock, partial: true });
 }

@@ -4,7 +4,7 @@ import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type
 import type { ReportOptions } from './options.js';
 import type { ReportKind } from './kinds.js';
 import { costOf, priceFor } from './pricing.js';
-import { formatScope, knownDevices } from './scope.js';
+import { knownDevices } from './scope.js';
 import { dateToDay, dayToDate, defaultTimeZone, localDate } from './timezone.js';
 import { lastPeriodsStart, weekStart, type Period, type Weekday } from './periods.js';
 

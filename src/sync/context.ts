@@ -160,7 +160,7 @@ export async function withSyncLock<T>(env: NodeJS.ProcessEnv, fn: () => Promise<
 function readLockOwner(path: string): { pid: number; host: string; since: string } | null {
   try {
     const v = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown; host?: unknown; since?: unknown };
-    return Number.isSafeInteger(v.pid) && typeof v.host === 'string' ? { pid: v.pid as number, host: v.host, since: String(v.since ?? '?') } : null;
+    return Number.isSafeInteger(v.pid) && typeof v.host === 'string' ? { pid: v.pid as number, host: v.host, since: typeof v.since === 'string' ? v.since : '?' } : null;
   } catch {
     return null;
   }

@@ -11,7 +11,7 @@
  */
 import { privateDir, privateFile } from '../store/private.js';
 import { appendFileSync, existsSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
 import { isRetryable, SuError } from '../errors.js';
 import { ingest } from '../ingest/index.js';

@@ -158,7 +158,7 @@ function rollup(db: Db, timezone: string): Rollup {
   const span = dataSpan(db);
   const lo = span?.lo;
   const hi = span?.hi;
-  let rows: RollRow[] = [];
+  const rows: RollRow[] = [];
   if (lo !== undefined && hi !== undefined) {
     const day = localDaySql('u.ts_ms', offsetSegments(timezone, lo, hi));
     const sums = (table: string) =>

@@ -64,10 +64,10 @@ export function registerServe(program: Command, io: CliIo): void {
       `
 Endpoints (GET, JSON), filtered by since=&until=&timezone=&project=&provider=&scope= where it applies:
   /api/health  /api/projects  /api/devices  /api/sync/status
-  /api/reports/daily|monthly|session|project|model
+  /api/reports/daily|weekly|monthly|session|project|model|blocks
   /api/sessions?limit=20  /api/sessions/:id (the JSON of \`show\`)
   /api/search?q=&limit=  (the JSON of \`search\`)
-  /api/dashboard/summary  /api/dashboard/sessions  (what the dashboard page at / draws)
+  /api/dashboard/summary  /api/dashboard/sessions  /api/dashboard/window  (what the dashboard page at / draws)
 Requests must name this server in their Host header (a guard against DNS rebinding).`,
     )
     .action(async (flags: { port?: string; host?: string; allowRemote?: boolean }) => {
@@ -81,8 +81,8 @@ Requests must name this server in their Host header (a guard against DNS rebindi
         });
       }
       // Only for a remote bind; never stored, never logged: it lives as long as this process.
-      // node:crypto loads here, not with the registrar: every command loads the registrars.
-      const token = remote ? (await import('node:crypto')).randomBytes(32).toString('base64url') : undefined;
+      // Web Crypto (a global): every command loads the registrars, and node:crypto stays out of them.
+      const token = remote ? Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64url') : undefined;
       const path = storePath(io.env);
       const { openDb } = await import('../../store/db.js');
       const db = openDb(path);
