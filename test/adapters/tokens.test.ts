@@ -36,8 +36,14 @@ function spoiled(line: string, mutate: (o: Obj, n: number) => void): string[] {
   });
 }
 
-/** The first line of `file` that contains `marker`. */
-const lineWith = (file: string, marker: string) => readFileSync(file, 'utf8').split('\n').find((l) => l.includes(marker))!;
+/** Appends to `file` the spoiled copies of its first line containing `marker`, one per id; returns the ids. */
+function appendSpoiled(file: string, marker: string, ids: string[], mutate: (o: Obj, id: string, n: number) => void): string[] {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes(marker))!;
+  appendFileSync(file, spoiled(line, (o, n) => mutate(o, ids[n], n)).join('\n') + '\n');
+  return ids;
+}
+
+const idsLike = (f: (n: number) => string) => IMPOSSIBLE.map((_, n) => f(n));
 
 interface Case {
   adapter: Adapter;
@@ -54,13 +60,10 @@ const CASES: Record<string, Case> = {
     spoil: (dir) => {
       // A later shutdown of the same session: running totals, one of them impossible.
       const file = join(dir, 'session-state', '0f1e2d3c-4b5a-4697-8879-aabbccddeeff', 'events.jsonl');
-      const lines = spoiled(lineWith(file, '"session.shutdown"'), (o, n) => {
-        o.id = `bad-${n}`;
-        const m = Object.values(o.data.modelMetrics as Obj)[0] as Obj;
-        m.usage.inputTokens = MARK;
+      return appendSpoiled(file, '"session.shutdown"', idsLike((n) => `bad-${n}`), (o, id) => {
+        o.id = id;
+        (Object.values(o.data.modelMetrics as Obj)[0] as Obj).usage.inputTokens = MARK;
       });
-      appendFileSync(file, lines.join('\n') + '\n');
-      return lines.map((_, n) => `bad-${n}`);
     },
   },
   gemini: {
@@ -68,12 +71,10 @@ const CASES: Record<string, Case> = {
     lay: (dir) => (cpSync(join(FIXTURES_DIR, 'gemini'), dir, { recursive: true }), { GEMINI_CLI_HOME: dir }),
     spoil: (dir) => {
       const file = join(dir, '.gemini', 'tmp', 'shop', 'chats', 'session-2026-05-04T09-00-4f0c2a1e.jsonl');
-      const lines = spoiled(lineWith(file, '"tokens":{'), (o, n) => {
-        o.id = `bad-${n}`;
+      return appendSpoiled(file, '"tokens":{', idsLike((n) => `bad-${n}`), (o, id) => {
+        o.id = id;
         o.tokens.output = MARK;
       });
-      appendFileSync(file, lines.join('\n') + '\n');
-      return lines.map((_, n) => `bad-${n}`);
     },
   },
   qwen: {
@@ -81,13 +82,10 @@ const CASES: Record<string, Case> = {
     lay: (dir) => (cpSync(join(FIXTURES_DIR, 'qwen'), dir, { recursive: true }), { QWEN_DATA_DIR: dir }),
     spoil: (dir) => {
       const file = join(dir, 'projects', '-home-dev-api', 'chats', '7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jsonl');
-      const ids = IMPOSSIBLE.map((_, n) => `b0000000-0000-4000-8000-00000000000${n}`);
-      const lines = spoiled(lineWith(file, '"usageMetadata"'), (o, n) => {
-        o.uuid = ids[n];
+      return appendSpoiled(file, '"usageMetadata"', idsLike((n) => `b0000000-0000-4000-8000-00000000000${n}`), (o, id) => {
+        o.uuid = id;
         o.usageMetadata.promptTokenCount = MARK;
       });
-      appendFileSync(file, lines.join('\n') + '\n');
-      return ids;
     },
   },
   pi: {
@@ -95,14 +93,11 @@ const CASES: Record<string, Case> = {
     lay: (dir) => (cpSync(join(FIXTURES_DIR, 'pi', 'sessions'), dir, { recursive: true }), { PI_AGENT_DIR: dir }),
     spoil: (dir) => {
       const file = join(dir, '--home-dev-shop--', '2026-01-02T09-00-00-000Z_0b6c1f0e-5a4e-4c57-9d2f-6f1b2a9c3e11.jsonl');
-      const ids = IMPOSSIBLE.map((_, n) => `bad0000${n}`);
-      const lines = spoiled(lineWith(file, '"usage":{'), (o, n) => {
-        o.id = ids[n];
+      return appendSpoiled(file, '"usage":{', idsLike((n) => `bad0000${n}`), (o, id, n) => {
+        o.id = id;
         o.message.timestamp += 1000 + n;
         o.message.usage.cacheRead = MARK;
       });
-      appendFileSync(file, lines.join('\n') + '\n');
-      return ids;
     },
   },
   opencode: {
@@ -111,7 +106,7 @@ const CASES: Record<string, Case> = {
     spoil: (dir) => {
       const db = new Database(join(dir, 'opencode.db'));
       const row = db.prepare("SELECT * FROM message WHERE data LIKE '%\"tokens\"%' ORDER BY id LIMIT 1").get() as Obj;
-      const ids = IMPOSSIBLE.map((_, n) => `msg_bad${n}`);
+      const ids = idsLike((n) => `msg_bad${n}`);
       const insert = db.prepare('INSERT INTO message VALUES (?, ?, ?, ?, ?)');
       spoiled(row.data as string, (o) => {
         o.tokens.cache.write = MARK;
