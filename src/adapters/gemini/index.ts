@@ -3,7 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { findFiles, sourcesUnder } from '../discover.js';
 import { envPath, homeOf } from '../json.js';
 import type { Adapter } from '../types.js';
-import { createGeminiParser } from './parser.js';
+import { documentReader } from '../whole.js';
+import { createGeminiParser, geminiDocument } from './parser.js';
 
 export { geminiFileInfo } from './parser.js';
 export { geminiUsage } from './usage.js';
@@ -39,6 +40,8 @@ export const geminiAdapter: Adapter = {
   roots: (env) => [geminiDataDir(env)],
   watchDirs: (root) => [join(root, 'tmp')],
   discover: (roots) =>
-    sourcesUnder('gemini', roots, (root) => findFiles(join(root, 'tmp'), 3, isChatFile), (path) => (path.endsWith('.json') ? 'document' : undefined)),
+    sourcesUnder('gemini', roots, (root) => findFiles(join(root, 'tmp'), 3, isChatFile), (file) =>
+      file.path.endsWith('.json') ? documentReader(file.path, geminiDocument(file)) : undefined,
+    ),
   parser: createGeminiParser,
 };

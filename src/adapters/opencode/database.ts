@@ -16,10 +16,10 @@
  * and those with parts added since (a prompt's text part lands after its message row). The ingest
  * does not open the database at all while its file and WAL keep their size and mtime.
  */
-import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { openReadOnly } from '../../util/sqlite.js';
 import { isObj, type Obj } from '../json.js';
+import { stampOf } from '../whole.js';
 import type { EventRecord, ParserState, SourceRead, SourceReader } from '../types.js';
 import { fromSessionMessage, messageEvent, type SessionInfo } from './message.js';
 
@@ -34,24 +34,6 @@ type Cursor = {
   /** Largest part rowid seen. */
   part: number;
 };
-
-/**
- * Size and mtime of each path: equal stamps mean nothing was written. A missing file and an
- * empty one stamp alike ('-'): opening a database whose WAL was checkpointed away, even
- * read-only, may leave an empty WAL behind, which is not a change.
- */
-export function stampOf(paths: string[]): string {
-  return paths
-    .map((p) => {
-      try {
-        const st = statSync(p);
-        return st.size === 0 ? '-' : `${st.size}:${Math.trunc(st.mtimeMs)}`;
-      } catch {
-        return '-';
-      }
-    })
-    .join('|');
-}
 
 function restore(c: ParserState | null): Cursor {
   return c && c.v === 1 && typeof c.t === 'number' && Array.isArray(c.at) && typeof c.part === 'number'
