@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from './fixtures.js';
 
-function writeOpencodeDb(dir: string): string {
+export function writeOpencodeDb(dir: string): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'opencode.db');
   const db = new Database(path);
