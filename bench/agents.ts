@@ -2,7 +2,9 @@
  * Ingest throughput per agent: for each agent, a generated tree of that agent's logs only
  * (bench/gen.ts, `only`), a cold ingest into a fresh store, then a re-ingest with nothing new.
  * Prints MB/s, lines/s and events/s per agent, and checks that the billed per-day totals of
- * Copilot, Gemini and Qwen equal the generator's (a fast wrong ingest is not a result).
+ * Copilot, Gemini, Qwen, OpenCode and pi equal the generator's (a fast wrong ingest is not a
+ * result). OpenCode's logs are one SQLite database: its MB is the file's size, its "lines" are
+ * message and part rows.
  *
  *   npx tsx bench/agents.ts [--mb 20] [--seed 1] [--out bench/out/agents]
  *
@@ -13,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { ADAPTERS } from '../src/adapters/index.js';
 import { ingest } from '../src/ingest/index.js';
 import { openDb } from '../src/store/db.js';
-import { generate, OTHER_AGENTS, type GenAgent, type OtherAgent } from './gen.js';
+import { generate, genEnv, OTHER_AGENTS, type GenAgent, type OtherAgent } from './gen.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,7 +25,7 @@ function arg(name: string, def: string): string {
 const MB = Number(arg('mb', '20'));
 const SEED = Number(arg('seed', '1'));
 const OUT = resolve(arg('out', join('bench', 'out', 'agents')));
-const AGENTS: GenAgent[] = ['claude', 'codex', 'copilot', 'gemini', 'qwen'];
+const AGENTS: GenAgent[] = ['claude', 'codex', ...OTHER_AGENTS];
 
 interface Row {
   agent: string;
@@ -41,11 +43,7 @@ async function one(agent: GenAgent): Promise<Row> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const gen = generate({ seed: SEED, outDir: join(dir, 'logs'), targetBytes: MB * 1e6, days: 14, projects: 6, only: agent });
-  const logs = join(dir, 'logs');
-  const env = {
-    HOME: dir, CLAUDE_CONFIG_DIR: join(logs, 'claude'), CODEX_HOME: join(logs, 'codex'), COPILOT_HOME: join(logs, 'copilot'),
-    GEMINI_CLI_HOME: join(logs, 'gemini'), QWEN_DATA_DIR: join(logs, 'qwen'),
-  };
+  const env = { ...genEnv(join(dir, 'logs')), HOME: dir };
   const adapter = ADAPTERS.find((a) => a.provider === agent)!;
   const db = openDb(join(dir, 'store.db'));
   const t0 = performance.now();
@@ -58,15 +56,15 @@ async function one(agent: GenAgent): Promise<Row> {
   let check = 'n/a';
   if ((OTHER_AGENTS as readonly string[]).includes(agent)) {
     const got = db
-      .prepare(`SELECT substr(ts, 1, 10) AS d, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cache_read_tokens) AS r, SUM(total_tokens) AS t FROM usage WHERE provider = ? GROUP BY 1 ORDER BY 1`)
-      .all(agent) as Array<{ d: string; i: number; o: number; r: number; t: number }>;
+      .prepare(`SELECT substr(ts, 1, 10) AS d, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cache_creation_tokens) AS c, SUM(cache_read_tokens) AS r, SUM(total_tokens) AS t FROM usage WHERE provider = ? GROUP BY 1 ORDER BY 1`)
+      .all(agent) as Array<{ d: string; i: number; o: number; c: number; r: number; t: number }>;
     const want = gen.expected[agent as OtherAgent];
-    const ok = got.length === Object.keys(want).length && got.every((g) => want[g.d] && want[g.d].inputTokens === g.i && want[g.d].outputTokens === g.o && want[g.d].cacheReadTokens === g.r && want[g.d].totalTokens === g.t);
+    const ok = got.length === Object.keys(want).length && got.every((g) => want[g.d] && want[g.d].inputTokens === g.i && want[g.d].outputTokens === g.o && want[g.d].cacheCreationTokens === g.c && want[g.d].cacheReadTokens === g.r && want[g.d].totalTokens === g.t);
     if (!ok) throw new Error(`${agent}: billed per-day totals differ from the generator's`);
     check = 'equal';
   }
   db.close();
-  return { agent, mb: gen.bytes / 1e6, files: gen.files, lines: gen.lines, events: cold.events.inserted, coldS, warmMs, check };
+  return { agent, mb: gen[agent].bytes / 1e6, files: gen.files, lines: gen.lines, events: cold.events.inserted, coldS, warmMs, check };
 }
 
 async function main(): Promise<void> {

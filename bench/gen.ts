@@ -9,7 +9,8 @@
  *
  *   tsx bench/gen.ts --seed 1 --size small --out DIR
  */
-import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -38,7 +39,7 @@ export interface GenerateOptions {
   /** Share of sessions that are Codex rather than Claude Code. */
   codexShare?: number;
   /**
-   * Share of sessions from the other agents (Copilot CLI, Gemini CLI, Qwen Code, in turn).
+   * Share of sessions from the other agents (Copilot CLI, Gemini CLI, Qwen Code, OpenCode, pi, in turn).
    * Default 0, which leaves the trees of earlier versions byte for byte as they were.
    */
   otherShare?: number;
@@ -68,9 +69,17 @@ export interface CodexDay {
 }
 
 /** The agents the generator writes logs for. */
-export type GenAgent = 'claude' | 'codex' | 'copilot' | 'gemini' | 'qwen';
-export type OtherAgent = 'copilot' | 'gemini' | 'qwen';
-export const OTHER_AGENTS: readonly OtherAgent[] = ['copilot', 'gemini', 'qwen'];
+export type GenAgent = 'claude' | 'codex' | OtherAgent;
+export type OtherAgent = 'copilot' | 'gemini' | 'qwen' | 'opencode' | 'pi';
+export const OTHER_AGENTS: readonly OtherAgent[] = ['copilot', 'gemini', 'qwen', 'opencode', 'pi'];
+
+/** The environment that points every adapter at a generated tree (`outDir`). */
+export function genEnv(outDir: string): NodeJS.ProcessEnv {
+  return {
+    HOME: outDir, CLAUDE_CONFIG_DIR: join(outDir, 'claude'), CODEX_HOME: join(outDir, 'codex'), COPILOT_HOME: join(outDir, 'copilot'),
+    GEMINI_CLI_HOME: join(outDir, 'gemini'), QWEN_DATA_DIR: join(outDir, 'qwen'), OPENCODE_DATA_DIR: join(outDir, 'opencode'), PI_AGENT_DIR: join(outDir, 'pi'),
+  };
+}
 
 /** Per-day billing of the other agents, each token once (see docs/numbers.md, "Other agents"). */
 export interface AgentDay {
@@ -100,6 +109,9 @@ export interface GenerateResult {
   copilot: FileCounts;
   gemini: FileCounts;
   qwen: FileCounts;
+  /** OpenCode's database is one file; its lines are message and part rows. */
+  opencode: FileCounts;
+  pi: FileCounts;
   expected: { claude: Record<string, ClaudeDay>; codex: Record<string, CodexDay> } & { [A in OtherAgent]: Record<string, AgentDay> };
 }
 
@@ -308,6 +320,9 @@ class LineFile {
 }
 
 const DAY = 86_400_000;
+/** OpenCode's tables as its drizzle schema declares them: the DDL of the fixture database (everything before its first row). */
+const OPENCODE_SCHEMA = readFileSync(new URL('../test/fixtures/opencode/opencode.sql', import.meta.url), 'utf8').split('\nINSERT ')[0];
+
 const iso = (ms: number) => new Date(Math.floor(ms)).toISOString();
 const dayOf = (ms: number) => iso(ms).slice(0, 10);
 
@@ -392,7 +407,9 @@ class Generator {
       copilot: { files: 0, bytes: 0, lines: 0, sessions: 0 },
       gemini: { files: 0, bytes: 0, lines: 0, sessions: 0 },
       qwen: { files: 0, bytes: 0, lines: 0, sessions: 0 },
-      expected: { claude: {}, codex: {}, copilot: {}, gemini: {}, qwen: {} },
+      opencode: { files: 0, bytes: 0, lines: 0, sessions: 0 },
+      pi: { files: 0, bytes: 0, lines: 0, sessions: 0 },
+      expected: { claude: {}, codex: {}, copilot: {}, gemini: {}, qwen: {}, opencode: {}, pi: {} },
     };
     const n = opts.projects ?? 6;
     for (let i = 0; i < n; i++) {
@@ -425,9 +442,11 @@ class Generator {
       const agent: GenAgent = o.only ?? (otherShare > 0 && this.rng.chance(otherShare) ? OTHER_AGENTS[this.otherTurn++ % OTHER_AGENTS.length] : this.rng.chance(codexShare) ? 'codex' : 'claude');
       if (agent === 'codex') this.codexSession(project, start);
       else if (agent === 'claude') this.claudeSession(project, start);
+      else if (agent === 'opencode') this.opencodeSession(project, start);
       else this.otherSession(agent, project, start);
       o.onProgress?.({ bytes: this.result.bytes, lines: this.result.lines });
     }
+    this.closeOpencode();
     this.result.claude.uniqueUsage = this.bills.size;
     for (const { ts, c } of this.bills.values()) {
       const d = (this.result.expected.claude[ts.slice(0, 10)] ??= { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 });
@@ -489,13 +508,14 @@ class Generator {
    * (Copilot: running totals at shutdown, sometimes resumed; Gemini: a reply appended again
    * with its tokens; Qwen: OpenAI-style usage, reasoning inside the candidates).
    */
-  private otherSession(agent: OtherAgent, project: Project, start: number): void {
+  private otherSession(agent: Exclude<OtherAgent, 'opencode'>, project: Project, start: number): void {
     const rng = this.rng;
     const P = this.pools;
     const id = rng.uuid();
     const path =
       agent === 'copilot' ? `copilot/session-state/${id}/events.jsonl`
       : agent === 'gemini' ? `gemini/.gemini/tmp/${project.slug}/chats/session-${iso(start).slice(0, 16).replace(/:/g, '-')}-${id.slice(0, 8)}.jsonl`
+      : agent === 'pi' ? `pi/--${project.cwd.slice(1).replace(/\//g, '-')}--/${iso(start).replace(/[:.]/g, '-')}_${id}.jsonl`
       : `qwen/projects/${project.slug}/chats/${id}.jsonl`;
     const f = this.openFile(path, agent);
     this.result[agent].sessions++;
@@ -504,6 +524,7 @@ class Generator {
     const model =
       agent === 'copilot' ? rng.pick(['claude-sonnet-4.5', 'gpt-5.1-codex', 'gemini-3-pro-preview'])
       : agent === 'gemini' ? rng.pick(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-3-pro-preview'])
+      : agent === 'pi' ? rng.pick(['claude-sonnet-4-5', 'gpt-5.1-codex'])
       : rng.pick(['qwen3-coder-plus', 'coder-model']);
     const totals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
     let billed = { ...totals };
@@ -525,6 +546,9 @@ class Generator {
     };
     if (agent === 'copilot') cp('session.start', { sessionId: id, version: 1, producer: 'copilot-agent', copilotVersion: '1.0.40', startTime: iso(start), selectedModel: model, context: { cwd: project.cwd, branch: project.branch } });
     if (agent === 'gemini') w({ sessionId: id, projectHash: project.slug, startTime: iso(start), lastUpdated: iso(start), kind: 'main' });
+    // pi: the header, then entries with 8-hex ids chained by parentId; kept to copy into a branch.
+    const piLines: Array<Record<string, unknown>> = [];
+    if (agent === 'pi') w({ type: 'session', version: 3, id, timestamp: iso(start), cwd: project.cwd });
     const turns = Math.max(1, Math.min(40, Math.round(rng.logn(6, 0.9))));
     for (let turn = 0; turn < turns; turn++) {
       const prompt = slice(rng, P.prose, rng.logn(250, 1.1)).trim() || 'go on';
@@ -566,6 +590,23 @@ class Generator {
         w({ ...msg, content: reply, thoughts: thoughts > 0 ? [{ subject: rng.pick(WORDS), description: slice(rng, P.prose, 120), timestamp: iso(t) }] : [], tokens,
           toolCalls: [{ id: `read_file-${turn}`, name: 'read_file', args, status: 'success', timestamp: iso(t), result: [{ functionResponse: { id: `read_file-${turn}`, name: 'read_file', response: { output: result } } }] }] });
         this.bill('gemini', t, { inputTokens: input - cached, outputTokens: output + thoughts, cacheCreationTokens: 0, cacheReadTokens: cached, reasoningTokens: thoughts });
+      } else if (agent === 'pi') {
+        const entry = (message: Record<string, unknown>) => {
+          const eid = rng.uuid().slice(0, 8);
+          const rec = { type: 'message', id: eid, parentId: prev, timestamp: iso(t), message: { ...message, timestamp: Math.floor(t) } };
+          w(rec);
+          piLines.push(rec);
+          prev = eid;
+        };
+        entry({ role: 'user', content: [{ type: 'text', text: prompt }] });
+        t += rng.int(1000, 20000);
+        // pi's Usage: input is uncached, output includes any reasoning, the cost is its own.
+        const write = turn === 0 ? rng.int(0, 4000) : 0;
+        const usage = { input: input - cached, output, cacheRead: cached, cacheWrite: write, totalTokens: input + output + write, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: (input + output) / 1e6 } };
+        entry({ role: 'assistant', content: [{ type: 'text', text: reply }, { type: 'toolCall', id: `call_${turn}`, name: 'read', arguments: args }], api: 'anthropic-messages', provider: 'anthropic', model, usage, stopReason: 'toolUse' });
+        this.bill('pi', t, { inputTokens: input - cached, outputTokens: output, cacheCreationTokens: write, cacheReadTokens: cached, reasoningTokens: 0 });
+        t += rng.int(100, 3000);
+        entry({ role: 'toolResult', toolCallId: `call_${turn}`, toolName: 'read', content: [{ type: 'text', text: result }], isError: false });
       } else {
         const base = { sessionId: id, cwd: project.cwd, version: '0.9.1', gitBranch: project.branch };
         const u1 = rng.uuid();
@@ -582,6 +623,116 @@ class Generator {
     }
     if (agent === 'copilot') shutdown();
     f.close();
+    if (agent === 'pi' && piLines.length > 3 && rng.chance(0.2)) {
+      // A branch (`/tree`): a new session file that copies the entries up to a point; the copied replies are the same calls, billed once.
+      const bid = rng.uuid();
+      const b = this.openFile(`pi/--${project.cwd.slice(1).replace(/\//g, '-')}--/${iso(t).replace(/[:.]/g, '-')}_${bid}.jsonl`, 'pi');
+      this.result.pi.sessions++;
+      this.write(b, { type: 'session', version: 3, id: bid, timestamp: iso(t), cwd: project.cwd, parentSession: f.path }, t, 'pi');
+      for (const rec of piLines.slice(0, rng.int(2, piLines.length))) this.write(b, rec, t, 'pi');
+      b.close();
+    }
+  }
+
+  /**
+   * One OpenCode session, as rows of its database (`opencode/opencode.db`, OpenCode's own
+   * tables): a user message and an assistant reply per turn, each with its parts, sometimes
+   * a sub-agent session (parent_id set). Tokens as OpenCode splits them: input uncached,
+   * output without reasoning, cache read and write apart.
+   */
+  private opencodeSession(project: Project, start: number): void {
+    const rng = this.rng;
+    const P = this.pools;
+    const db = this.opencodeDb();
+    const sub = this.opencodeLast !== null && rng.chance(0.2);
+    const sid = `ses_${rng.uuid().replace(/-/g, '').slice(0, 24)}`;
+    const pid = `prj_${project.slug}`;
+    db.prepare('INSERT OR IGNORE INTO project VALUES (?, ?, ?, ?, ?, ?)').run(pid, project.cwd, 'git', project.slug, start, start);
+    db.prepare('INSERT INTO session (id, project_id, parent_id, slug, directory, title, version, time_created, time_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(sid, pid, sub ? this.opencodeLast : null, rng.pick(WORDS) + '-' + rng.pick(WORDS), project.cwd, slice(rng, P.prose, 40).trim() || 'session', '1.2.10', start, start);
+    if (!sub) this.opencodeLast = sid;
+    this.result.opencode.sessions++;
+    const msg = db.prepare('INSERT INTO message VALUES (?, ?, ?, ?, ?)');
+    const part = db.prepare('INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)');
+    const model = rng.pick([['anthropic', 'claude-sonnet-4-5'], ['openai', 'gpt-5'], ['google', 'gemini-2.5-pro']] as const);
+    let t = start;
+    let ctx = rng.int(8_000, 20_000);
+    const row = (data: string, parts: Array<Record<string, unknown>>, created: number, updated: number) => {
+      const mid = `msg_${(this.opencodeSeq++).toString(16).padStart(12, '0')}`;
+      msg.run(mid, sid, created, updated, data);
+      this.opencodeRows(1, data.length);
+      parts.forEach((p, i) => {
+        const text = JSON.stringify(p);
+        part.run(`prt_${mid.slice(4)}_${i}`, mid, sid, created + i, updated, text);
+        this.opencodeRows(1, text.length);
+      });
+      return mid;
+    };
+    const turns = Math.max(1, Math.min(40, Math.round(rng.logn(6, 0.9))));
+    for (let turn = 0; turn < turns; turn++) {
+      const prompt = slice(rng, P.prose, rng.logn(250, 1.1)).trim() || 'go on';
+      const reply = slice(rng, P.prose, rng.logn(500, 0.9));
+      const result = slice(rng, P.code, rng.logn(1200, 0.8));
+      const uid = row(JSON.stringify({ role: 'user', time: { created: Math.floor(t) }, agent: 'build', model: { providerID: model[0], modelID: model[1] } }), [{ type: 'text', text: prompt }], Math.floor(t), Math.floor(t));
+      if (rng.chance(this.malformedRate)) {
+        // A row whose data is not JSON (a damaged database page): malformed, counted, nothing billed.
+        row(JSON.stringify({ role: 'assistant' }).slice(0, 5), [], Math.floor(t), Math.floor(t));
+        this.result.malformedLines++;
+      }
+      t += rng.int(1000, 20000);
+      const cached = turn === 0 ? 0 : Math.floor(ctx * (0.5 + rng.next() * 0.4));
+      const write = turn === 0 ? rng.int(0, 4000) : rng.int(0, 400);
+      const output = Math.max(1, Math.round(rng.logn(300, 1.0)));
+      const reasoning = Math.floor(output * rng.next() * 0.5);
+      const input = ctx - cached;
+      const done = t + rng.int(1000, 30000);
+      const tokens = { total: input + output + reasoning + cached + write, input, output, reasoning, cache: { read: cached, write } };
+      row(JSON.stringify({ role: 'assistant', time: { created: Math.floor(t), completed: Math.floor(done) }, parentID: uid, modelID: model[1], providerID: model[0], mode: sub ? 'general' : 'build', agent: sub ? 'general' : 'build',
+        path: { cwd: project.cwd, root: project.cwd }, cost: (input + output) / 1e6, tokens, finish: 'tool-calls' }),
+      [{ type: 'step-start' }, { type: 'text', text: reply }, { type: 'tool', callID: `call_${turn}`, tool: 'read', state: { status: 'completed', input: { filePath: `${project.cwd}/src/${rng.pick(WORDS)}.ts` }, output: result, title: 'read', metadata: {}, time: { start: Math.floor(t), end: Math.floor(done) } } }],
+      Math.floor(t), Math.floor(done));
+      this.opencodeLastTs = Math.max(this.opencodeLastTs, Math.floor(done));
+      this.bill('opencode', Math.floor(t), { inputTokens: input, outputTokens: output + reasoning, cacheCreationTokens: write, cacheReadTokens: cached, reasoningTokens: reasoning });
+      ctx += output + Math.ceil(result.length / 3.5);
+      t = done + rng.logn(90_000, 1.2);
+    }
+  }
+
+  private opencode: Database.Database | null = null;
+  private opencodeLast: string | null = null;
+  private opencodeSeq = 0;
+  private opencodeLastTs = 0;
+
+  /** The database, created on the first OpenCode session in OpenCode's schema (the fixture's tables), in WAL mode as OpenCode keeps it. */
+  private opencodeDb(): Database.Database {
+    if (this.opencode) return this.opencode;
+    const path = join(this.out, 'opencode', 'opencode.db');
+    mkdirSync(dirname(path), { recursive: true });
+    rmSync(path, { force: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(OPENCODE_SCHEMA);
+    this.result.files++;
+    this.result.opencode.files++;
+    this.opencode = db;
+    return db;
+  }
+
+  private opencodeRows(n: number, bytes: number): void {
+    this.result.lines += n;
+    this.result.opencode.lines += n;
+    this.result.bytes += bytes;
+  }
+
+  private closeOpencode(): void {
+    if (!this.opencode) return;
+    this.opencode.close();
+    const path = join(this.out, 'opencode', 'opencode.db');
+    // bytes counted as the JSON written; the file's own size replaces them for the per-agent row.
+    this.result.opencode.bytes = statSync(path).size;
+    // mtime = the last row written, as for the log files: keeps the tree reproducible.
+    utimesSync(path, this.opencodeLastTs / 1000, this.opencodeLastTs / 1000);
+    this.opencode = null;
   }
 
   // ------------------------------------------------------------------------------ Claude Code

@@ -4,8 +4,8 @@
  *   dist/web/index.html
  *   dist/web/assets/{app.js, styles.css, icon.svg, uPlot.esm.js, uPlot.min.css}
  *
- * web/app.ts is type-checked against web/tsconfig.json (DOM types, strict) and compiled by the
- * TypeScript compiler the package already builds with; no bundler. Its one bare import, `uplot`,
+ * web/*.ts is type-checked against web/tsconfig.json (DOM types, strict) by the TypeScript
+ * compiler and bundled into app.js by esbuild (as the CLI is). Its one bare import, `uplot`,
  * is pointed at the copied ESM build. The page is checked for anything the Content-Security-Policy
  * would block (inline script, inline style, event-handler attributes, off-origin URLs), so such a
  * mistake fails the build rather than the browser.
@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WEB = join(ROOT, 'web');
@@ -28,26 +29,35 @@ function fail(msg) {
   process.exit(1);
 }
 
-/** Type-checks and compiles web/app.ts; returns the JavaScript. */
-function compile() {
+/**
+ * Type-checks web/ (app.ts, the modules it imports, and the API's JSON shapes from
+ * src/api/shapes.ts, imported as types only), then bundles it into one app.js with esbuild (as
+ * the CLI is bundled): the page loads one script of its own, no module graph to fetch.
+ */
+async function compile() {
   const configPath = join(WEB, 'tsconfig.json');
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
   if (read.error) fail(ts.formatDiagnostic(read.error, host()));
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, WEB);
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, noEmit: false, outDir: undefined, sourceMap: false } });
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
   const diags = ts.getPreEmitDiagnostics(program);
-  if (diags.length) fail('web/app.ts has type errors:\n' + ts.formatDiagnosticsWithColorAndContext(diags, host()));
-  let js = null;
-  const emitted = program.emit(undefined, (name, text) => {
-    if (name.endsWith('app.js')) js = text;
-  });
-  if (emitted.emitSkipped || js === null) fail('TypeScript emitted nothing for web/app.ts');
+  if (diags.length) fail('web/ has type errors:\n' + ts.formatDiagnosticsWithColorAndContext(diags, host()));
+  const out = await build({
+    entryPoints: [join(WEB, 'app.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    external: ['uplot'],
+    write: false,
+    logLevel: 'silent',
+  }).catch((err) => fail(`bundling web/app.ts failed: ${err.message}`));
+  let js = out.outputFiles[0].text;
   const bare = /from\s+['"]uplot['"]/g;
   const n = (js.match(bare) ?? []).length;
-  if (n !== 1) fail(`expected exactly one import of 'uplot' in web/app.ts, found ${n}`);
+  if (n !== 1) fail(`expected exactly one import of 'uplot' in web/, found ${n}`);
   js = js.replace(bare, "from './uPlot.esm.js'");
   const other = /(?:^|\n)\s*import\s[^;]*?from\s+['"](?!\.\/)([^'"]+)['"]/.exec(js);
-  if (other) fail(`web/app.ts imports '${other[1]}': the page loads only its own assets`);
+  if (other) fail(`web/ imports '${other[1]}': the page loads only its own assets`);
   return js;
 }
 
@@ -71,7 +81,7 @@ function checkHtml(html) {
   if (problems.length) fail(`web/index.html: ${[...new Set(problems)].join(', ')} (the Content-Security-Policy forbids it)`);
 }
 
-const js = compile();
+const js = await compile();
 const html = readFileSync(join(WEB, 'index.html'), 'utf8');
 checkHtml(html);
 

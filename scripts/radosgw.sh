@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # Single-node Ceph radosgw on 127.0.0.1 for the object-store conformance tests.
 #
-#   scripts/radosgw.sh start   # install (apt) if missing, start, create user + bucket; prints env exports
-#   scripts/radosgw.sh env     # print the env exports of a running instance
-#   scripts/radosgw.sh stop    # stop the daemons and delete the state dir
+#   scripts/radosgw.sh start    # install (apt) if missing, start, create user + bucket; prints env exports
+#   scripts/radosgw.sh up       # a radosgw that answers to our user, or start one in a new state dir;
+#                               # prints env exports, and `rgw_started=<dir>` only if it started one
+#   scripts/radosgw.sh env      # print the env exports of a running instance (any that answers to our user)
+#   scripts/radosgw.sh stop     # stop the daemons of the state dir ($STACKUNDERFLOW_RGW_DIR) and delete it
+#   scripts/radosgw.sh missing  # the Debian packages it needs that are not installed (nothing if none)
 #
-# Usage in CI:  eval "$(scripts/radosgw.sh start)"
-# Only the `export ...` lines go to stdout; progress and errors go to stderr.
+# Usage:  eval "$(scripts/radosgw.sh up)"; then, if $rgw_started is set,
+#         STACKUNDERFLOW_RGW_DIR=$rgw_started scripts/radosgw.sh stop   (stops only that one)
+# Only shell assignments go to stdout; progress and errors go to stderr.
 #
 # The Ceph configuration is the recipe tested in design/DEPS.md (memstore OSD, no cephx,
 # `ms mon client mode = crc secure` so radosgw does not hang, `tcp_nodelay=1` so small GETs
-# are fast). Fixed ports: mon 3300/6789, radosgw 7480. Needs root (daemons run without systemd).
+# are fast). Ports: radosgw 7480, mon 3300 (msgr2) and 6789 (v1), each overridable
+# (STACKUNDERFLOW_RGW_PORT, _MON_PORT, _MON_V1_PORT) for a second instance on one machine.
+# The daemons run without systemd, as any user (checked as root and as nobody); installing the
+# packages needs root.
 set -euo pipefail
 
 DIR="${STACKUNDERFLOW_RGW_DIR:-/tmp/stackunderflow-rgw}"
-ENDPOINT="http://127.0.0.1:7480"
+RGW_PORT="${STACKUNDERFLOW_RGW_PORT:-7480}"
+MON_PORT="${STACKUNDERFLOW_RGW_MON_PORT:-3300}"
+MON_V1_PORT="${STACKUNDERFLOW_RGW_MON_V1_PORT:-6789}"
+MON_ADDRS="[v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_V1_PORT]"
+ENDPOINT="http://127.0.0.1:$RGW_PORT"
 ACCESS_KEY="DEVKEY"
 SECRET_KEY="DEVSECRET"
 # S3 bucket names need 3-63 characters (a 2-character name gets 400 InvalidBucketName).
@@ -36,24 +47,40 @@ EOF
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# curl signs SigV4 itself (>= 7.75), so no S3 client is needed here. curl 7.88 does not send the
+# payload hash header S3 signatures need (403 SignatureDoesNotMatch without it): this is sha256("").
+s3_curl() {
+  curl -s --max-time 30 -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+    --aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" "$@"
+}
+
+# A radosgw on the endpoint that knows our user and has our bucket, whoever started it (another
+# checkout, a shared machine's instance, the host of a chroot): usable, and not ours to stop.
 running() {
-  pid_alive "$DIR/run/mon.a.pid" && pid_alive "$DIR/run/osd.0.pid" && pid_alive "$DIR/run/client.rgw.a.pid" &&
-    curl -sf -o /dev/null --max-time 5 "$ENDPOINT/"
+  command -v curl >/dev/null && [[ $(s3_curl -o /dev/null -w '%{http_code}' --max-time 5 -I "$ENDPOINT/$BUCKET") == 200 ]]
+}
+
+PACKAGES=(ceph-mon ceph-osd radosgw uuid-runtime curl)
+
+missing_packages() {
+  local p c
+  for p in "${PACKAGES[@]}"; do
+    c=$p
+    [[ $p == uuid-runtime ]] && c=uuidgen
+    command -v "$c" >/dev/null || echo "$p"
+  done
 }
 
 ensure_packages() {
-  local missing=()
-  command -v ceph-mon >/dev/null || missing+=(ceph-mon)
-  command -v ceph-osd >/dev/null || missing+=(ceph-osd)
-  command -v radosgw >/dev/null || missing+=(radosgw)
-  command -v uuidgen >/dev/null || missing+=(uuid-runtime)
-  command -v curl >/dev/null || missing+=(curl)
-  [[ ${#missing[@]} -eq 0 ]] && return 0
-  [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}; run as root or install: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw uuid-runtime curl"
-  log "installing ${missing[*]} (apt)"
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  [[ -z $missing ]] && return 0
+  [[ $(id -u) -eq 0 ]] || die "missing $missing; run as root or install: sudo apt-get install -y --no-install-recommends $missing"
+  log "installing $missing(apt)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw uuid-runtime curl >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >&2
 }
 
 stop() {
@@ -83,7 +110,7 @@ wait_for() {
 
 start() {
   if running; then
-    log "already running in $DIR"
+    log "already running at $ENDPOINT"
     print_env
     return 0
   fi
@@ -91,7 +118,7 @@ start() {
   # A half-started or stale instance (memstore loses everything anyway): start clean.
   stop
   if curl -s -o /dev/null --max-time 2 "$ENDPOINT/"; then
-    die "something else is listening on $ENDPOINT"
+    die "something else is listening on $ENDPOINT (not a radosgw with user DEVKEY and bucket $BUCKET); stop it or set STACKUNDERFLOW_RGW_PORT (and _MON_PORT, _MON_V1_PORT) for another instance"
   fi
 
   local C=$DIR FSID U ID
@@ -101,7 +128,7 @@ start() {
   cat >ceph.conf <<CONF
 [global]
 fsid = $FSID
-mon host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon host = $MON_ADDRS
 mon initial members = a
 public network = 127.0.0.0/8
 auth cluster required = none
@@ -127,12 +154,12 @@ mon data = $C/mon/a
 [osd.0]
 osd data = $C/osd/0
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:7480 tcp_nodelay=1
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $C/rgw
 CONF
   log "starting mon"
   ceph-authtool --create-keyring keyring --gen-key -n mon. --cap mon 'allow *' >&2
-  monmaptool --create --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' --fsid "$FSID" monmap >&2
+  monmaptool --create --addv a "$MON_ADDRS" --fsid "$FSID" monmap >&2
   ceph-mon -c ceph.conf --mkfs -i a --monmap monmap --keyring keyring >&2
   ceph-mon -c ceph.conf -i a >&2
   log "starting osd"
@@ -147,21 +174,34 @@ CONF
     radosgw-admin -c ceph.conf -n client.admin user create --uid=dev --display-name=dev \
       --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null
   fi
-  # curl signs SigV4 itself (>= 7.75), so no S3 client is needed here. curl 7.88 does not send the
-  # payload hash header S3 signatures need (403 SignatureDoesNotMatch without it): this is sha256("").
   # PUT on a bucket the user already owns is a no-op (200).
   local code
-  code=$(curl -s -o "$C/log/create-bucket.out" -w '%{http_code}' --max-time 30 -X PUT \
-    -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
-    --aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" "$ENDPOINT/$BUCKET")
+  code=$(s3_curl -o "$C/log/create-bucket.out" -w '%{http_code}' -X PUT "$ENDPOINT/$BUCKET")
   [[ $code == 200 ]] || { cat "$C/log/create-bucket.out" >&2; die "creating bucket $BUCKET: HTTP $code"; }
   log "ready: $ENDPOINT bucket $BUCKET (state in $C)"
   print_env
 }
 
+# Reuses a running radosgw; otherwise starts one in a state dir of its own, so that stopping it
+# (by that dir) can never touch an instance somebody else started.
+up() {
+  if running; then
+    log "using the radosgw already running at $ENDPOINT (not stopping it afterwards)"
+    print_env
+    return 0
+  fi
+  DIR=$(mktemp -d "${TMPDIR:-/tmp}/stackunderflow-rgw.XXXXXX")
+  trap 'stop >/dev/null 2>&1' EXIT # a failed start leaves nothing running
+  start
+  trap - EXIT
+  echo "rgw_started=$DIR"
+}
+
 case "${1:-}" in
   start) start ;;
+  up) up ;;
   stop) stop; log "stopped" ;;
   env) running || die "not running (scripts/radosgw.sh start)"; print_env ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 64 ;;
+  missing) missing_packages ;;
+  *) echo "usage: $0 start|up|stop|env|missing" >&2; exit 64 ;;
 esac

@@ -111,7 +111,7 @@ describe('comparison with ccusage 18.0.11 (documented, not the oracle)', () => {
     });
   });
 
-  it('on generated logs, seed 1: ccusage bills early partial output and counts replays and lines without requestId again', async () => {
+  it('on generated logs, seed 1: ccusage bills early partial output and counts replays and lines without requestId again', () => {
     const root = join(tempDir(), 'claude');
     const gen = generateClaudeLogs(root, { seed: 1, projects: 3, sessionsPerProject: 4, turnsPerSession: 14, days: 6 });
     const ours = total(gen.daily);

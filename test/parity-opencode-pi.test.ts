@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { opencodeAdapter, piAdapter } from '../src/adapters/index.js';
@@ -8,16 +7,15 @@ import { openDb } from '../src/store/db.js';
 import { dailyReport } from '../src/reports/index.js';
 import { writeAgentLogs } from './helpers/agentLogs.js';
 import { tempDir } from './helpers/fixtures.js';
+import { ccusage20ForTests } from './helpers/ccusage20.js';
 
 /**
  * OpenCode and pi against ccusage 20.0.24 (native), per UTC day, on the fixtures. Where
  * ccusage's rule is right the numbers are equal; where it is not (docs/numbers.md, "Other
- * agents") the difference is exactly what the rule predicts. The binary is not a dependency:
- * point STACKUNDERFLOW_CCUSAGE20 at it (`npm i ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24`
- * in a temp dir; node_modules/@ccusage/ccusage-linux-x64/bin/ccusage).
+ * agents") the difference is exactly what the rule predicts. The binary is installed on demand
+ * into a cached temp folder (test/helpers/ccusage20.ts).
  */
-const BIN = process.env.STACKUNDERFLOW_CCUSAGE20 ?? '';
-const skip = BIN === '' || !existsSync(BIN) ? 'STACKUNDERFLOW_CCUSAGE20 does not name the ccusage 20.0.24 binary' : false;
+const { bin: BIN, skip } = ccusage20ForTests();
 
 interface Day {
   date: string;
@@ -45,7 +43,7 @@ async function ours(env: NodeJS.ProcessEnv, provider: 'pi' | 'opencode') {
   return dailyReport(db, { timezone: 'UTC', provider }).daily;
 }
 
-describe.skipIf(skip)(`parity with ccusage 20.0.24 ${skip ? `(skipped: ${skip})` : ''}`, () => {
+describe.skipIf(skip !== null)(`parity with ccusage 20.0.24 ${skip ? `(skipped: ${skip})` : ''}`, () => {
   it('pi: equal every day, except a reply copied into a branched session, which ccusage bills twice', async () => {
     const env = writeAgentLogs(tempDir(), { pi: true });
     const theirs = ccusage('pi', env);

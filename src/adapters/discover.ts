@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Provider, SourceFile } from './types.js';
+import type { Provider, SourceFile, SourceReader } from './types.js';
 
 /**
  * Every file under `dir` whose path relative to it (as segments) `match` accepts, sorted by
@@ -27,12 +27,12 @@ export async function findFiles(dir: string, depth: number, match: (rel: string[
   return out.sort();
 }
 
-/** Source files of one provider under several roots, each path once. */
+/** Source files of one provider under several roots, each path once; `reader` names those read whole. */
 export async function sourcesUnder(
   provider: Provider,
   roots: string[],
   find: (root: string) => Promise<string[]>,
-  format: (path: string) => SourceFile['format'] = () => undefined,
+  reader: (file: SourceFile) => SourceReader | undefined = () => undefined,
 ): Promise<SourceFile[]> {
   const seen = new Set<string>();
   const files: SourceFile[] = [];
@@ -40,8 +40,9 @@ export async function sourcesUnder(
     for (const path of await find(root)) {
       if (seen.has(path)) continue;
       seen.add(path);
-      const f = format(path);
-      files.push(f ? { provider, path, root, format: f } : { provider, path, root });
+      const file: SourceFile = { provider, path, root };
+      const r = reader(file);
+      files.push(r ? { ...file, reader: r } : file);
     }
   }
   return files;

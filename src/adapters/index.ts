@@ -26,4 +26,4 @@ export function adaptersFor(providers?: readonly Provider[]): Adapter[] {
   return ADAPTERS.filter((a) => !providers || providers.includes(a.provider));
 }
 
-export { claudeAdapter, codexAdapter, copilotAdapter, geminiAdapter, qwenAdapter, opencodeAdapter, piAdapter };
+export { opencodeAdapter, piAdapter };

@@ -10,7 +10,7 @@ import type { EventRecord, FileParser, ParserState } from './types.js';
 export type Obj = Record<string, unknown>;
 
 /** Longest `text` an event keeps, in UTF-8 bytes. */
-export const TEXT_CAP_BYTES = 16 * 1024;
+const TEXT_CAP_BYTES = 16 * 1024;
 
 export function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -67,13 +67,7 @@ export interface SourceFile {
   path: string;
   /** Root it was found under (for diagnostics). */
   root: string;
-  /**
-   * 'document' for a file the agent rewrites whole (one JSON document, not appended lines):
-   * a changed file is read again from the start and handed to the parser as one text; its
-   * events keep their identities, so only what changed is updated. Default 'lines'.
-   */
-  format?: 'lines' | 'document';
-  /** Set for a source read whole rather than as appended lines (a database, a JSON document). */
+  /** Set for a source read whole rather than as appended lines (a database, a JSON document: see whole.ts). */
   reader?: SourceReader;
 }
 

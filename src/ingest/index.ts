@@ -37,7 +37,7 @@ export interface IngestReport {
 }
 
 /** One agent's share of an ingest run. */
-export interface ProviderCounts {
+interface ProviderCounts {
   filesSeen: number;
   filesRead: number;
   events: WriteStats;
@@ -142,7 +142,8 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
   const cacheSize = db.pragma('cache_size', { simple: true }) as number;
   db.pragma(`cache_size = ${INGEST_CACHE_KIB}`);
   // A source read whole: skipped while its stamp (kept in head_hash) is unchanged; otherwise the
-  // reader returns what changed since its cursor (kept in state), and the row records both.
+  // reader returns what changed since its cursor (kept in state), and the row records both. A
+  // source unreadable now keeps no stamp: it is read again next run.
   const readWhole = (file: SourceFile, reader: SourceReader, st: Stats, prev: FileRow | undefined) => {
     const stamp = reader.stamp();
     if (prev && prev.head_hash === stamp && prev.missing === 0) {
@@ -190,13 +191,12 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
         let state = null;
         let lines = 0;
         let skipped = 0;
-        const whole = file.format === 'document';
-        if (!whole && prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
+        if (prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
           start = prev.offset;
           state = prev.state ? JSON.parse(prev.state) : null;
           lines = prev.lines;
           skipped = prev.skipped;
-        } else if (prev && !whole) {
+        } else if (prev) {
           report.filesRewritten++;
         }
         const parser = adapter.parser(file, state);
@@ -217,30 +217,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
           for (const e of evs) pending.push(e);
           flush();
         };
-        if (whole) {
-          // The agent rewrites the file whole: one text, consumed only once it parses (else a
-          // write in progress: the file is read again on the next run, mtime left unmatched).
-          const data = Buffer.allocUnsafe(size);
-          let got = 0;
-          while (got < size) {
-            const n = readSync(fd, data, got, size - got, got);
-            if (n <= 0) break;
-            got += n;
-          }
-          report.bytesRead += got;
-          const text = data.subarray(0, got).toString('utf8');
-          const evs = text.trim() === '' ? [] : parser.line(text);
-          lines = 1;
-          if (evs === null) {
-            skipped = 1;
-            skippedNow = 1;
-          } else {
-            for (const e of evs) pending.push(e);
-            flush();
-          }
-          pos = evs === null ? 0 : got;
-        }
-        while (!whole && pos < size) {
+        while (pos < size) {
           const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
           if (n <= 0) break;
           pos += n;

@@ -10,7 +10,7 @@ import type { IngestReport } from './index.js';
  * The Claude root a transcript lies under (`<root>/projects/<slug>/…`), or null when its path
  * has no `projects` folder: then its project could not be named as a full ingest names it.
  */
-export function claudeRootOf(path: string): string | null {
+function claudeRootOf(path: string): string | null {
   const marker = `${sep}${PROJECTS_DIR}${sep}`;
   const i = path.lastIndexOf(marker);
   return i <= 0 ? null : path.slice(0, i);
@@ -38,6 +38,6 @@ export async function ingestTranscript(db: Db, path: string, opts: { env?: NodeJ
   const root = claudeRootOf(path);
   if (root === null || unchanged(db, path)) return null;
   const [{ ingest }, { claudeAdapter }] = await Promise.all([import('./index.js'), import('../adapters/claude/index.js')]);
-  const one = { ...claudeAdapter, roots: () => [root], discover: async () => [{ provider: 'claude' as const, path, root }] };
+  const one = { ...claudeAdapter, roots: () => [root], discover: () => Promise.resolve([{ provider: 'claude' as const, path, root }]) };
   return ingest(db, { adapters: [one], env: opts.env, clock: opts.clock, partial: true });
 }

@@ -135,6 +135,9 @@ function segmentsFor(ctx: ReportContext, span: { lo: number; hi: number }): Offs
 /** Any single token count above this in one request may be billed at long-context rates. */
 const T = LONG_CONTEXT_THRESHOLD;
 
+/** Per group, the tokens of each kind above the long-context threshold, summed request by request. */
+export const EXCESS_SUMS = `SUM(MAX(u.input_tokens - ${T}, 0)), SUM(MAX(u.output_tokens - ${T}, 0)), SUM(MAX(u.cache_creation_tokens - ${T}, 0)), SUM(MAX(u.cache_read_tokens - ${T}, 0))`;
+
 /**
  * Sums usage per group in SQL (never row by row in JS). Groups always include provider and
  * model (prices are per model); `keys` adds local day, project, session, device.
@@ -259,8 +262,7 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
     .prepare(
       `SELECT ${cols},
         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-        SUM(MAX(u.input_tokens - ${T}, 0)), SUM(MAX(u.output_tokens - ${T}, 0)),
-        SUM(MAX(u.cache_creation_tokens - ${T}, 0)), SUM(MAX(u.cache_read_tokens - ${T}, 0))
+        ${EXCESS_SUMS}
       FROM ${table} u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')})
         AND (u.input_tokens > ${T} OR u.output_tokens > ${T} OR u.cache_creation_tokens > ${T} OR u.cache_read_tokens > ${T})
       GROUP BY ${groupBy}`,

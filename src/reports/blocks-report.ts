@@ -37,7 +37,7 @@ export interface BlocksOptions extends ReportOptions {
 }
 
 /** One device's share of a block (with `byDevice`). */
-export interface BlockDeviceShare {
+interface BlockDeviceShare {
   deviceId: string;
   deviceName: string | null;
   entries: number;
@@ -105,7 +105,7 @@ function deviceShares(entries: BilledEntry[], names: Map<string, string | null>)
 }
 
 /** A block in the report's JSON shape. */
-export function blockEntry(b: Block, now: number, limit: number | undefined, names: Map<string, string | null> | null): BlockEntry {
+function blockEntry(b: Block, now: number, limit: number | undefined, names: Map<string, string | null> | null): BlockEntry {
   const projection = projectBlock(b, now);
   const out: BlockEntry = {
     id: b.id,
@@ -134,7 +134,7 @@ function withoutProvider({ provider: _p, ...rest }: ReportMeta): Omit<ReportMeta
 }
 
 /** Claude is the only agent with 5-hour windows. */
-export function claudeContext(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv): ReportContext {
+function claudeContext(db: Db, opts: ReportOptions, env?: NodeJS.ProcessEnv): ReportContext {
   return reportContext(db, { ...opts, provider: 'claude' }, env);
 }
 

@@ -10,7 +10,7 @@ export const HOUR_MS = 3_600_000;
 /** Claude's session window. */
 export const DEFAULT_SESSION_HOURS = 5;
 /** `--token-limit`: above this share of the limit, the projection is a warning. */
-export const WARNING_SHARE = 0.8;
+const WARNING_SHARE = 0.8;
 
 /** ccusage's names for a block's four token kinds. */
 export interface BlockTokenCounts {

@@ -36,7 +36,7 @@ export interface EntryRange {
 }
 
 /** The cost of one response: long-context rates apply per response, to its own excess. */
-export function entryCost(model: string | null, t: Omit<BilledEntry, 'ms' | 'model' | 'device' | 'session' | 'cost'>): number | null {
+function entryCost(model: string | null, t: Omit<BilledEntry, 'ms' | 'model' | 'device' | 'session' | 'cost'>): number | null {
   const tokens = t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens;
   if (tokens === 0 || model === SYNTHETIC_MODEL) return 0;
   const p = priceFor(model);

@@ -53,4 +53,4 @@ export { defaultTimeZone, checkTimeZone } from './timezone.js';
 
 export { blocksReport, activeBlock, currentWindow, type BlocksReport, type BlocksOptions, type BlockEntry, type CurrentWindow } from './blocks-report.js';
 export { parseBlocksOptions } from './options.js';
-export { WEEKDAYS, type Weekday } from './periods.js';
+export type { Weekday } from './periods.js';

@@ -7,7 +7,7 @@ import { dateToDay, dayToDate } from './timezone.js';
  * monthly reports.
  */
 
-export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
 export type Period = 'day' | 'week' | 'month';

@@ -156,7 +156,7 @@ export interface TokenSums {
 }
 
 /** A 1-hour cache write costs this many times the base input rate (5-minute writes: cacheWrite). */
-export const ONE_HOUR_WRITE = 2;
+const ONE_HOUR_WRITE = 2;
 
 /** The per-request threshold the SQL sums `*Above` against. */
 export const LONG_CONTEXT_THRESHOLD = 200_000;

@@ -4,7 +4,7 @@ import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type
 import type { ReportOptions } from './options.js';
 import type { ReportKind } from './kinds.js';
 import { costOf, priceFor } from './pricing.js';
-import { formatScope, knownDevices } from './scope.js';
+import { knownDevices } from './scope.js';
 import { dateToDay, dayToDate, defaultTimeZone, localDate } from './timezone.js';
 import { lastPeriodsStart, weekStart, type Period, type Weekday } from './periods.js';
 
@@ -141,7 +141,7 @@ function compareIso(a: string, b: string): number {
 }
 
 /** Cost of one aggregated group: a number, or null when the model is unpriced (and the group has tokens). */
-function groupCost(r: AggRow): number | null {
+export function groupCost(r: AggRow): number | null {
   const tokens = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
   if (tokens === 0 || r.model === SYNTHETIC_MODEL) return 0;
   const p = priceFor(r.model);
@@ -152,7 +152,6 @@ function modelName(r: AggRow): string {
   return r.model ?? 'unknown';
 }
 
-/** Accumulates aggregated groups into one output row. */
 /** Model breakdowns summed per agent, by total tokens, largest first. */
 function agentBreakdowns(models: ModelBreakdown[]): AgentBreakdown[] {
   const by = new Map<string, AgentBreakdown>();
@@ -175,7 +174,8 @@ function agentBreakdowns(models: ModelBreakdown[]): AgentBreakdown[] {
   return [...by.values()].sort((x, y) => y.totalTokens - x.totalTokens || x.provider.localeCompare(y.provider));
 }
 
-class Acc {
+/** Accumulates aggregated groups into one output row (a report's row, a dashboard table's row, a session). */
+export class Acc {
   inputTokens = 0;
   outputTokens = 0;
   cacheCreationTokens = 0;
@@ -427,14 +427,20 @@ export function sessionReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Pro
   return { sessions, totals: r.totals.totals(), meta: r.meta };
 }
 
+/** Each project slug's working directory as logged (the first known, when agents disagree). */
+export function projectPaths(db: Db): Map<string, string> {
+  const paths = new Map<string, string>();
+  for (const p of db.prepare('SELECT slug, path FROM projects WHERE path IS NOT NULL').all() as Array<{ slug: string; path: string }>) {
+    if (!paths.has(p.slug)) paths.set(p.slug, p.path);
+  }
+  return paths;
+}
+
 /** Usage per project slug (both providers share the slug rule, so one project is one row), by cost. */
 export function projectReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.ProcessEnv): ProjectReport {
   const r = run(db, opts, ['project', 'session'], env);
   const groups = groupRows(r, (row) => row.project as string);
-  const paths = new Map<string, string | null>();
-  for (const p of db.prepare('SELECT slug, path FROM projects WHERE path IS NOT NULL').all() as Array<{ slug: string; path: string }>) {
-    if (!paths.has(p.slug)) paths.set(p.slug, p.path);
-  }
+  const paths = projectPaths(db);
   const projects = [...groups.entries()]
     .map(([project, acc]) => ({
       project,

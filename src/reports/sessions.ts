@@ -1,9 +1,9 @@
 import type { Db } from '../store/db.js';
 import type { Provider } from '../adapters/types.js';
-import { aggregate, reportContext } from './aggregate.js';
+import { aggregate, contextMeta, reportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
 import { costOf, priceFor } from './pricing.js';
-import { eventsScopeSql, formatScope } from './scope.js';
+import { eventsScopeSql } from './scope.js';
 import { localDate } from './timezone.js';
 import { SYNTHETIC_MODEL, type ReportMeta } from './reports.js';
 
@@ -143,13 +143,5 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
       deviceIds: s.devices.split(',').sort(),
     };
   });
-  const meta: ReportMeta = {
-    timezone: tz,
-    scope: formatScope(ctx.scope),
-    since: ctx.since ?? null,
-    until: ctx.until ?? null,
-    project: ctx.project ?? null,
-    provider: ctx.provider ?? null,
-  };
-  return { sessions, meta };
+  return { sessions, meta: contextMeta(ctx) };
 }

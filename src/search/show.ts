@@ -34,7 +34,7 @@ export interface TurnUsage {
 }
 
 /** A cost an agent logs beside its usage: dollars (pi), or Copilot's premium requests and nano-AIU. */
-export interface LoggedCost {
+interface LoggedCost {
   usd?: number;
   premiumRequests?: number;
   nanoAiu?: number;

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ensurePrivateFile, privateDir, privateFile } from './private.js';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SuError } from '../errors.js';
 import { packageRoot } from '../paths.js';

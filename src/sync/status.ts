@@ -133,7 +133,7 @@ export async function remoteUsage(store: ObjectStore): Promise<NonNullable<SyncS
 }
 
 /** The continuous-sync part of `sync status`. */
-export interface AutoStatus {
+interface AutoStatus {
   /** `sync auto` switch: on, off, or never set (null). */
   setting: 'on' | 'off' | null;
   /** A loop holds the lock and its process is alive. */
@@ -160,7 +160,7 @@ export interface AutoStatus {
 }
 
 /** Reads the switch, the lock, the loop's published state and the settings. Local and instant. */
-export function autoStatus(db: Db, env: NodeJS.ProcessEnv, peers: number): AutoStatus {
+function autoStatus(db: Db, env: NodeJS.ProcessEnv, peers: number): AutoStatus {
   const settings = readAutoSettings(db);
   const run = loopRunning(env);
   const state = run.running ? readLoopState(env) : null;
@@ -189,4 +189,4 @@ export function autoStatus(db: Db, env: NodeJS.ProcessEnv, peers: number): AutoS
 }
 
 /** A peer clock leading ours by more than this gets a warning in status. */
-export const SKEW_WARN_MS = 5 * 60_000;
+const SKEW_WARN_MS = 5 * 60_000;

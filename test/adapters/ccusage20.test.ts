@@ -3,12 +3,11 @@
  * Equal where its rules are right; where they are not, the test pins the difference the
  * docs describe (docs/numbers.md, "Other agents"), so a change on either side shows.
  *
- * ccusage 20 is a platform binary that npm does not install with the package (see DEPS):
- * point STACKUNDERFLOW_CCUSAGE20 at `@ccusage/ccusage-linux-x64@20.0.24`'s `bin/ccusage`.
- * Without it the comparison is skipped, and says why.
+ * ccusage 20 is a platform binary that npm does not install with the package: it is
+ * installed on demand into a cached temp folder (test/helpers/ccusage20.ts); where no binary
+ * is published the comparison is skipped, and says why.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copilotAdapter } from '../../src/adapters/copilot/index.js';
@@ -17,9 +16,10 @@ import { qwenAdapter } from '../../src/adapters/qwen/index.js';
 import type { Adapter } from '../../src/adapters/types.js';
 import { agentStore, billedByDay } from '../helpers/agents.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { ccusage20ForTests } from '../helpers/ccusage20.js';
 
-const BIN = process.env.STACKUNDERFLOW_CCUSAGE20 ?? '';
-const HAVE = BIN !== '' && existsSync(BIN);
+const { bin: BIN, skip: SKIP } = ccusage20ForTests();
+const HAVE = SKIP === null;
 
 interface Day {
   date: string;
@@ -54,7 +54,7 @@ async function ours(adapter: Adapter, env: Record<string, string>): Promise<Arra
   }));
 }
 
-describe.skipIf(!HAVE)(`per day against ccusage 20.0.24${HAVE ? '' : ' (skipped: STACKUNDERFLOW_CCUSAGE20 does not name the ccusage 20.0.24 binary)'}`, () => {
+describe.skipIf(!HAVE)(`per day against ccusage 20.0.24${HAVE ? '' : ' (skipped: ${SKIP})'}`, () => {
   it('Copilot: equal on every day ccusage reports; ccusage drops the shutdown after a counter reset', async () => {
     const env = { COPILOT_HOME: join(FIXTURES_DIR, 'copilot') };
     const mine = await ours(copilotAdapter, env);

@@ -23,8 +23,8 @@ describe('Gemini CLI: where the logs are', () => {
 
   it('finds main chats, subagent chats and legacy .json chats (read as documents); nothing where Gemini never ran', async () => {
     const found = await geminiAdapter.discover(geminiAdapter.roots({ GEMINI_CLI_HOME: HOME }));
-    expect(found.map((f) => [f.path, f.format ?? 'lines'])).toEqual([
-      [LEGACY, 'document'],
+    expect(found.map((f) => [f.path, f.reader ? 'whole' : 'lines'])).toEqual([
+      [LEGACY, 'whole'],
       [SUB, 'lines'],
       [MAIN, 'lines'],
     ]);

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { generate, OTHER_AGENTS, type GenerateOptions, type GenerateResult } from '../../bench/gen.js';
+import { generate, genEnv, OTHER_AGENTS, type GenerateOptions, type GenerateResult } from '../../bench/gen.js';
 import { ingest } from '../../src/ingest/index.js';
 import { openDb } from '../../src/store/db.js';
 import { billedByDay } from '../helpers/agents.js';
@@ -80,7 +80,7 @@ describe('bench log generator', () => {
   });
 
   it('parses with our adapters: only the torn lines fail, billed usage equals the expected totals', async () => {
-    const env = { HOME: dir, CLAUDE_CONFIG_DIR: join(dir, 'claude'), CODEX_HOME: join(dir, 'codex'), COPILOT_HOME: join(dir, 'copilot'), GEMINI_CLI_HOME: join(dir, 'gemini'), QWEN_DATA_DIR: join(dir, 'qwen') };
+    const env = genEnv(dir);
     let malformed = 0;
     let files = 0;
     const claude: Record<string, Day> = {};
@@ -126,16 +126,21 @@ describe('bench log generator', () => {
     expect(nonzero(codex)).toEqual(codexExpected);
   });
 
-  it('writes Copilot, Gemini and Qwen sessions when asked, and our ingest bills exactly their expected totals', async () => {
+  it('writes Copilot, Gemini, Qwen, OpenCode and pi sessions when asked, and our ingest bills exactly their expected totals', async () => {
     const other = mk();
-    const r = generate({ ...OPTS, targetBytes: 1_000_000, otherShare: 0.9, outDir: other });
+    const r = generate({ ...OPTS, targetBytes: 4_000_000, otherShare: 0.9, outDir: other });
     for (const a of OTHER_AGENTS) expect(r[a].sessions, a).toBeGreaterThan(2);
     const db = openDb(join(mk(), 'store.db'));
-    const env = { HOME: other, CLAUDE_CONFIG_DIR: join(other, 'claude'), CODEX_HOME: join(other, 'codex'), COPILOT_HOME: join(other, 'copilot'), GEMINI_CLI_HOME: join(other, 'gemini'), QWEN_DATA_DIR: join(other, 'qwen') };
+    const env = genEnv(other);
     const report = await ingest(db, { adapters: [...ADAPTERS], env });
     expect(report.filesSeen).toBe(r.files);
     expect(report.malformedLines).toBe(r.malformedLines);
+    // OpenCode is one database; pi has branched sessions whose copied replies must bill once.
+    expect(r.opencode.files).toBe(1);
+    const tree = [...treeDigest(other).keys()];
+    expect(tree.filter((f) => f.startsWith('pi/')).some((f) => readFileSync(join(other, f), 'utf8').includes('"parentSession"'))).toBe(true);
     for (const a of OTHER_AGENTS) {
+      expect(report.byProvider[a].filesSeen, a).toBe(r[a].files);
       const got = billedByDay(db, a).map(({ date, input, output, cacheCreation, cacheRead, reasoning, total }) => [date, { inputTokens: input, outputTokens: output, cacheCreationTokens: cacheCreation, cacheReadTokens: cacheRead, reasoningTokens: reasoning, totalTokens: total }]);
       expect(Object.fromEntries(got), a).toEqual(r.expected[a]);
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
@@ -21,7 +22,7 @@ function setup() {
   return { env, transcript, payload, store: join(home, 'su', 'store.db') };
 }
 
-async function statusline(env: NodeJS.ProcessEnv, input: string | null | 'never-closes', now = NOW) {
+async function statusline(env: NodeJS.ProcessEnv, input: string | null, now = NOW) {
   let out = '';
   let err = '';
   const stdin =
@@ -29,7 +30,7 @@ async function statusline(env: NodeJS.ProcessEnv, input: string | null | 'never-
       ? undefined
       : input === 'never-closes'
         ? (async function* () { yield Buffer.from('{"model":{"display_name":"Opus"}'); await new Promise(() => {}); })()
-        : (async function* () { yield Buffer.from(input); })();
+        : Readable.from([Buffer.from(input)]);
   const code = await runCli(['statusline'], {
     env,
     stdout: { write: (s: string) => ((out += s), true) },

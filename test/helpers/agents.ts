@@ -5,9 +5,9 @@ import { ingest } from '../../src/ingest/index.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { tempDir } from './fixtures.js';
 
-/** Parses a file as ingest feeds it (trimmed non-empty lines, or the whole text for a document adapter). */
-export function parseFile(adapter: Adapter, path: string, state: ParserState | null = null, format: SourceFile['format'] = path.endsWith('.json') ? 'document' : 'lines'): { events: EventRecord[]; malformed: number[]; parser: FileParser } {
-  const file: SourceFile = { provider: adapter.provider, path, root: '', format };
+/** Parses a file through its adapter's line parser: trimmed non-empty lines, or (a `.json` document) the whole text at once. */
+export function parseFile(adapter: Adapter, path: string, state: ParserState | null = null, format: 'lines' | 'document' = path.endsWith('.json') ? 'document' : 'lines'): { events: EventRecord[]; malformed: number[]; parser: FileParser } {
+  const file: SourceFile = { provider: adapter.provider, path, root: '' };
   const parser = adapter.parser(file, state);
   const text = readFileSync(path, 'utf8');
   const events: EventRecord[] = [];

@@ -35,6 +35,17 @@ export function installCcusage20(): { bin: string } | { reason: string } {
   return { bin };
 }
 
+/**
+ * The binary for a comparison test, or why the test is skipped. Under CI a platform that has
+ * a binary must run the comparison: only a binary that is not published may skip it.
+ */
+export function ccusage20ForTests(): { bin: string; skip: string | null } {
+  const cc = installCcusage20();
+  if ('bin' in cc) return { bin: cc.bin, skip: null };
+  if (process.env.CI && !/not published/.test(cc.reason)) throw new Error(cc.reason);
+  return { bin: '', skip: cc.reason };
+}
+
 /** Runs `ccusage claude <args> --json --offline` over one Claude config dir, nothing of the real user's. */
 export function ccusage20Json(bin: string, claudeDir: string, args: string[]): unknown {
   const home = tempDir('su-cc20home-');

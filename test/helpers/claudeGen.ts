@@ -92,9 +92,9 @@ export function generateClaudeLogs(root: string, opts: ClaudeGenOptions): Claude
     const u = m?.usage as Record<string, number> | undefined;
     if (!u || u.input_tokens === undefined || u.output_tokens === undefined || typeof r.timestamp !== 'string') return;
     usageLines++;
-    const key = m!.id ? `m:${m!.id}` : r.requestId ? `r:${r.requestId}` : `line:${r.sessionId}:${r.uuid}`;
+    const key = m!.id ? `m:${m!.id as string}` : r.requestId ? `r:${r.requestId as string}` : `line:${r.sessionId as string}:${r.uuid as string}`;
     const c: Truth['c'] = [u.input_tokens, u.output_tokens, u.cache_creation_input_tokens ?? 0, u.cache_read_input_tokens ?? 0];
-    const ms = Date.parse((r.timestamp as string).replace(/(\.\d{3})\d+Z$/, '$1Z'));
+    const ms = Date.parse((r.timestamp).replace(/(\.\d{3})\d+Z$/, '$1Z'));
     const t = truth.get(key);
     if (!t) truth.set(key, { ms, c });
     else {

@@ -65,7 +65,7 @@ export const RGW_ENV = {
   secretKey: 'STACKUNDERFLOW_TEST_RGW_SECRET_KEY',
   bucket: 'STACKUNDERFLOW_TEST_RGW_BUCKET',
   region: 'STACKUNDERFLOW_TEST_RGW_REGION',
-  /** When set (CI), a missing radosgw fails the suite instead of only warning. */
+  /** Set by `npm test` and CI: there a missing radosgw fails the suite instead of skipping it. */
   required: 'STACKUNDERFLOW_TEST_REQUIRE_RGW',
 } as const;
 
@@ -89,4 +89,17 @@ export function rgwFromEnv(env: NodeJS.ProcessEnv = process.env): S3Target | und
     bucket: env[RGW_ENV.bucket] || 'stackunderflow-test',
     region: env[RGW_ENV.region] || 'us-east-1',
   };
+}
+
+/**
+ * The radosgw tests' target, or why they cannot run here: a reason to put in the skipped
+ * suite's name, so the runner's summary says what did not run. Where radosgw is required
+ * (`npm test`, CI) a missing endpoint throws instead, failing the file.
+ */
+export function rgwOrSkip(env: NodeJS.ProcessEnv = process.env): { rgw: S3Target; skip?: undefined } | { rgw?: undefined; skip: string } {
+  const rgw = rgwFromEnv(env);
+  if (rgw) return { rgw };
+  const skip = `SKIPPED: no radosgw (${RGW_ENV.endpoint} is not set; \`npm test\` starts one, or eval "$(scripts/radosgw.sh start)")`;
+  if (env[RGW_ENV.required]) throw new Error(`${RGW_ENV.required} is set but radosgw is not: ${skip}`);
+  return { skip };
 }

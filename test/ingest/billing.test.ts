@@ -93,7 +93,7 @@ describe('billing a Claude response', () => {
         assistant('l2', undefined, undefined, u(1, 1)),
       ],
     });
-    const keys = (bills(db) as unknown[][]).map((r) => [String(r[0]).replace(/^uid:.*/, 'uid:…'), r[4]]);
+    const keys = (bills(db)).map((r) => [String(r[0]).replace(/^uid:.*/, 'uid:…'), r[4]]);
     expect(keys).toEqual([['r:req_Q', 9], ['uid:…', 1], ['uid:…', 1]]);
   });
 

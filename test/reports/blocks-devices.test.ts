@@ -1,4 +1,5 @@
 import { cpSync, readdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
@@ -82,7 +83,7 @@ describe('blocks across two synced devices', () => {
       env: laptop.env,
       stdout: { write: (s: string) => ((out += s), true) },
       stderr: { write: () => true },
-      stdin: (async function* () { yield JSON.stringify({ session_id: 'x', transcript_path: transcript, model: { display_name: 'Opus' } }); })(),
+      stdin: Readable.from([JSON.stringify({ session_id: 'x', transcript_path: transcript, model: { display_name: 'Opus' } })]),
       clock: fixedClock(now),
     });
     expect(code).toBe(0);

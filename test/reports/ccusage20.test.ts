@@ -3,18 +3,14 @@ import { join } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { writeResponseLogs } from '../helpers/responses.js';
-import { CCUSAGE20, ccusage20Json, installCcusage20 } from '../helpers/ccusage20.js';
+import { CCUSAGE20, ccusage20ForTests, ccusage20Json } from '../helpers/ccusage20.js';
 
 /**
  * Blocks and weeks equal to ccusage 20's, on logs where the two billing rules agree (one line
  * per response, each with a requestId): block ids, times, flags, entries, token counts and
  * models exactly; costs to a billionth of a dollar (the same price table, summed in another order).
  */
-const cc = installCcusage20();
-const skip = 'reason' in cc ? cc.reason : null;
-// In CI a platform that has a binary must run the comparison: only a missing binary may skip it.
-if (skip !== null && process.env.CI && !/not published/.test(skip)) throw new Error(skip);
-const bin = 'bin' in cc ? cc.bin : '';
+const { bin, skip } = ccusage20ForTests();
 
 async function ours(env: NodeJS.ProcessEnv, argv: string[]): Promise<any> {
   let out = '';

@@ -177,8 +177,13 @@ describe('usage slots kept by triggers', () => {
       const self = db.prepare(`SELECT value FROM meta WHERE key = 'device_id'`).pluck().get() as string;
       const mine = () => write(db, [usageEvent({ ts: '2026-03-06T00:30:00Z', record: 'a', usageKey: 'm:shared', input: 5, output: 8, session: 's-resumed' })]);
       const peers = () => write(db, [usageEvent({ ts: '2026-03-06T00:30:00Z', record: 'b', usageKey: 'm:shared', input: 5, output: 436, session: 's-orig' })], { deviceId: PEER });
-      if (order === 0) (mine(), peers());
-      else (peers(), mine());
+      if (order === 0) {
+        mine();
+        peers();
+      } else {
+        peers();
+        mine();
+      }
       const union = db.prepare(`SELECT device_id, session_id, output_tokens FROM usage_union WHERE usage_key = 'm:shared'`).get() as Record<string, unknown>;
       expect(union).toEqual({ device_id: PEER, session_id: 's-orig', output_tokens: 436 });
       const daily = dailyReport(db, { timezone: 'UTC', scope: { kind: 'all' } }).totals;

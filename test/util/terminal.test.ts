@@ -37,7 +37,7 @@ describe('inert', () => {
     await d.ingest();
     for (const argv of [['report', 'daily'], ['report', 'model'], ['report', 'project'], ['report', 'session'], ['sessions'], ['show', session], ['search', 'needle']]) {
       const r = await d.ok(argv);
-      // eslint-disable-next-line no-control-regex
+       
       expect(r.stdout, argv.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     }
     expect((await d.ok(['show', session])).stdout).toContain('␛]0;pwned');

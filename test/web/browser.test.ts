@@ -5,11 +5,11 @@
  * message kept: the page must stay on 127.0.0.1 and log no error.
  *
  * Without /usr/bin/chromium (or $STACKUNDERFLOW_CHROMIUM) this test fails: install it with
- * `apt-get install -y --no-install-recommends chromium fonts-dejavu-core` (.ci/run does).
+ * `apt-get install -y --no-install-recommends chromium fonts-dejavu-core` (`npm test` does, as root).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/api/server.js';
@@ -19,7 +19,13 @@ import { buildWeb, int, logText, threeSyncedDevices, usd, type ThreeDevices } fr
 
 const CHROMIUM = process.env.STACKUNDERFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+/**
+ * The page's screenshot: into a temp folder, so a test run leaves the tree as it was; into the
+ * README's image only when asked (`npm run docs:screenshot` sets STACKUNDERFLOW_SCREENSHOT).
+ */
+const SCREENSHOT = process.env.STACKUNDERFLOW_SCREENSHOT
+  ? resolve(process.env.STACKUNDERFLOW_SCREENSHOT)
+  : join(mkdtempSync(join(tmpdir(), 'su-dashboard-')), 'dashboard.png');
 /** Said once, in one prompt of one fixture log, which the desktop alone holds. */
 const PHRASE = 'music should have overlapping';
 
@@ -151,6 +157,7 @@ describe('the dashboard in Chromium, over three synced devices', () => {
 
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
+    expect(readFileSync(SCREENSHOT).subarray(1, 4).toString()).toBe('PNG');
 
     expect(problems).toEqual([]);
     expect(requests.length).toBeGreaterThan(5);

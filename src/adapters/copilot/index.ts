@@ -5,7 +5,7 @@ import { envPath, homeOf } from '../json.js';
 import type { Adapter } from '../types.js';
 import { createCopilotParser } from './parser.js';
 
-export { copilotSessionId, createCopilotParser, shutdownDeltas } from './parser.js';
+export { shutdownDeltas } from './parser.js';
 
 /** Copilot's home: `COPILOT_HOME`, default `~/.copilot`. */
 export function copilotHome(env: NodeJS.ProcessEnv = process.env): string {

@@ -43,7 +43,7 @@ import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
 import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
 import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
 
-export const UNKNOWN_PROJECT = 'unknown';
+const UNKNOWN_PROJECT = 'unknown';
 
 interface Totals {
   input: number;
@@ -83,7 +83,7 @@ function readTotals(m: unknown): Totals | null {
 }
 
 /** Session id of a log: its folder's name. */
-export function copilotSessionId(path: string): string {
+function copilotSessionId(path: string): string {
   return basename(dirname(path));
 }
 

@@ -3,9 +3,10 @@ import { basename, dirname, join } from 'node:path';
 import { findFiles, sourcesUnder } from '../discover.js';
 import { envPath, homeOf } from '../json.js';
 import type { Adapter } from '../types.js';
-import { createGeminiParser } from './parser.js';
+import { documentReader } from '../whole.js';
+import { createGeminiParser, geminiDocument } from './parser.js';
 
-export { createGeminiParser, geminiFileInfo } from './parser.js';
+export { geminiFileInfo } from './parser.js';
 export { geminiUsage } from './usage.js';
 
 /** Gemini CLI's home: `GEMINI_CLI_HOME` (the folder holding `.gemini`, Gemini's own variable), default `~`. */
@@ -17,7 +18,7 @@ export function geminiHome(env: NodeJS.ProcessEnv = process.env): string {
  * The `.gemini` folder: `GEMINI_DATA_DIR` when set (ccusage's variable, naming `.gemini` or
  * its `tmp` directly), else `<GEMINI_CLI_HOME or ~>/.gemini`.
  */
-export function geminiDataDir(env: NodeJS.ProcessEnv = process.env): string {
+function geminiDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const d = envPath(env, 'GEMINI_DATA_DIR');
   if (d) return basename(d) === 'tmp' ? dirname(d) : d;
   return join(geminiHome(env), '.gemini');
@@ -39,6 +40,8 @@ export const geminiAdapter: Adapter = {
   roots: (env) => [geminiDataDir(env)],
   watchDirs: (root) => [join(root, 'tmp')],
   discover: (roots) =>
-    sourcesUnder('gemini', roots, (root) => findFiles(join(root, 'tmp'), 3, isChatFile), (path) => (path.endsWith('.json') ? 'document' : undefined)),
+    sourcesUnder('gemini', roots, (root) => findFiles(join(root, 'tmp'), 3, isChatFile), (file) =>
+      file.path.endsWith('.json') ? documentReader(file.path, geminiDocument(file)) : undefined,
+    ),
   parser: createGeminiParser,
 };

@@ -77,6 +77,17 @@ function isMessage(o: Obj): boolean {
 
 /** A stateful parser for one Gemini CLI chat file; see the file comment for the mapping. */
 export function createGeminiParser(file: SourceFile, saved: ParserState | null): FileParser {
+  const { record, st } = geminiRecords(file, saved);
+  return fileParser((text) => record(JSON.parse(text)), st);
+}
+
+/** A legacy `.json` chat (one ConversationRecord) parsed whole: its events, or null when it is not a chat. */
+export function geminiDocument(file: SourceFile): (doc: unknown) => EventRecord[] | null {
+  return (doc) => geminiRecords(file, null).record(doc);
+}
+
+/** The mapping of one chat file's records to events, and the session state it keeps. */
+function geminiRecords(file: SourceFile, saved: ParserState | null): { record: (o: unknown) => EventRecord[] | null; st: GeminiState } {
   const info = geminiFileInfo(file.path);
   const root = projectRoot(info.projectDir);
   const slug = root ? slugFromPath(root) : info.project;
@@ -151,7 +162,7 @@ export function createGeminiParser(file: SourceFile, saved: ParserState | null):
     return null;
   };
 
-  return fileParser((text) => record(JSON.parse(text)), st);
+  return { record, st };
 }
 
 /** The output of a tool's `functionResponse` parts (`response.output`, else the response as JSON). */

@@ -16,15 +16,15 @@
  * and those with parts added since (a prompt's text part lands after its message row). The ingest
  * does not open the database at all while its file and WAL keep their size and mtime.
  */
-import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { openReadOnly } from '../../util/sqlite.js';
 import { isObj, type Obj } from '../json.js';
+import { stampOf } from '../whole.js';
 import type { EventRecord, ParserState, SourceRead, SourceReader } from '../types.js';
 import { fromSessionMessage, messageEvent, type SessionInfo } from './message.js';
 
 /** How long a read waits for a lock before giving up until the next ingest. */
-export const BUSY_MS = 2000;
+const BUSY_MS = 2000;
 
 type Cursor = {
   v: 1;
@@ -34,24 +34,6 @@ type Cursor = {
   /** Largest part rowid seen. */
   part: number;
 };
-
-/**
- * Size and mtime of each path: equal stamps mean nothing was written. A missing file and an
- * empty one stamp alike ('-'): opening a database whose WAL was checkpointed away, even
- * read-only, may leave an empty WAL behind, which is not a change.
- */
-export function stampOf(paths: string[]): string {
-  return paths
-    .map((p) => {
-      try {
-        const st = statSync(p);
-        return st.size === 0 ? '-' : `${st.size}:${Math.trunc(st.mtimeMs)}`;
-      } catch {
-        return '-';
-      }
-    })
-    .join('|');
-}
 
 function restore(c: ParserState | null): Cursor {
   return c && c.v === 1 && typeof c.t === 'number' && Array.isArray(c.at) && typeof c.part === 'number'
@@ -71,7 +53,7 @@ interface MessageRow {
   data: string;
 }
 
-export function readDatabase(path: string, saved: ParserState | null): SourceRead {
+function readDatabase(path: string, saved: ParserState | null): SourceRead {
   const cursor = restore(saved);
   let db: Database.Database;
   try {
@@ -147,7 +129,7 @@ export function readDatabase(path: string, saved: ParserState | null): SourceRea
         const parts: Obj[] = [];
         for (const p of (partsOf?.all(row.id) ?? []) as string[]) {
           try {
-            const v = JSON.parse(p);
+            const v: unknown = JSON.parse(p);
             if (isObj(v)) parts.push(v);
           } catch {
             /* a part we cannot read only loses its text */

@@ -2,8 +2,7 @@ import type { Adapter } from '../types.js';
 import { discoverOpencode, opencodeRoot } from './paths.js';
 
 export { opencodeRoot } from './paths.js';
-export { readDatabase } from './database.js';
-export { messageEvent, usageOf } from './message.js';
+export { messageEvent } from './message.js';
 
 /**
  * OpenCode: its SQLite database and the older JSON storage under `$OPENCODE_DATA_DIR`

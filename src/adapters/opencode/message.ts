@@ -38,9 +38,9 @@ export interface SessionInfo {
   parent: string | null;
 }
 
-export const UNKNOWN_PROJECT = 'unknown';
+const UNKNOWN_PROJECT = 'unknown';
 
-export function usageOf(tokens: unknown): TokenUsage | null {
+function usageOf(tokens: unknown): TokenUsage | null {
   if (!isObj(tokens)) return null;
   const cache = isObj(tokens.cache) ? tokens.cache : {};
   const input = num(tokens.input);

@@ -22,7 +22,7 @@ const DB_NAME = /^opencode(-[A-Za-z0-9_.]+)?\.db$/;
  * (same identity), and within a run the database's copy, read last, is the one kept. Reading
  * every channel's database is safe for the same reason.
  */
-export async function discoverOpencode(roots: string[]): Promise<SourceFile[]> {
+export function discoverOpencode(roots: string[]): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   for (const root of roots) {
     const storage = join(root, 'storage');
@@ -39,5 +39,5 @@ export async function discoverOpencode(roots: string[]): Promise<SourceFile[]> {
     }
     for (const n of names) out.push({ provider: 'opencode', path: join(root, n), root, reader: databaseReader(join(root, n)) });
   }
-  return out;
+  return Promise.resolve(out);
 }

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isObj, str, type Obj } from '../json.js';
 import type { SourceReader } from '../types.js';
-import { stampOf } from './database.js';
+import { documentReader } from '../whole.js';
 import { messageEvent, type SessionInfo } from './message.js';
 
 function list(dir: string): string[] {
@@ -63,16 +63,14 @@ function partsOf(storage: string, messageId: string): Obj[] {
     .filter(isObj);
 }
 
+/** One legacy message file, read whole when it changes (a file not yet JSON is a write in progress). */
 export function legacyMessageReader(storage: string, file: string, sessions: Map<string, SessionInfo>): SourceReader {
-  return {
-    stamp: () => stampOf([file]),
-    read: () => {
-      const info = readJson(file);
-      // The folder names the session and the file the message, for files that leave them out.
-      const ids = { session: basename(join(file, '..')), id: basename(file, '.json') };
-      const own = isObj(info) ? { id: str(info.id) ?? ids.id, session: str(info.sessionID) ?? ids.session } : ids;
-      const e = isObj(info) ? messageEvent(info, partsOf(storage, own.id), sessions.get(own.session), own) : null;
-      return { events: e ? [e] : [], cursor: {}, records: 1, malformed: e ? 0 : 1 };
-    },
-  };
+  // The folder names the session and the file the message, for files that leave them out.
+  const ids = { session: basename(join(file, '..')), id: basename(file, '.json') };
+  return documentReader(file, (info) => {
+    if (!isObj(info)) return null;
+    const own = { id: str(info.id) ?? ids.id, session: str(info.sessionID) ?? ids.session };
+    const e = messageEvent(info, partsOf(storage, own.id), sessions.get(own.session), own);
+    return e ? [e] : null;
+  });
 }

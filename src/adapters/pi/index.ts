@@ -3,7 +3,7 @@ import { createPiParser } from './parser.js';
 import { discoverPiSessions, piRoots } from './paths.js';
 
 export { piRoots, FORK_ROOTS, sessionIdFromFileName } from './paths.js';
-export { createPiParser, piUsage } from './parser.js';
+export { createPiParser } from './parser.js';
 
 /** pi (badlogic/pi-mono) and its forks: JSONL sessions under each root's project folders. */
 export const piAdapter: Adapter = {

@@ -66,7 +66,7 @@ function contentText(v: unknown): string | null {
   return parts.length ? parts.join('\n') : null;
 }
 
-export function piUsage(u: unknown): TokenUsage | null {
+function piUsage(u: unknown): TokenUsage | null {
   if (!isObj(u)) return null;
   const input = num(u.input);
   const output = num(u.output);
@@ -91,7 +91,7 @@ function loggedUsd(u: unknown): { usd: number } | null {
 }
 
 function billingKey(slug: string, m: Obj, u: TokenUsage): string {
-  const parts = [slug, String(m.timestamp ?? ''), str(m.provider) ?? '', str(m.model) ?? '', u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens];
+  const parts = [slug, typeof m.timestamp === 'string' || typeof m.timestamp === 'number' ? String(m.timestamp) : '', str(m.provider) ?? '', str(m.model) ?? '', u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens];
   return 'pi:' + createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 

@@ -35,7 +35,7 @@ function list(dir: string): Array<{ name: string; dir: boolean }> {
 }
 
 /** Every `<root>/<project dir>/*.jsonl`, sorted by path. */
-export async function discoverPiSessions(roots: string[]): Promise<SourceFile[]> {
+export function discoverPiSessions(roots: string[]): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   const seen = new Set<string>();
   for (const root of roots) {
@@ -51,7 +51,7 @@ export async function discoverPiSessions(roots: string[]): Promise<SourceFile[]>
       out.push({ provider: 'pi', path, root });
     }
   }
-  return out;
+  return Promise.resolve(out);
 }
 
 /** The session id in a file name `<timestamp>_<uuid>.jsonl`: what follows the first `_`. */

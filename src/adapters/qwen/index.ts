@@ -5,7 +5,6 @@ import { envPath, homeOf } from '../json.js';
 import type { Adapter } from '../types.js';
 import { createQwenParser } from './parser.js';
 
-export { createQwenParser } from './parser.js';
 
 /** Qwen Code's data folder: `QWEN_DATA_DIR`, default `~/.qwen`. */
 export function qwenHome(env: NodeJS.ProcessEnv = process.env): string {

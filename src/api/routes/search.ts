@@ -3,6 +3,7 @@ import { parseReportOptions } from '../../reports/index.js';
 import { parseSearchLimit, search, showSession } from '../../search/index.js';
 import type { ApiContext } from '../app.js';
 import { FILTER_PARAMS, readQuery, reportOptionsFromQuery } from '../query.js';
+import type { Conversation, SearchResult } from '../shapes.js';
 
 const SEARCH_PARAMS = ['q', ...FILTER_PARAMS, 'limit'];
 
@@ -16,11 +17,11 @@ export function searchRoutes(ctx: ApiContext): Hono {
   r.get('/search', (c) => {
     const q = readQuery(c, SEARCH_PARAMS);
     const opts = { ...reportOptionsFromQuery(q), limit: parseSearchLimit(q.limit, 'limit') };
-    return c.json(search(ctx.db, q.q ?? '', opts, ctx.env));
+    return c.json<SearchResult>(search(ctx.db, q.q ?? '', opts, ctx.env));
   });
   r.get('/sessions/:id', (c) => {
     const q = readQuery(c, ['scope', 'timezone']);
-    return c.json(showSession(ctx.db, c.req.param('id'), parseReportOptions({ scope: q.scope, timezone: q.timezone }), ctx.env));
+    return c.json<Conversation>(showSession(ctx.db, c.req.param('id'), parseReportOptions({ scope: q.scope, timezone: q.timezone }), ctx.env));
   });
   return r;
 }

@@ -144,7 +144,7 @@ real window. --by-device shows each block's split.`,
     .option('-r, --recent', 'only blocks started in the last 3 days, and the active one')
     .option('-t, --token-limit <n|max>', "warn when the active block's projection passes N tokens (max: your largest finished block)")
     .option('-n, --session-length <hours>', 'hours per block (default: 5)');
-  sub.action(async () => printBlocks(io, sub.optsWithGlobals() as BlocksFlags));
+  sub.action(async () => printBlocks(io, sub.optsWithGlobals<BlocksFlags>()));
 }
 
 /** `stackunderflow report daily|weekly|monthly|session|project|model|blocks`. */

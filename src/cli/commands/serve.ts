@@ -12,7 +12,7 @@ function parsePort(v: string): number {
 }
 
 /** What a non-loopback bind prints to stderr, with the token it requires (printed this once). */
-export function exposureWarning(host: string, port: number): string {
+function exposureWarning(host: string, port: number): string {
   const line = '!'.repeat(78);
   return [
     line,
@@ -26,17 +26,24 @@ export function exposureWarning(host: string, port: number): string {
   ].join('\n');
 }
 
-/** Resolves on the first SIGINT or SIGTERM, so the server closes cleanly and the command exits 0. */
-function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (sig: NodeJS.Signals) => {
+/**
+ * `stopped` resolves on the first SIGINT or SIGTERM, so the server closes cleanly and the command
+ * exits 0. The handlers stay until `release()`, after the shutdown: signal-exit (loaded with
+ * proper-lockfile) re-sends the signal to the process when it finds itself the signal's only
+ * listener, which it would if ours left while the signal is handled (Node 24 then ends by the signal).
+ */
+function stopSignal(): { stopped: Promise<NodeJS.Signals>; release(): void } {
+  let stop: (sig: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    stopped,
+    release() {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve(sig);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+    },
+  };
 }
 
 /**
@@ -62,10 +69,10 @@ export function registerServe(program: Command, io: CliIo): void {
       `
 Endpoints (GET, JSON), filtered by since=&until=&timezone=&project=&provider=&scope= where it applies:
   /api/health  /api/projects  /api/devices  /api/sync/status
-  /api/reports/daily|monthly|session|project|model
+  /api/reports/daily|weekly|monthly|session|project|model|blocks
   /api/sessions?limit=20  /api/sessions/:id (the JSON of \`show\`)
   /api/search?q=&limit=  (the JSON of \`search\`)
-  /api/dashboard/summary  /api/dashboard/sessions  (what the dashboard page at / draws)
+  /api/dashboard/summary  /api/dashboard/sessions  /api/dashboard/window  (what the dashboard page at / draws)
 Requests must name this server in their Host header (a guard against DNS rebinding).`,
     )
     .action(async (flags: { port?: string; host?: string; allowRemote?: boolean }) => {
@@ -79,11 +86,13 @@ Requests must name this server in their Host header (a guard against DNS rebindi
         });
       }
       // Only for a remote bind; never stored, never logged: it lives as long as this process.
-      // node:crypto loads here, not with the registrar: every command loads the registrars.
-      const token = remote ? (await import('node:crypto')).randomBytes(32).toString('base64url') : undefined;
+      // Web Crypto (a global): every command loads the registrars, and node:crypto stays out of them.
+      const token = remote ? Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64url') : undefined;
       const path = storePath(io.env);
       const { openDb } = await import('../../store/db.js');
       const db = openDb(path);
+      // From before the banner: a signal as soon as the URL is printed still stops cleanly.
+      const signal = stopSignal();
       try {
         // The HTTP stack loads only for `serve`: other commands start faster without it.
         const { startServer } = await import('../../api/server.js');
@@ -98,16 +107,16 @@ Requests must name this server in their Host header (a guard against DNS rebindi
         });
         if (token) io.stderr.write(exposureWarning(host, server.port));
         const sync = await hostContinuousSync(io, db);
-        const stopped = untilStopped();
         if (token) {
           io.stdout.write(`Serving ${path} (read-only) to the network\nAccess token (shown once): ${token}\n  dashboard: ${server.url}/?token=${token}\n  JSON API:  curl -H 'Authorization: Bearer ${token}' ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
         } else io.stdout.write(`Serving ${path} (read-only)\n  dashboard: ${server.url}/\n  JSON API:  ${server.url}/api/health\nPress Ctrl-C to stop.\n`);
         if (storeIsEmpty(db)) io.stderr.write(emptyStoreNotice(path));
-        await stopped;
+        await signal.stopped;
         await sync?.stop();
         await server.close();
         io.stdout.write('Stopped.\n');
       } finally {
+        signal.release();
         db.close();
       }
     });

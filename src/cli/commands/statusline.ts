@@ -80,7 +80,7 @@ It reads the transcript Claude Code names (only what was added since the last ca
       try {
         const text = await readInput(io);
         const parsed: unknown = text.trim() ? JSON.parse(text) : null;
-        payload = parsed && typeof parsed === 'object' ? (parsed as HookPayload) : null;
+        payload = parsed && typeof parsed === 'object' ? (parsed) : null;
         io.stdout.write((await line(io, payload)) + '\n');
       } catch (err) {
         const model = modelName(payload);

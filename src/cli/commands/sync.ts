@@ -14,7 +14,7 @@ const loadSync = () => import('../../sync/index.js');
 const shortFp = (fp: string | null) => (fp ? fp.slice(0, 16) : '-');
 
 /** The box of docs/specs/sync-protocol-v1.md §3.5. `secret` null prints it without the key line. */
-export function keyBox(secret: string | null, fp: string, elsewhere = '(not shown here: run `stackunderflow sync key export` in a terminal)'): string {
+function keyBox(secret: string | null, fp: string, elsewhere = '(not shown here: run `stackunderflow sync key export` in a terminal)'): string {
   const W = 78;
   const line = (s = '') => `| ${s.padEnd(W - 2)} |`;
   const rows = [

@@ -48,7 +48,7 @@ describe('sync carries every agent', () => {
   beforeAll(async () => {
     await setupSync(['--bucket', fileBucket().url], laptop, desk);
     const ingested = await laptop.json(['ingest']);
-    expect(Object.keys(ingested.byProvider)).toEqual(['claude', 'codex', 'copilot', 'gemini', 'qwen']);
+    expect(Object.keys(ingested.byProvider)).toEqual(['claude', 'codex', 'copilot', 'gemini', 'qwen', 'opencode', 'pi']);
     laptop.withDb((db) => {
       const w = new LocalEventWriter(db, ensureDeviceId(db), new Hlc(systemClock));
       db.transaction(() => w.write([FUTURE]))();

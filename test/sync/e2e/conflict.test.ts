@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ruleDaily } from '../../helpers/rule.js';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
 import { fixedClock } from '../../../src/util/clock.js';
-import { dashboardSummary } from '../../../src/api/routes/dashboard.js';
+import { dashboardSummary } from '../../../src/reports/dashboard.js';
 
 const T0 = Date.parse('2026-09-01T12:00:00.000Z');
 const SHARED_ALL = '-experiments-ideas/03eb5929-52b3-4b13-ada3-b93ae35806b8.jsonl';

@@ -66,7 +66,7 @@ const backends: Backend[] = [
     },
   },
   s3Backend('s3rver', () => s3rver!),
-  ...(rgw ? [s3Backend('radosgw', () => rgw!)] : []),
+  ...(rgw ? [s3Backend('radosgw', () => rgw)] : []),
 ];
 
 /** Seals like the attacker: Debian's age CLI, to the recipient alone. */

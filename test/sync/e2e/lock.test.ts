@@ -24,7 +24,7 @@ describe('the sync lock', () => {
     a.addClaudeProjects('-repo');
     await a.ingest();
 
-    const dead = spawnSync('true').pid!;
+    const dead = spawnSync('true').pid;
     leaveLock(a, dead);
     const started = Date.now();
     const r = await a.run(['sync', 'push']);
