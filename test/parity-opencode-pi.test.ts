@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { opencodeAdapter, piAdapter } from '../src/adapters/index.js';
@@ -7,7 +6,7 @@ import { openDb } from '../src/store/db.js';
 import { dailyReport } from '../src/reports/index.js';
 import { writeAgentLogs } from './helpers/agentLogs.js';
 import { tempDir } from './helpers/fixtures.js';
-import { ccusage20ForTests } from './helpers/ccusage20.js';
+import { ccusage20AgentDaily, ccusage20ForTests, type Ccusage20Day } from './helpers/ccusage20.js';
 
 /**
  * OpenCode and pi against ccusage 20.0.24 (native), per UTC day, on the fixtures. Where
@@ -17,25 +16,11 @@ import { ccusage20ForTests } from './helpers/ccusage20.js';
  */
 const { bin: BIN, skip } = ccusage20ForTests();
 
-interface Day {
-  date: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
-}
-const pick = (d: any): Day => ({
+type Day = Ccusage20Day;
+const pick = (d: Day): Day => ({
   date: d.date, inputTokens: d.inputTokens, outputTokens: d.outputTokens, cacheCreationTokens: d.cacheCreationTokens, cacheReadTokens: d.cacheReadTokens, totalTokens: d.totalTokens,
 });
-
-function ccusage(agent: 'pi' | 'opencode', env: NodeJS.ProcessEnv): Day[] {
-  const home = tempDir('su-cc20-');
-  const version = execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim();
-  expect(version).toContain('20.0.24');
-  const out = execFileSync(BIN, [agent, 'daily', '--json', '--offline', '-z', 'UTC'], { cwd: home, env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', ...env }, encoding: 'utf8' });
-  return JSON.parse(out).daily.map(pick);
-}
+const ccusage = (agent: 'pi' | 'opencode', env: NodeJS.ProcessEnv): Day[] => ccusage20AgentDaily(BIN, agent, env);
 
 async function ours(env: NodeJS.ProcessEnv, provider: 'pi' | 'opencode') {
   const db = openDb(join(tempDir(), 'store.db'));

@@ -7,7 +7,6 @@
  * installed on demand into a cached temp folder (test/helpers/ccusage20.ts); where no binary
  * is published the comparison is skipped, and says why.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copilotAdapter } from '../../src/adapters/copilot/index.js';
@@ -15,35 +14,14 @@ import { geminiAdapter } from '../../src/adapters/gemini/index.js';
 import { qwenAdapter } from '../../src/adapters/qwen/index.js';
 import type { Adapter } from '../../src/adapters/types.js';
 import { agentStore, billedByDay } from '../helpers/agents.js';
-import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
-import { ccusage20ForTests } from '../helpers/ccusage20.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { ccusage20AgentDaily, ccusage20ForTests, type Ccusage20Day } from '../helpers/ccusage20.js';
 
 const { bin: BIN, skip: SKIP } = ccusage20ForTests();
 const HAVE = SKIP === null;
 
-interface Day {
-  date: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
-}
-
-function ccusage(agent: string, env: Record<string, string>): Day[] {
-  const home = tempDir('su-cc20-');
-  const version = execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim();
-  if (!version.includes('20.0.24')) throw new Error(`the comparison is pinned to ccusage 20.0.24, found ${version}`);
-  const out = execFileSync(BIN, [agent, 'daily', '--json', '--offline', '-z', 'UTC'], {
-    cwd: home,
-    env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', ...env },
-    encoding: 'utf8',
-  });
-  return (JSON.parse(out) as { daily: Day[] }).daily.map((d) => ({
-    date: d.date, inputTokens: d.inputTokens, outputTokens: d.outputTokens, cacheCreationTokens: d.cacheCreationTokens,
-    cacheReadTokens: d.cacheReadTokens, totalTokens: d.totalTokens,
-  }));
-}
+type Day = Ccusage20Day;
+const ccusage = (agent: string, env: Record<string, string>): Day[] => ccusage20AgentDaily(BIN, agent, env);
 
 async function ours(adapter: Adapter, env: Record<string, string>): Promise<Array<Day & { reasoning: number }>> {
   const { db, run } = agentStore(adapter, env);

@@ -57,3 +57,29 @@ export function ccusage20Json(bin: string, claudeDir: string, args: string[]): u
   });
   return JSON.parse(out);
 }
+
+/** One day of `ccusage <agent> daily --json`, the counters both tools report. */
+export interface Ccusage20Day {
+  date: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+}
+
+/** `ccusage <agent> daily --json --offline -z UTC` with the agent's variables only (nothing of the real user's). */
+export function ccusage20AgentDaily(bin: string, agent: string, env: NodeJS.ProcessEnv): Ccusage20Day[] {
+  const home = tempDir('su-cc20-');
+  const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+  if (!version.includes(CCUSAGE20)) throw new Error(`the comparison is pinned to ccusage ${CCUSAGE20}, found ${version}`);
+  const out = execFileSync(bin, [agent, 'daily', '--json', '--offline', '-z', 'UTC'], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+  });
+  return (JSON.parse(out) as { daily: Ccusage20Day[] }).daily.map((d) => ({
+    date: d.date, inputTokens: d.inputTokens, outputTokens: d.outputTokens, cacheCreationTokens: d.cacheCreationTokens,
+    cacheReadTokens: d.cacheReadTokens, totalTokens: d.totalTokens,
+  }));
+}
