@@ -32,7 +32,7 @@ async function ours(adapter: Adapter, env: Record<string, string>): Promise<Arra
   }));
 }
 
-describe.skipIf(!HAVE)(`per day against ccusage 20.0.24${HAVE ? '' : ' (skipped: ${SKIP})'}`, () => {
+describe.skipIf(!HAVE)(`per day against ccusage 20.0.24${HAVE ? '' : ` (skipped: ${SKIP})`}`, () => {
   it('Copilot: equal on every day ccusage reports; ccusage drops the shutdown after a counter reset', async () => {
     const env = { COPILOT_HOME: join(FIXTURES_DIR, 'copilot') };
     const mine = await ours(copilotAdapter, env);
