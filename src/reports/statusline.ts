@@ -3,7 +3,7 @@ import { reportContext } from './aggregate.js';
 import { activeBlock } from './blocks-report.js';
 import { burnRate, DEFAULT_SESSION_HOURS } from './blocks.js';
 import { billedEntries, sessionEntries, type BilledEntry } from './entries.js';
-import { localDayStartMs } from './timezone.js';
+import { defaultDayStartMs } from './timezone.js';
 import { formatMinutes } from './format-blocks.js';
 
 /** The numbers of Claude Code's status line, all in the default scope (every device once synced). */
@@ -26,9 +26,11 @@ function sumCost(entries: BilledEntry[]): number {
 
 /** What the status line shows, from the store as it is (no ingest, no sync here). */
 export function statusFigures(db: Db, opts: { session?: string; now: number; env?: NodeJS.ProcessEnv }): StatusFigures {
-  const ctx = reportContext(db, { provider: 'claude' }, opts.env);
+  // Nothing here groups by day, and today's start comes from defaultDayStartMs: naming the zone
+  // (defaultTimeZone) would cost the hook Intl's start-up, so the context's zone is a placeholder.
+  const ctx = reportContext(db, { provider: 'claude', timezone: 'UTC' }, opts.env);
   const session = opts.session ? sessionEntries(db, ctx, opts.session) : [];
-  const today = billedEntries(db, ctx, { fromMs: localDayStartMs(ctx.timezone, opts.now) });
+  const today = billedEntries(db, ctx, { fromMs: defaultDayStartMs(opts.env ?? process.env, opts.now) });
   const b = activeBlock(db, ctx, opts.now, DEFAULT_SESSION_HOURS);
   return {
     sessionCost: session.length ? sumCost(session) : null,

@@ -178,6 +178,21 @@ export function parseReportDate(v: string, flag: string): string {
   return iso;
 }
 
+/**
+ * The instant (epoch ms) the local day holding `ms` began, in the zone reports default to
+ * ({@link defaultTimeZone}) under `env`. When `env`'s TZ is the process's own, that zone is the
+ * one `Date`'s local time uses (both are ICU's default zone), and Date finds local midnight
+ * without Intl: the first Intl.DateTimeFormat of a process loads ICU's locale data, 20-30 ms,
+ * a quarter of the status line's budget. Date also gets a midnight that occurs twice right (a
+ * fall-back from 01:00 to 00:00, as Havana's every November): the day began at the first one.
+ */
+export function defaultDayStartMs(env: NodeJS.ProcessEnv, ms: number): number {
+  if (env.TZ !== process.env.TZ) return localDayStartMs(defaultTimeZone(env), ms);
+  const d = new Date(ms);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
 /** The instant (epoch ms) the local day holding `ms` began in `timeZone`. */
 export function localDayStartMs(timeZone: string, ms: number): number {
   const midnight = dateToDay(localDate(timeZone, ms)) * DAY_MS;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { checkTimeZone, localDate, offsetAt, offsetSegments, parseReportDate } from '../../src/reports/timezone.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkTimeZone, defaultDayStartMs, defaultTimeZone, localDate, localDayStartMs, offsetAt, offsetSegments, parseReportDate } from '../../src/reports/timezone.js';
 import { dailyReport } from '../../src/reports/index.js';
 import { tempStore, usageEvent, write } from './helpers.js';
 
@@ -86,6 +86,40 @@ describe('day grouping in SQL', () => {
     expect(u.daily.map((d) => [d.date, d.inputTokens])).toEqual([['2026-01-14', 11]]);
     expect(dailyReport(db, { timezone: 'UTC', since: '2026-01-15' }).totals.inputTokens).toBe(100);
     expect(dailyReport(db, { timezone: 'UTC', until: '2026-01-13' }).daily).toEqual([]);
+  });
+});
+
+describe('the start of today in the default zone (the status line)', () => {
+  const processTz = process.env.TZ;
+  afterEach(() => {
+    if (processTz === undefined) delete process.env.TZ;
+    else process.env.TZ = processTz;
+  });
+
+  it("in the process's own zone (Date, no Intl): the first instant of the local date Intl names, midnight skipped or repeated", () => {
+    const wrong: string[] = [];
+    for (const tz of ZONES) {
+      process.env.TZ = tz;
+      const date = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+      for (let ms = Date.parse('2025-01-01T00:00:00Z'); ms < Date.parse('2027-01-01T00:00:00Z'); ms += 7 * 3_600_000 + 13 * 60_000) {
+        const start = defaultDayStartMs(process.env, ms);
+        const day = date.format(ms);
+        if (date.format(start) !== day || date.format(start - 1) === day) wrong.push(`${tz} ${new Date(ms).toISOString()}: ${new Date(start).toISOString()}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // Havana falls back from 01:00 to 00:00: 2026-11-01 began at the first midnight, 04:00Z (UTC-4), not the second.
+    process.env.TZ = 'America/Havana';
+    expect(new Date(defaultDayStartMs(process.env, Date.parse('2026-11-01T12:00:00Z'))).toISOString()).toBe('2026-11-01T04:00:00.000Z');
+  });
+
+  it("in a zone the caller's env names (not the process's): the named zone's midnight", () => {
+    process.env.TZ = 'UTC';
+    const ms = Date.parse('2026-07-15T02:30:00Z');
+    expect(defaultDayStartMs({ TZ: 'America/New_York' }, ms)).toBe(localDayStartMs('America/New_York', ms));
+    expect(new Date(defaultDayStartMs({ TZ: 'America/New_York' }, ms)).toISOString()).toBe('2026-07-14T04:00:00.000Z');
+    expect(defaultDayStartMs({ TZ: 'Asia/Kolkata' }, ms)).toBe(localDayStartMs(defaultTimeZone({ TZ: 'Asia/Kolkata' }), ms));
+    expect(new Date(defaultDayStartMs({ TZ: 'UTC' }, ms)).toISOString()).toBe('2026-07-15T00:00:00.000Z');
   });
 });
 
