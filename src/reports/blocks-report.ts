@@ -180,7 +180,7 @@ export function blocksReport(db: Db, opts: BlocksOptions = {}, env?: NodeJS.Proc
 export function activeBlock(db: Db, ctx: ReportContext, now: number, sessionHours = DEFAULT_SESSION_HOURS): Block | null {
   const lengthMs = sessionHours * HOUR_MS;
   for (let back = lengthMs; ; back *= 4) {
-    const entries = billedEntries(db, ctx, { fromMs: now - back });
+    const entries = billedEntries(db, ctx, { fromMs: now - back, lean: true });
     // An active block has an entry within the last session length.
     if (entries.length === 0) return null;
     let cut = afterFirstPause(entries, lengthMs);

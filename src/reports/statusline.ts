@@ -2,7 +2,7 @@ import type { Db } from '../store/db.js';
 import { reportContext } from './aggregate.js';
 import { activeBlock } from './blocks-report.js';
 import { burnRate, DEFAULT_SESSION_HOURS } from './blocks.js';
-import { billedEntries, sessionEntries, type BilledEntry } from './entries.js';
+import { billedSum, sessionSum } from './entries.js';
 import { defaultDayStartMs } from './timezone.js';
 import { formatMinutes } from './format-blocks.js';
 
@@ -18,23 +18,17 @@ export interface StatusFigures {
   block: { cost: number; remainingMinutes: number; costPerHour: number | null } | null;
 }
 
-function sumCost(entries: BilledEntry[]): number {
-  let c = 0;
-  for (const e of entries) c += e.cost ?? 0;
-  return c;
-}
-
 /** What the status line shows, from the store as it is (no ingest, no sync here). */
 export function statusFigures(db: Db, opts: { session?: string; now: number; env?: NodeJS.ProcessEnv }): StatusFigures {
   // Nothing here groups by day, and today's start comes from defaultDayStartMs: naming the zone
   // (defaultTimeZone) would cost the hook Intl's start-up, so the context's zone is a placeholder.
   const ctx = reportContext(db, { provider: 'claude', timezone: 'UTC' }, opts.env);
-  const session = opts.session ? sessionEntries(db, ctx, opts.session) : [];
-  const today = billedEntries(db, ctx, { fromMs: defaultDayStartMs(opts.env ?? process.env, opts.now) });
+  const session = opts.session ? sessionSum(db, ctx, opts.session) : null;
+  const today = billedSum(db, ctx, { fromMs: defaultDayStartMs(opts.env ?? process.env, opts.now) });
   const b = activeBlock(db, ctx, opts.now, DEFAULT_SESSION_HOURS);
   return {
-    sessionCost: session.length ? sumCost(session) : null,
-    todayCost: sumCost(today),
+    sessionCost: session?.responses ? session.cost : null,
+    todayCost: today.cost,
     allDevices: ctx.scope.kind === 'all' && ctx.scope.multiDevice,
     block: b && {
       cost: b.costUSD,

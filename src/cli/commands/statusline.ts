@@ -38,7 +38,7 @@ function modelName(p: HookPayload | null): string | null {
 }
 
 async function line(io: CliIo, payload: HookPayload | null): Promise<string> {
-  const [{ withStore }, { ingestTranscript }, { statusFigures, statusLine }] = await Promise.all([
+  const [{ mapForReads, withStore }, { ingestTranscript }, { statusFigures, statusLine }] = await Promise.all([
     import('../io.js'),
     import('../../ingest/transcript.js'),
     import('../../reports/statusline.js'),
@@ -48,6 +48,8 @@ async function line(io: CliIo, payload: HookPayload | null): Promise<string> {
   return withStore(io, async (db) => {
     // Another writer (an ingest, the sync daemon) may hold the store: then show what it has, without waiting.
     db.pragma('busy_timeout = 100');
+    // The session's bills lie on pages all over the usage table (10 ms cold by read(), 5 mapped).
+    mapForReads(db);
     if (transcript) {
       try {
         await ingestTranscript(db, transcript, { env: io.env, clock: io.clock });
