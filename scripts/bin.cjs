@@ -16,37 +16,44 @@ const { join } = require('node:path');
 const { createRequire } = require('node:module');
 const vm = require('node:vm');
 
-const FILE = join(__dirname, 'cli.cjs');
-const CACHE = FILE + '.cache';
+/**
+ * The bundle to run: exactly `stackunderflow statusline` (Claude Code's status-line hook, run
+ * on every prompt) has its own, smaller one with its own cache (src/cli/statusline-main.ts).
+ */
+function bundleFor(argv) {
+  return argv.length === 1 && argv[0] === 'statusline' ? 'statusline.cjs' : 'cli.cjs';
+}
 
-/** Compiles cli.cjs; `rejected` says whether a cache was there and V8 refused it. */
-function compileCli() {
+/** Compiles a bundle (default cli.cjs); `rejected` says whether a cache was there and V8 refused it. */
+function compileCli(name = 'cli.cjs') {
+  const file = join(__dirname, name);
   let cachedData;
   try {
-    cachedData = readFileSync(CACHE);
+    cachedData = readFileSync(file + '.cache');
   } catch {
     // no cache: compile from the source
   }
   // Node's CommonJS wrapper, plus the import() the bundle uses for ES-module-only packages
   // (src/util/esm.ts): one compiled from a cache made by another process has lost its loader.
-  const source = '(function (exports, require, module, __filename, __dirname, __stackunderflowImport) { ' + readFileSync(FILE, 'utf8') + '\n})';
-  const script = new vm.Script(source, { filename: FILE, cachedData });
-  return { script, cached: cachedData !== undefined, rejected: cachedData !== undefined && script.cachedDataRejected === true };
+  const source = '(function (exports, require, module, __filename, __dirname, __stackunderflowImport) { ' + readFileSync(file, 'utf8') + '\n})';
+  const script = new vm.Script(source, { filename: file, cachedData });
+  return { file, script, cached: cachedData !== undefined, rejected: cachedData !== undefined && script.cachedDataRejected === true };
 }
 
 function run() {
-  const { script } = compileCli();
+  const { file, script } = compileCli(bundleFor(process.argv.slice(2)));
   // The build makes the cache from a finished run, so it holds what that run compiled.
   if (process.env.STACKUNDERFLOW_WRITE_CODE_CACHE === '1') {
     process.once('exit', (code) => {
       if (code !== 0) return;
-      writeFileSync(CACHE + '.tmp', script.createCachedData());
-      renameSync(CACHE + '.tmp', CACHE);
+      const cache = file + '.cache';
+      writeFileSync(cache + '.tmp', script.createCachedData());
+      renameSync(cache + '.tmp', cache);
     });
   }
-  const mod = { exports: {}, filename: FILE, id: FILE, loaded: false };
-  script.runInThisContext()(mod.exports, createRequire(FILE), mod, FILE, __dirname, (specifier) => import(specifier));
+  const mod = { exports: {}, filename: file, id: file, loaded: false };
+  script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname, (specifier) => import(specifier));
 }
 
 if (require.main === module) run();
-module.exports = { compileCli };
+module.exports = { bundleFor, compileCli };

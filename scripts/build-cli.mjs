@@ -7,6 +7,8 @@
  *                                  links to it, npx's cache of a clone) while the package is ESM
  *   dist/bin/cli.cjs               the whole CLI, one CommonJS file
  *   dist/bin/cli.cjs.cache         V8's compiled code for cli.cjs, made here by running a report
+ *   dist/bin/statusline.cjs(.cache) Claude Code's status-line hook alone (src/cli/statusline-main.ts),
+ *                                  which the launcher runs for `stackunderflow statusline`, and its cache
  *   dist/bin/decoder-worker.cjs    the sync pull's decoder thread (src/sync/decoder.ts starts it beside itself)
  *
  * Why this shape: every command is a fresh process, and a report spends most of its time
@@ -43,7 +45,7 @@ const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d)
 rmSync(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: { cli: 'src/cli/main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', statusline: 'src/cli/statusline-main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts' },
   outdir: OUT,
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -74,9 +76,21 @@ try {
   const run = (args, extra = {}) => execFileSync(process.execPath, [BIN, ...args], { env: { ...env, ...extra }, stdio: 'pipe' });
   run(['ingest']);
   run(['report', 'daily', '--json', '--timezone', 'UTC'], { STACKUNDERFLOW_WRITE_CODE_CACHE: '1' });
+  // The status line's bundle, from a hook call naming a transcript its store has not read: the
+  // call reads it (the ingest code every call of a live session runs) and sums the figures.
+  const session = 'ba79134d-b6e9-4867-af0c-6941038c9e4b';
+  const transcript = join(ROOT, 'samples', 'claude', 'projects', '-Users-test-dev-ai-music', `${session}.jsonl`);
+  const line = execFileSync(process.execPath, [BIN, 'statusline'], {
+    env: { ...env, STACKUNDERFLOW_HOME: join(home, 'hook'), STACKUNDERFLOW_WRITE_CODE_CACHE: '1', STACKUNDERFLOW_DEBUG: '1' },
+    input: JSON.stringify({ session_id: session, transcript_path: transcript, model: { id: 'claude-sonnet-4-20250514', display_name: 'Sonnet 4' } }),
+    stdio: 'pipe',
+  }).toString();
+  if (!/ session /.test(line)) throw new Error(`the status line printed ${JSON.stringify(line)}`);
 } catch (err) {
   throw new Error(`build-cli: the bundled CLI failed its first run: ${err.stderr || err.message}`);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }
-if (!existsSync(join(OUT, 'cli.cjs.cache'))) throw new Error('build-cli: the code cache was not written');
+for (const bundle of ['cli.cjs', 'statusline.cjs']) {
+  if (!existsSync(join(OUT, `${bundle}.cache`))) throw new Error(`build-cli: the code cache of ${bundle} was not written`);
+}

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { runCli } from '../../src/cli/run.js';
 import { LocalEventWriter } from '../../src/store/events.js';
 import { Hlc, fixedClock } from '../../src/util/clock.js';
 import { Device, fileBucket, setupSync } from '../helpers/devices.js';
-import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { copyFixture, FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { usageEvent } from '../reports/helpers.js';
 
 /**
@@ -55,16 +55,47 @@ describe('the bundled bin', () => {
   it('is a launcher beside one CommonJS bundle, and prints the package version', async () => {
     expect(BIN).toBe(join(ROOT, 'dist', 'bin', 'stackunderflow.js'));
     expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
-    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'package.json', 'stackunderflow.js']);
+    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'package.json', 'stackunderflow.js', 'statusline.cjs', 'statusline.cjs.cache']);
     const { stdout } = await bin(['--version'], env(tempDir()));
     expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 
-  it('starts from a code cache that this Node accepts', async () => {
+  it('starts from code caches that this Node accepts', async () => {
     // Compiled in a fresh process, as the bin compiles it: V8 checks its own version and flags.
-    const probe = `const { compileCli } = require(${JSON.stringify(BIN)}); const { cached, rejected } = compileCli(); console.log(JSON.stringify({ cached, rejected }));`;
-    const { stdout } = await exec(process.execPath, ['-e', probe], { env: env(tempDir()) });
-    expect(JSON.parse(stdout)).toEqual({ cached: true, rejected: false });
+    for (const bundle of ['cli.cjs', 'statusline.cjs']) {
+      const probe = `const { compileCli } = require(${JSON.stringify(BIN)}); const { cached, rejected } = compileCli(${JSON.stringify(bundle)}); console.log(JSON.stringify({ cached, rejected }));`;
+      const { stdout } = await exec(process.execPath, ['-e', probe], { env: env(tempDir()) });
+      expect(JSON.parse(stdout), bundle).toEqual({ cached: true, rejected: false });
+    }
+  });
+
+  it("runs Claude Code's status-line hook from its own bundle and cache: the same line, without commander or child_process", () => {
+    // Only exactly `statusline`: its help, and anything else, is cli.cjs's.
+    const argvs = [['statusline'], ['statusline', '--help'], ['statusline', '--'], ['report', 'daily'], []];
+    const probe = `const { bundleFor } = require(${JSON.stringify(BIN)}); console.log(JSON.stringify(${JSON.stringify(argvs)}.map(bundleFor)));`;
+    const picked = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout;
+    expect(JSON.parse(picked)).toEqual(['statusline.cjs', 'cli.cjs', 'cli.cjs', 'cli.cjs', 'cli.cjs']);
+    expect(readFileSync(join(ROOT, 'dist', 'bin', 'statusline.cjs'), 'utf8')).not.toMatch(/node_modules\/commander/);
+
+    // The same payload, store and transcript twice: once through the hook's bundle, once through cli.cjs.
+    const run = (argv: string[]) => {
+      const claude = copyFixture('claude');
+      const transcript = join(claude, 'projects', '-Users-test-dev-ai-music', 'ba79134d-b6e9-4867-af0c-6941038c9e4b.jsonl');
+      const payload = readFileSync(join(FIXTURES_DIR, 'statusline', 'hook.json'), 'utf8').replace('TRANSCRIPT', transcript);
+      const preload = join(tempDir(), 'builtins.cjs');
+      const log = join(tempDir(), 'builtins.txt');
+      writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));`);
+      const r = spawnSync(process.execPath, ['--require', preload, BIN, ...argv], { env: env(tempDir(), { CLAUDE_CONFIG_DIR: claude }), input: payload, encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, out: r.stdout, builtins: readFileSync(log, 'utf8').split('\n') };
+    };
+    const own = run(['statusline']);
+    const full = run(['statusline', '--']);
+    expect(own.code).toBe(0);
+    expect(own.out).toMatch(/^🤖 Sonnet 4 \| 💰 \$\d+\.\d\d session \/ \$\d+\.\d\d today \/ (no active block|.* left\))/);
+    expect(own.out).not.toMatch(/unavailable/);
+    expect(own.out).toBe(full.out);
+    expect(full.builtins).toContain('NativeModule child_process');
+    expect(own.builtins).not.toContain('NativeModule child_process');
   });
 
   it('runs the same without its code cache or with a damaged one', async () => {

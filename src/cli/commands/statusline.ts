@@ -62,6 +62,25 @@ async function line(io: CliIo, payload: HookPayload | null): Promise<string> {
 }
 
 /**
+ * Claude Code's status-line hook, from its JSON on stdin to one line on stdout. It must never
+ * break the prompt: whatever fails, it prints a short line (and never throws). Run by the
+ * `statusline` command and, for the bin, by its own bundle (src/cli/statusline-main.ts).
+ */
+export async function runStatusline(io: CliIo): Promise<void> {
+  let payload: HookPayload | null = null;
+  try {
+    const text = await readInput(io);
+    const parsed: unknown = text.trim() ? JSON.parse(text) : null;
+    payload = parsed && typeof parsed === 'object' ? (parsed) : null;
+    io.stdout.write((await line(io, payload)) + '\n');
+  } catch (err) {
+    const model = modelName(payload);
+    io.stdout.write(`${model ? `🤖 ${model} | ` : ''}💰 usage unavailable (stackunderflow)\n`);
+    if (io.env.STACKUNDERFLOW_DEBUG) io.stderr.write(`statusline: ${(err as Error).message}\n`);
+  }
+}
+
+/**
  * `stackunderflow statusline`: Claude Code's status-line hook. It must never break the prompt:
  * whatever fails, it prints a short line and exits 0.
  */
@@ -77,17 +96,5 @@ In ~/.claude/settings.json:
 
 It reads the transcript Claude Code names (only what was added since the last call) and never syncs.`,
     )
-    .action(async () => {
-      let payload: HookPayload | null = null;
-      try {
-        const text = await readInput(io);
-        const parsed: unknown = text.trim() ? JSON.parse(text) : null;
-        payload = parsed && typeof parsed === 'object' ? (parsed) : null;
-        io.stdout.write((await line(io, payload)) + '\n');
-      } catch (err) {
-        const model = modelName(payload);
-        io.stdout.write(`${model ? `🤖 ${model} | ` : ''}💰 usage unavailable (stackunderflow)\n`);
-        if (io.env.STACKUNDERFLOW_DEBUG) io.stderr.write(`statusline: ${(err as Error).message}\n`);
-      }
-    });
+    .action(() => runStatusline(io));
 }
