@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/run.js';
+import { runCli, type CliIo } from '../../src/cli/run.js';
 import { openDb } from '../../src/store/db.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { blocksReport } from '../../src/reports/blocks-report.js';
@@ -22,12 +22,12 @@ function setup() {
   return { env, transcript, payload, store: join(home, 'su', 'store.db') };
 }
 
-async function statusline(env: NodeJS.ProcessEnv, input: string | null, now = NOW) {
+async function statusline(env: NodeJS.ProcessEnv, input: string | null | CliIo['stdin'], now = NOW) {
   let out = '';
   let err = '';
   const stdin =
-    input === null
-      ? undefined
+    typeof input !== 'string'
+      ? (input ?? undefined)
       : input === 'never-closes'
         ? (async function* () { yield Buffer.from('{"model":{"display_name":"Opus"}'); await new Promise(() => {}); })()
         : Readable.from([Buffer.from(input)]);
@@ -86,6 +86,20 @@ describe('statusline', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('reads the payload in any chunks, from a stream or any async iterable, a character split between chunks included', async () => {
+    const s = setup();
+    const bytes = Buffer.from(s.payload.replace('"Sonnet 4"', '"Sonnet 4 ✨ Ünïcode"'));
+    const at = bytes.indexOf(Buffer.from('✨')) + 1; // inside the sparkle's three bytes
+    const chunks = [bytes.subarray(0, at), bytes.subarray(at, at + 1), bytes.subarray(at + 1)];
+    const fromStream = await statusline(s.env, Readable.from(chunks));
+    const fromIterable = await statusline(s.env, (async function* () {
+      for (const c of chunks) yield await Promise.resolve(c);
+    })());
+    expect(fromStream.code).toBe(0);
+    expect(fromStream.out).toMatch(/^🤖 Sonnet 4 ✨ Ünïcode \| 💰 \$\d+\.\d\d session /);
+    expect(fromIterable.out).toBe(fromStream.out);
   });
 
   it('a missing transcript still gives a line (nothing of the session yet), exit 0', async () => {

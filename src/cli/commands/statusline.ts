@@ -11,16 +11,34 @@ interface HookPayload {
 /** Longest wait for the hook's JSON: a prompt must never hang on us. */
 const STDIN_TIMEOUT_MS = 1000;
 
+type Input = NonNullable<CliIo['stdin']>;
+
+/** A stream with events (process.stdin), not only an async iterable. */
+function isEmitter(input: Input): input is Input & NodeJS.ReadableStream {
+  return typeof (input as Partial<NodeJS.ReadableStream>).on === 'function';
+}
+
 async function readInput(io: CliIo): Promise<string> {
   const input = io.stdin;
   if (!input || input.isTTY) return '';
-  let text = '';
-  const read = (async () => {
-    for await (const chunk of input) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    return text;
-  })();
+  const chunks: Buffer[] = [];
+  const add = (chunk: string | Buffer) => void chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  // Decoded once, whole: a character split between two chunks stays one character.
+  const text = () => Buffer.concat(chunks).toString('utf8');
+  const read = new Promise<string>((resolve, reject) => {
+    if (isEmitter(input)) {
+      // A stream's own events: setting up its async iterator costs a fresh process ~2 ms more.
+      input.on('data', add);
+      input.once('end', () => resolve(text()));
+      input.once('error', reject);
+    } else {
+      (async () => {
+        for await (const chunk of input) add(chunk);
+      })().then(() => resolve(text()), reject);
+    }
+  });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(text), STDIN_TIMEOUT_MS)));
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(text()), STDIN_TIMEOUT_MS)));
   try {
     return await Promise.race([read, timeout]);
   } finally {
