@@ -83,7 +83,9 @@ function rangeQuery(db: Db, ctx: ReportContext, range: EntryRange): { table: 'us
     params.push(range.untilMs);
   }
   if (range.session !== undefined) {
-    clauses.push('u.session_id = ?');
+    // The session index (migration 042) serves only its own key, the same text spelled this way,
+    // and only a query that states its condition, ts_ms > 0 (baseWhere's `+u.ts_ms > 0` hides it).
+    clauses.push("(u.session_id || '') = ?", 'u.ts_ms > 0');
     params.push(range.session);
   }
   return { table, where: clauses.join(' AND '), params };
@@ -156,19 +158,10 @@ export function billedSum(db: Db, ctx: ReportContext, range: EntryRange = {}): B
 }
 
 /**
- * What a session's billed responses cost. The bill tables have no index by session, so the
- * scan is bounded by the session's first and last event (the small sessions table knows
- * them), which the time index reaches directly: a session spanning days reads every bill of
- * those days. (A session index was measured and left out: it made `report session` choose it
- * and look up every row, 55 → 90 ms on the 200 MB bench store, and ingest maintains it.)
+ * What a session's billed responses cost: one range of the session index (migration 042), which
+ * holds everything the sum reads, so the cost grows with the session's own responses, not with
+ * the store or with the other sessions of its hours.
  */
 export function sessionSum(db: Db, ctx: ReportContext, session: string): BilledSum {
-  const span = db
-    .prepare(`SELECT MIN(first_ts), MAX(last_ts) FROM sessions WHERE session_id = ? AND provider = ? AND first_ts <> ''`)
-    .raw()
-    .get(session, ctx.provider ?? 'claude') as [string | null, string | null];
-  const from = span[0] ? Date.parse(span[0]) : NaN;
-  const until = span[1] ? Date.parse(span[1]) : NaN;
-  if (Number.isNaN(from) || Number.isNaN(until)) return { cost: 0, responses: 0 };
-  return billedSum(db, ctx, { session, fromMs: from, untilMs: until });
+  return billedSum(db, ctx, { session });
 }

@@ -1,6 +1,6 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { fixedClock } from '../../src/util/clock.js';
@@ -74,7 +74,7 @@ describe('blocks across two synced devices', () => {
     expect(table).toMatch(/└ workbox/);
   });
 
-  it("statusline's today and block cover both machines", async () => {
+  it("statusline's session, today and block cover both machines", async () => {
     const now = lastMs + 10 * 60_000;
     const day = new Date(now).toISOString().slice(0, 10);
     const transcript = readdirSync(join(laptop.claudeDir, 'projects', '-home-dev-proj0')).map((f) => join(laptop.claudeDir, 'projects', '-home-dev-proj0', f))[0];
@@ -83,12 +83,16 @@ describe('blocks across two synced devices', () => {
       env: laptop.env,
       stdout: { write: (s: string) => ((out += s), true) },
       stderr: { write: () => true },
-      stdin: Readable.from([JSON.stringify({ session_id: 'x', transcript_path: transcript, model: { display_name: 'Opus' } })]),
+      stdin: Readable.from([JSON.stringify({ session_id: basename(transcript, '.jsonl'), transcript_path: transcript, model: { display_name: 'Opus' } })]),
       clock: fixedClock(now),
     });
     expect(code).toBe(0);
     const today = await laptop.json(['report', 'daily', '-z', 'UTC', '--since', day, '--until', day, '--provider', 'claude']);
     const active = (await laptop.json(['report', 'blocks', '-z', 'UTC', '--active'], { clock: fixedClock(now) })).blocks[0];
+    // The session's bills from the union's table (its own index, migration 042), as the session report gives them.
+    const session = (await laptop.json(['report', 'session', '-z', 'UTC', '--provider', 'claude'])).sessions.find((x: any) => x.sessionId === basename(transcript, '.jsonl'));
+    expect(session.totalCost).toBeGreaterThan(0);
+    expect(out).toContain(`🤖 Opus | 💰 $${session.totalCost.toFixed(2)} session / `);
     expect(out).toContain(`$${today.totals.totalCost.toFixed(2)} today (all devices)`);
     expect(out).toContain(`$${active.costUSD.toFixed(2)} block`);
   });

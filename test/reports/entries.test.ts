@@ -59,6 +59,43 @@ describe('billed sums (the status line)', () => {
   });
 });
 
+/** The plans of the queries `fn` runs whose SQL contains `marker`. */
+function plans(db: Db, marker: string, fn: (db: Db) => unknown): string {
+  const sql: string[] = [];
+  const prepare = db.prepare.bind(db);
+  fn(Object.assign(Object.create(db) as Db, { prepare: (s: string) => (sql.push(s), prepare(s)) }));
+  return sql
+    .filter((s) => s.includes(marker))
+    .map((q) => (prepare(`EXPLAIN QUERY PLAN ${q}`).all(...q.match(/\?/g)!.map(() => null)) as Array<{ detail: string }>).map((r) => r.detail).join('; '))
+    .join(' | ');
+}
+
+describe("a session's sum reads its own bills alone", () => {
+  it('through the session index, whatever else the store holds', () => {
+    const db = store();
+    const ctx = reportContext(db, { provider: 'claude', timezone: 'UTC' }, {});
+    expect(plans(db, 'GROUP BY u.model', (d) => sessionSum(d, ctx, 'a'))).toBe('SEARCH u USING COVERING INDEX usage_session (<expr>=? AND provider=?)');
+  });
+
+  it('an index no other query of the bills picks up (reports grouping by session scan as before)', () => {
+    const db = store();
+    const indexes = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%session_id || %'`).pluck().all();
+    expect(indexes.sort()).toEqual(['union_session', 'usage_session']);
+    const queries = (t: string) => [
+      `SELECT u.session_id, u.project, u.model, SUM(u.input_tokens) FROM ${t} u WHERE +u.ts_ms > 0 GROUP BY u.session_id, u.project, u.provider, u.model`,
+      `SELECT u.session_id, u.model, SUM(u.input_tokens) FROM ${t} u WHERE u.ts_ms > 0 GROUP BY u.session_id, u.provider, u.model`,
+      `SELECT u.model, SUM(u.input_tokens), SUM(u.cache_read_tokens) FROM ${t} u WHERE +u.ts_ms > 0 GROUP BY u.provider, u.model`,
+      `SELECT u.ts_ms FROM ${t} u WHERE u.provider = 'claude' AND u.session_id = 'a' AND u.ts_ms > 0`,
+    ];
+    for (const table of ['usage', 'usage_union']) {
+      for (const q of queries(table)) {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+        expect(plan, q).not.toMatch(/_session/);
+      }
+    }
+  });
+});
+
 describe('lean entries (blocks)', () => {
   it('are the entries without device and session, read from the time index alone', () => {
     const db = store();
@@ -68,13 +105,6 @@ describe('lean entries (blocks)', () => {
     expect(billedEntries(db, ctx, { fromMs, lean: true })).toEqual(full.map((e) => ({ ...e, device: '', session: '' })));
 
     // The query's plan: one range of the covering time index, no lookup of the table's rows.
-    const sql: string[] = [];
-    const prepare = db.prepare.bind(db);
-    const spy = Object.assign(Object.create(db) as Db, { prepare: (s: string) => (sql.push(s), prepare(s)) });
-    billedEntries(spy, ctx, { fromMs, lean: true });
-    const query = sql.find((s) => s.includes('ORDER BY u.ts_ms, u.usage_key'))!;
-    const params = query.match(/\?/g)!.map(() => null); // a plan does not depend on the values
-    const plan = (prepare(`EXPLAIN QUERY PLAN ${query}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
-    expect(plan).toMatch(/SEARCH u USING COVERING INDEX usage_day \(ts_ms>\?\)/);
+    expect(plans(db, 'ORDER BY u.ts_ms, u.usage_key', (d) => billedEntries(d, ctx, { fromMs, lean: true }))).toMatch(/^SEARCH u USING COVERING INDEX usage_day \(ts_ms>\?\)/);
   });
 });
