@@ -1,12 +1,14 @@
 import type { Db } from '../store/db.js';
 import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
 import {
-  afterFirstPause,
+  afterLastPause,
+  blockRuns,
   blockTotalTokens,
   burnRate,
   DEFAULT_SESSION_HOURS,
   HOUR_MS,
   identifyBlocks,
+  isActiveBlock,
   limitStatus,
   projectBlock,
   recentBlocks,
@@ -18,7 +20,7 @@ import {
   type TokenLimit,
   type TokenLimitStatus,
 } from './blocks.js';
-import { billedEntries, latestEntryBefore, type BilledEntry } from './entries.js';
+import { billedEntries, billedTimes, latestEntryBefore, type BilledEntry } from './entries.js';
 import type { ReportOptions } from './options.js';
 import type { ReportMeta } from './reports.js';
 import { formatScope, knownDevices } from './scope.js';
@@ -172,26 +174,48 @@ export function blocksReport(db: Db, opts: BlocksOptions = {}, env?: NodeJS.Proc
   };
 }
 
+/** Where the active block lies: its start and end, and its first and last entry (epoch ms). */
+export interface ActiveBlockBounds {
+  startMs: number;
+  endMs: number;
+  firstMs: number;
+  lastMs: number;
+}
+
 /**
- * The block holding `now`, if one is active, read from recent entries only: entries back to
- * a pause longer than the session length give the same recent blocks as the whole history.
- * For the status line and the dashboard, which run often and need only this one block.
+ * The bounds of the block holding `now`, if one is active, from the times of recent entries
+ * only: entries back to a pause longer than the session length give the same recent blocks as
+ * the whole history ({@link afterLastPause}). One range of the time index, a number per entry: what the status line
+ * needs, which then sums the block's bills in SQL (a busy block holds a thousand responses).
  */
-export function activeBlock(db: Db, ctx: ReportContext, now: number, sessionHours = DEFAULT_SESSION_HOURS): Block | null {
+export function activeBlockBounds(db: Db, ctx: ReportContext, now: number, sessionHours = DEFAULT_SESSION_HOURS): ActiveBlockBounds | null {
   const lengthMs = sessionHours * HOUR_MS;
   for (let back = lengthMs; ; back *= 4) {
-    const entries = billedEntries(db, ctx, { fromMs: now - back, lean: true });
+    const times = billedTimes(db, ctx, now - back);
     // An active block has an entry within the last session length.
-    if (entries.length === 0) return null;
-    let cut = afterFirstPause(entries, lengthMs);
+    if (times.length === 0) return null;
+    let cut = afterLastPause(times, lengthMs, now);
     if (cut < 0) {
       // No pause inside the window: its first entry starts a chain when the one before it is far enough back.
-      const before = latestEntryBefore(db, ctx, entries[0].ms);
-      if (before === null || entries[0].ms - before > lengthMs) cut = 0;
+      const before = latestEntryBefore(db, ctx, times[0]);
+      if (before === null || times[0] - before > lengthMs) cut = 0;
       else continue;
     }
-    return identifyBlocks(entries.slice(cut), { now, sessionHours }).find((b) => b.isActive) ?? null;
+    const recent = times.slice(cut);
+    const run = blockRuns(recent, lengthMs).find((r) => isActiveBlock(r.startMs, recent[r.last], now, lengthMs));
+    return run ? { startMs: run.startMs, endMs: run.startMs + lengthMs, firstMs: recent[run.first], lastMs: recent[run.last] } : null;
   }
+}
+
+/**
+ * The block holding `now`, if one is active, with its entries: those between its first and
+ * last entry's time are exactly its own (an entry opening the next block lies after the last).
+ * For the dashboard, which runs often and needs only this one block.
+ */
+export function activeBlock(db: Db, ctx: ReportContext, now: number, sessionHours = DEFAULT_SESSION_HOURS): Block | null {
+  const b = activeBlockBounds(db, ctx, now, sessionHours);
+  if (!b) return null;
+  return identifyBlocks(billedEntries(db, ctx, { fromMs: b.firstMs, untilMs: b.lastMs, lean: true }), { now, sessionHours })[0] ?? null;
 }
 
 /** The current 5-hour window, for the dashboard: the active block (null when none) in the scope asked. */

@@ -61,6 +61,11 @@ function floorToUtcHour(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
+/** Whether a block (not a gap) is the active one: its last entry within the session length of now, and now before its end. */
+export function isActiveBlock(startMs: number, lastMs: number, now: number, lengthMs: number): boolean {
+  return now - lastMs < lengthMs && now < startMs + lengthMs;
+}
+
 function makeBlock(startMs: number, entries: BilledEntry[], now: number, lengthMs: number): Block {
   const endMs = startMs + lengthMs;
   const actualEndMs = entries[entries.length - 1].ms;
@@ -83,7 +88,7 @@ function makeBlock(startMs: number, entries: BilledEntry[], now: number, lengthM
     startMs,
     endMs,
     actualEndMs,
-    isActive: now - actualEndMs < lengthMs && now < endMs,
+    isActive: isActiveBlock(startMs, actualEndMs, now, lengthMs),
     isGap: false,
     entries,
     tokenCounts,
@@ -110,35 +115,45 @@ function gapBlock(lastMs: number, nextMs: number, lengthMs: number): Block {
   };
 }
 
+/** One block of entry times: the indexes of its first and last entry, and its start. */
+export interface BlockRun {
+  first: number;
+  last: number;
+  startMs: number;
+}
+
 /**
- * Groups entries (sorted by time) into blocks. A block starts at its first entry floored to
- * the UTC hour; an entry opens the next block when it lies more than the session length
- * after the block's start or after the previous entry (exactly the length stays in). A
- * pause longer than the length leaves a gap block from last entry + length to the next entry.
+ * How entry times (sorted) group into blocks. A block starts at its first entry floored to the
+ * UTC hour; an entry opens the next block when it lies more than the session length after the
+ * block's start or after the previous entry (exactly the length stays in).
+ */
+export function blockRuns(times: readonly number[], lengthMs: number): BlockRun[] {
+  const runs: BlockRun[] = [];
+  let run: BlockRun | undefined;
+  for (let i = 0; i < times.length; i++) {
+    if (run && times[i] - run.startMs <= lengthMs && times[i] - times[i - 1] <= lengthMs) {
+      run.last = i;
+      continue;
+    }
+    runs.push((run = { first: i, last: i, startMs: floorToUtcHour(times[i]) }));
+  }
+  return runs;
+}
+
+/**
+ * Groups entries (sorted by time) into blocks ({@link blockRuns}). A pause longer than the
+ * length leaves a gap block from last entry + length to the next entry.
  */
 export function identifyBlocks(entries: readonly BilledEntry[], opts: { now: number; sessionHours?: number }): Block[] {
   const lengthMs = (opts.sessionHours ?? DEFAULT_SESSION_HOURS) * HOUR_MS;
   const blocks: Block[] = [];
-  let start = 0;
-  let current: BilledEntry[] = [];
-  for (const e of entries) {
-    if (current.length === 0) {
-      start = floorToUtcHour(e.ms);
-      current = [e];
-      continue;
-    }
-    const last = current[current.length - 1].ms;
-    const sinceLast = e.ms - last;
-    if (e.ms - start > lengthMs || sinceLast > lengthMs) {
-      blocks.push(makeBlock(start, current, opts.now, lengthMs));
-      if (sinceLast > lengthMs) blocks.push(gapBlock(last, e.ms, lengthMs));
-      start = floorToUtcHour(e.ms);
-      current = [e];
-    } else {
-      current.push(e);
-    }
+  let prevMs: number | undefined;
+  for (const r of blockRuns(entries.map((e) => e.ms), lengthMs)) {
+    const firstMs = entries[r.first].ms;
+    if (prevMs !== undefined && firstMs - prevMs > lengthMs) blocks.push(gapBlock(prevMs, firstMs, lengthMs));
+    blocks.push(makeBlock(r.startMs, entries.slice(r.first, r.last + 1), opts.now, lengthMs));
+    prevMs = entries[r.last].ms;
   }
-  if (current.length > 0) blocks.push(makeBlock(start, current, opts.now, lengthMs));
   return blocks;
 }
 
@@ -152,6 +167,12 @@ export function burnRate(b: Block): BurnRate | null {
     tokensPerMinuteForIndicator: (b.tokenCounts.inputTokens + b.tokenCounts.outputTokens) / minutes,
     costPerHour: (b.costUSD / minutes) * 60,
   };
+}
+
+/** A block's cost per hour over its first → last entry, as {@link burnRate} gives it; null without a span. */
+export function costPerHour(costUSD: number, firstMs: number, lastMs: number): number | null {
+  const minutes = (lastMs - firstMs) / 60_000;
+  return minutes > 0 ? (costUSD / minutes) * 60 : null;
 }
 
 /** Tokens and cost at the end of an active block if the burn rate holds (ccusage's rounding). */
@@ -204,11 +225,15 @@ export function recentBlocks(blocks: readonly Block[], now: number, days = 3): B
 }
 
 /**
- * The index of the first entry after the earliest pause longer than the session length, or
- * -1. No block spans such a pause, so the blocks of the entries from there on are the same
- * as those the whole history gives: a reader of recent usage needs no older entries.
+ * The index of the first entry time after the latest pause longer than the session length
+ * whose entry lies at or before `untilMs` (the present), or -1. No block spans such a pause, so
+ * the blocks from there on are those the whole history gives, and none before it can be active
+ * at `untilMs` (its last entry lies more than the length before): a reader of the active block
+ * needs no older entries. A pause after the present (a device's clock ahead) proves nothing
+ * about the blocks before it.
  */
-export function afterFirstPause(entries: readonly BilledEntry[], lengthMs: number): number {
-  for (let i = 1; i < entries.length; i++) if (entries[i].ms - entries[i - 1].ms > lengthMs) return i;
-  return -1;
+export function afterLastPause(times: readonly number[], lengthMs: number, untilMs: number): number {
+  let cut = -1;
+  for (let i = 1; i < times.length && times[i] <= untilMs; i++) if (times[i] - times[i - 1] > lengthMs) cut = i;
+  return cut;
 }

@@ -108,6 +108,13 @@ export function billedEntries(db: Db, ctx: ReportContext, range: EntryRange = {}
   });
 }
 
+/** The times of the billed responses from `fromMs` on, oldest first: one range of the time index, one number each. */
+export function billedTimes(db: Db, ctx: ReportContext, fromMs: number): number[] {
+  const q = rangeQuery(db, ctx, { fromMs });
+  if (!q) return [];
+  return db.prepare(`SELECT u.ts_ms FROM ${q.table} u WHERE ${q.where} ORDER BY u.ts_ms, u.usage_key`).pluck().all(...q.params) as number[];
+}
+
 /** The time of the latest billed response before `ms` in the context's scope, or null: one index probe. */
 export function latestEntryBefore(db: Db, ctx: ReportContext, ms: number): number | null {
   const table = usageTable(ctx.scope);

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { reportContext } from './aggregate.js';
-import { activeBlock } from './blocks-report.js';
-import { burnRate, DEFAULT_SESSION_HOURS } from './blocks.js';
+import { activeBlockBounds } from './blocks-report.js';
+import { costPerHour, DEFAULT_SESSION_HOURS } from './blocks.js';
 import { billedSum, sessionSum } from './entries.js';
 import { defaultDayStartMs } from './timezone.js';
 import { formatMinutes } from './format-blocks.js';
@@ -25,16 +25,18 @@ export function statusFigures(db: Db, opts: { session?: string; now: number; env
   const ctx = reportContext(db, { provider: 'claude', timezone: 'UTC' }, opts.env);
   const session = opts.session ? sessionSum(db, ctx, opts.session) : null;
   const today = billedSum(db, ctx, { fromMs: defaultDayStartMs(opts.env ?? process.env, opts.now) });
-  const b = activeBlock(db, ctx, opts.now, DEFAULT_SESSION_HOURS);
+  // The active block from its entries' times, then its bills summed in SQL: what activeBlock's entries would add up to.
+  const b = activeBlockBounds(db, ctx, opts.now, DEFAULT_SESSION_HOURS);
+  let block: StatusFigures['block'] = null;
+  if (b) {
+    const cost = billedSum(db, ctx, { fromMs: b.firstMs, untilMs: b.lastMs }).cost;
+    block = { cost, remainingMinutes: Math.max(0, Math.round((b.endMs - opts.now) / 60_000)), costPerHour: costPerHour(cost, b.firstMs, b.lastMs) };
+  }
   return {
     sessionCost: session?.responses ? session.cost : null,
     todayCost: today.cost,
     allDevices: ctx.scope.kind === 'all' && ctx.scope.multiDevice,
-    block: b && {
-      cost: b.costUSD,
-      remainingMinutes: Math.max(0, Math.round((b.endMs - opts.now) / 60_000)),
-      costPerHour: burnRate(b)?.costPerHour ?? null,
-    },
+    block,
   };
 }
 

@@ -7,10 +7,11 @@ import {
   projectBlock,
   recentBlocks,
   resolveLimit,
-  afterFirstPause,
+  afterLastPause,
 } from '../../src/reports/blocks.js';
 import type { BilledEntry } from '../../src/reports/entries.js';
-import { activeBlock, blocksReport, currentWindow } from '../../src/reports/blocks-report.js';
+import { activeBlock, activeBlockBounds, blocksReport, currentWindow } from '../../src/reports/blocks-report.js';
+import { billedSum } from '../../src/reports/entries.js';
 import { reportContext } from '../../src/reports/aggregate.js';
 import { parseBlocksOptions } from '../../src/reports/options.js';
 import { tempStore, write as writeEvents, usageEvent } from './helpers.js';
@@ -164,11 +165,15 @@ describe('--token-limit', () => {
   });
 });
 
-describe('afterFirstPause: recent entries give the recent blocks of the whole history', () => {
-  it('finds the first entry after a pause longer than the session length', () => {
-    const es = [entry('2026-03-01T08:00:00Z'), entry('2026-03-01T12:00:00Z'), entry('2026-03-01T17:00:00.001Z'), entry('2026-03-01T18:00:00Z')];
-    expect(afterFirstPause(es, 5 * H)).toBe(2);
-    expect(afterFirstPause(es.slice(0, 2), 5 * H)).toBe(-1);
+describe('afterLastPause: recent entries give the recent blocks of the whole history', () => {
+  it('finds the first entry after the latest pause longer than the session length, up to now', () => {
+    const ms = ['2026-03-01T08:00:00Z', '2026-03-01T12:00:00Z', '2026-03-01T17:00:00.001Z', '2026-03-01T18:00:00Z', '2026-03-02T00:00:00Z'].map(t);
+    expect(afterLastPause(ms, 5 * H, LATER)).toBe(4);
+    expect(afterLastPause(ms.slice(0, 4), 5 * H, LATER)).toBe(2);
+    expect(afterLastPause(ms.slice(0, 2), 5 * H, LATER)).toBe(-1);
+    // A pause ending after now (a clock ahead) does not count: the active block may lie before it.
+    expect(afterLastPause(ms, 5 * H, t('2026-03-01T19:00:00Z'))).toBe(2);
+    expect(afterLastPause(ms, 5 * H, t('2026-03-01T16:00:00Z'))).toBe(-1);
   });
 });
 
@@ -204,6 +209,46 @@ describe('blocksReport on a store', () => {
     expect(b.id).toBe('2026-06-01T09:00:00.000Z');
     expect(b.entries.map((e) => e.inputTokens)).toEqual([1000, 1000, 1000, 1000]);
     expect(b.id).toBe(blocksReport(db, { now, scope: { kind: 'local' } }).blocks.find((x) => x.isActive)!.id);
+  });
+
+  it("the active block's bounds from entry times, and its bills summed in SQL, are the whole history's active block", () => {
+    // Seeded timelines with what moves a block's edges: pauses over 5 h, entries exactly at
+    // start + 5 h, several entries at one instant, an entry ahead of now (a clock ahead).
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const seen = { active: 0, none: 0 };
+    for (let run = 0; run < 12; run++) {
+      const { db } = tempStore();
+      let ms = t('2026-03-01T00:00:00Z') + Math.floor(rnd() * 60) * MIN;
+      const stamps: number[] = [];
+      for (let i = 0; i < 70; i++) {
+        const r = rnd();
+        ms += r < 0.08 ? 5 * H + Math.floor(rnd() * 3 * H) : r < 0.12 ? 0 : r < 0.16 ? 5 * H - (ms % H) : Math.floor(rnd() * 40) * MIN + 1000;
+        stamps.push(ms);
+      }
+      const models = ['claude-sonnet-4-5-20250929', 'claude-opus-4-6', '<synthetic>', 'a-model-without-a-price'];
+      writeEvents(db, stamps.map((ts, i) => usageEvent({ ts: new Date(ts).toISOString(), model: models[i % 4], input: 1000 + i, output: 10 * i, cacheRead: i % 3 ? 0 : 250_000 })));
+      const ctx = reportContext(db, { provider: 'claude', scope: { kind: 'local' } });
+      const last = stamps[stamps.length - 1];
+      for (const now of [last + 10 * MIN, last + 4 * H, last + 6 * H, stamps[50] + MIN, stamps[20] + 2 * H]) {
+        const full = blocksReport(db, { now, scope: { kind: 'local' } }).blocks.find((b) => b.isActive);
+        const bounds = activeBlockBounds(db, ctx, now);
+        const block = activeBlock(db, ctx, now);
+        const where = `run ${run}, now ${new Date(now).toISOString()}`;
+        seen[full ? 'active' : 'none']++;
+        if (!full) {
+          expect(bounds, where).toBeNull();
+          expect(block, where).toBeNull();
+          continue;
+        }
+        expect(bounds, where).toEqual({ startMs: t(full.startTime), endMs: t(full.endTime), firstMs: block!.entries[0].ms, lastMs: t(full.actualEndTime!) });
+        expect(block!.entries.length, where).toBe(full.entries);
+        expect(block!.costUSD, where).toBeCloseTo(full.costUSD, 9);
+        expect(billedSum(db, ctx, { fromMs: bounds!.firstMs, untilMs: bounds!.lastMs }).cost, where).toBeCloseTo(full.costUSD, 9);
+      }
+    }
+    expect(seen.active).toBeGreaterThan(20);
+    expect(seen.none).toBeGreaterThan(5);
   });
 
   it('selects blocks by the local date of their start (--since/--until, --timezone)', () => {
