@@ -81,14 +81,14 @@ describe('the bundled bin', () => {
     expect([...bundled].filter((m) => /commander|src\/(sync|api|search)\/|src\/adapters\/(?!claude\/|identity|instant|slug|tokens)|src\/reports\/reports\.ts|src\/cli\/run\.ts/.test(m))).toEqual([]);
 
     // The same payload, store and transcript twice: once through the hook's bundle, once through cli.cjs.
-    const run = (argv: string[]) => {
+    const run = (argv: string[], extra: NodeJS.ProcessEnv = {}) => {
       const claude = copyFixture('claude');
       const transcript = join(claude, 'projects', '-Users-test-dev-ai-music', 'ba79134d-b6e9-4867-af0c-6941038c9e4b.jsonl');
       const payload = readFileSync(join(FIXTURES_DIR, 'statusline', 'hook.json'), 'utf8').replace('TRANSCRIPT', transcript);
       const preload = join(tempDir(), 'builtins.cjs');
       const log = join(tempDir(), 'builtins.txt');
       writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));`);
-      const r = spawnSync(process.execPath, ['--require', preload, BIN, ...argv], { env: env(tempDir(), { CLAUDE_CONFIG_DIR: claude }), input: payload, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['--require', preload, BIN, ...argv], { env: env(tempDir(), { CLAUDE_CONFIG_DIR: claude, ...extra }), input: payload, encoding: 'utf8', timeout: 60_000 });
       return { code: r.status, out: r.stdout, builtins: readFileSync(log, 'utf8').split('\n') };
     };
     const own = run(['statusline']);
@@ -99,6 +99,11 @@ describe('the bundled bin', () => {
     expect(own.out).toBe(full.out);
     expect(full.builtins).toContain('NativeModule child_process');
     expect(own.builtins).not.toContain('NativeModule child_process');
+
+    // Whatever breaks, the prompt gets a line and the exit code is 0: here a store that is not SQLite.
+    const home = tempDir();
+    writeFileSync(join(home, 'store.db'), 'this is not a SQLite database, just bytes '.repeat(200));
+    expect(run(['statusline'], { STACKUNDERFLOW_HOME: home })).toMatchObject({ code: 0, out: '🤖 Sonnet 4 | 💰 usage unavailable (stackunderflow)\n' });
   });
 
   it('runs the same without its code cache or with a damaged one', async () => {
