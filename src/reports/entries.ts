@@ -83,9 +83,9 @@ function rangeQuery(db: Db, ctx: ReportContext, range: EntryRange): { table: 'us
     params.push(range.untilMs);
   }
   if (range.session !== undefined) {
-    // The session index (migration 042) serves only its own key, the same text spelled this way,
-    // and only a query that states its condition, ts_ms > 0 (baseWhere's `+u.ts_ms > 0` hides it).
-    clauses.push("(u.session_id || '') = ?", 'u.ts_ms > 0');
+    // The session index (migration 042) serves only a query that states its condition, ts_ms > 0
+    // (baseWhere's `+u.ts_ms > 0` does not count).
+    clauses.push('u.session_id = ?', 'u.ts_ms > 0');
     params.push(range.session);
   }
   return { table, where: clauses.join(' AND '), params };
