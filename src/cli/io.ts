@@ -42,18 +42,11 @@ async function openStoreForRead(io: CliIo): Promise<{ db: Db; path: string; exis
   const path = storePath(io.env);
   if (!existsSync(path)) return { db: openDb(':memory:'), path, exists: false };
   const db = openDb(path);
-  mapForReads(db);
-  return { db, path, exists: true };
-}
-
-/**
- * A report reads most of an index once, cold: mapping the file spares a read() and a copy
- * per page (~20 ms of the daily report's ~60 ms of SQL on a 200 MB store). Not on Windows,
- * where another process cannot shrink a file (VACUUM) while it is mapped. Writes still go
- * through SQLite's own writes.
- */
-export function mapForReads(db: Db): void {
+  // A report reads most of an index once, cold: mapping the file spares a read() and a copy
+  // per page (~20 ms of the daily report's ~60 ms of SQL on a 200 MB store). Not on Windows,
+  // where another process cannot shrink a file (VACUUM) while it is mapped.
   if (process.platform !== 'win32') db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
+  return { db, path, exists: true };
 }
 
 /** Address space, not memory: pages are mapped on first touch and shared with the OS cache. */
