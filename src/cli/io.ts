@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { storePath } from '../paths.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock } from '../model/clock.js';
 
 /** Anything text can be written to: a process stream, or a buffer in tests. */
 export interface Output {

@@ -10,7 +10,8 @@ import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
-import { AGENTS, PROVIDERS } from '../adapters/agents.js';
+import { AGENTS } from '../adapters/agents.js';
+import { PROVIDERS } from '../model/event.js';
 import { registerStatusline } from './commands/statusline.js';
 
 export type { CliIo } from './io.js';

@@ -1,6 +1,6 @@
 import { hasTable, type Db } from '../store/db.js';
-import type { Provider } from '../adapters/types.js';
-import { slugFromPath } from '../adapters/slug.js';
+import type { Provider } from '../model/event.js';
+import { slugFromPath } from '../model/slug.js';
 import type { ReportOptions } from './options.js';
 import { formatScope, resolveScope, slotsTable, usageScopeSql, usageTable, type ResolvedScope, type SqlFragment } from './scope.js';
 import type { ReportMeta } from './reports.js';

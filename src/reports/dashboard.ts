@@ -1,4 +1,4 @@
-import type { Provider } from '../adapters/types.js';
+import type { Provider } from '../model/event.js';
 import type { Db } from '../store/db.js';
 import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';

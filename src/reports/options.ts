@@ -1,5 +1,5 @@
-import type { Provider } from '../adapters/types.js';
-import { PROVIDERS } from '../adapters/types.js';
+import type { Provider } from '../model/event.js';
+import { PROVIDERS } from '../model/event.js';
 import { SuError } from '../errors.js';
 import { parseScope, type Scope } from './scope.js';
 import { checkTimeZone, parseReportDate } from './timezone.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import type { Provider } from '../adapters/types.js';
+import type { Provider } from '../model/event.js';
 import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
 import type { ReportOptions } from './options.js';
 import type { ReportKind } from './kinds.js';

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Provider } from '../adapters/types.js';
+import type { Provider } from '../model/event.js';
 import { getMeta, type Db } from '../store/db.js';
 import { dataSpan, EXCESS_SUMS, type AggRow, type ReportContext } from './aggregate.js';
 import { localDaySql, offsetSegments } from './timezone.js';

@@ -4,7 +4,7 @@
  * Shared by `stackunderflow search` and `GET /api/search`: both print `SearchResult` as is.
  */
 import type { Db } from '../store/db.js';
-import type { EventKind, Provider } from '../adapters/types.js';
+import type { EventKind, Provider } from '../model/event.js';
 import { SuError } from '../errors.js';
 import { contextMeta, reportContext } from '../reports/aggregate.js';
 import { eventsScopeSql, knownDevices } from '../reports/scope.js';

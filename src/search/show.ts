@@ -3,7 +3,7 @@
  * cost on the turn that carried them. Backs `stackunderflow show` and `GET /api/sessions/:id`.
  */
 import type { Db } from '../store/db.js';
-import type { EventKind, Provider } from '../adapters/types.js';
+import type { EventKind, Provider } from '../model/event.js';
 import { SuError } from '../errors.js';
 import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../reports/pricing.js';
 import { SYNTHETIC_MODEL } from '../reports/reports.js';

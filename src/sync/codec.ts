@@ -18,10 +18,10 @@
 import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gunzipSync, gzip as gzipCallback, gzipSync } from 'node:zlib';
-import { eventUid } from '../adapters/identity.js';
-import type { EventRecord, Provider } from '../adapters/types.js';
+import { eventUid } from '../model/identity.js';
+import type { EventRecord, Provider } from '../model/event.js';
 import { SuError } from '../errors.js';
-import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple, sha256Hex } from '../util/canonical.js';
+import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple, sha256Hex } from '../model/canonical.js';
 import { asPlain, MANIFEST_AUTH_ALG, open, seal, type Identity, type ManifestAuth, type Plain, type Recipient, type Sealed } from './crypto.js';
 import { isDeviceId, isSegmentName } from './layout.js';
 

@@ -12,7 +12,7 @@ import type * as NobleHkdf from '@noble/hashes/hkdf.js';
 import type * as NobleHmac from '@noble/hashes/hmac.js';
 import type * as NobleSha2 from '@noble/hashes/sha2.js';
 import { SuError } from '../errors.js';
-import { sha256Hex } from '../util/canonical.js';
+import { sha256Hex } from '../model/canonical.js';
 import { importEsm } from '../util/esm.js';
 
 declare const plainBrand: unique symbol;

@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { SuError, type ErrorCode } from '../errors.js';
-import { contentHash } from '../util/canonical.js';
+import { contentHash } from '../model/canonical.js';
 import { eventRow, rowValues } from '../store/rows.js';
 import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './codec.js';
 import type { Identity } from './crypto.js';

@@ -7,7 +7,7 @@ import { privateDir, privateFile } from '../store/private.js';
 import { appendFileSync } from 'node:fs';
 import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock } from '../model/clock.js';
 import { acquireLoopLock, type LoopLease } from './locks.js';
 import { daemonPaths, type LoopMode } from './loop-files.js';
 import { autoSwitch } from './settings.js';

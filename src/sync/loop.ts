@@ -13,7 +13,7 @@ import { ingest } from '../ingest/index.js';
 import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
 import { catchUpSearchIndex } from '../store/events.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { systemClock, type Clock } from '../model/clock.js';
 import { breakDeadSyncLock, markOp } from './locks.js';
 import { writeLoopState, type LoopMode, type LoopState } from './loop-files.js';
 import { autoSwitch, getSetting, readAutoSettings, type AutoSettings } from './settings.js';

@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
-import { Hlc } from '../util/clock.js';
+import { Hlc } from '../model/clock.js';
 import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError } from '../errors.js';

@@ -3,7 +3,7 @@ import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import { syncDir } from '../paths.js';
 import { readEventsSince } from '../store/events.js';
-import { sha256Hex } from '../util/canonical.js';
+import { sha256Hex } from '../model/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
 import { sealSegmentPart, SegmentCutter, type SealedSegment, type SegmentPart } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';

@@ -16,7 +16,7 @@ import {
   sessionReport,
 } from '../../src/reports/index.js';
 import { aggregate, reportContext } from '../../src/reports/aggregate.js';
-import { fixedClock } from '../../src/util/clock.js';
+import { fixedClock } from '../../src/model/clock.js';
 import { tempStore, usageEvent, write } from './helpers.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

@@ -6,7 +6,7 @@ import { ADAPTERS } from '../../src/adapters/index.js';
 import { aggregate, reportContext, slotsAnswer, type GroupKey } from '../../src/reports/aggregate.js';
 import { dailyReport, modelReport, monthlyReport } from '../../src/reports/index.js';
 import type { ReportOptions } from '../../src/reports/options.js';
-import { fixedClock } from '../../src/util/clock.js';
+import { fixedClock } from '../../src/model/clock.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { tempStore, usageEvent, write, type UsageSpec } from './helpers.js';
 

@@ -9,7 +9,8 @@ import type { ReportOptions } from '../../reports/options.js';
 import type { CliIo } from '../io.js';
 import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
-import { agentInfo, PROVIDERS, type Provider } from '../../adapters/agents.js';
+import { agentInfo } from '../../adapters/agents.js';
+import { PROVIDERS, type Provider } from '../../model/event.js';
 
 /** The bundled logs: `samples/` at the package root. */
 const SAMPLES_DIR = join(packageRoot(), 'samples');

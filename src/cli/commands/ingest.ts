@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { AGENTS, PROVIDERS } from '../../adapters/agents.js';
+import { AGENTS } from '../../adapters/agents.js';
+import { PROVIDERS } from '../../model/event.js';
 import type { Adapter } from '../../adapters/types.js';
 import type { IngestReport } from '../../ingest/index.js';
 import { formatInt } from '../../reports/format.js';

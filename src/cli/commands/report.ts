@@ -5,7 +5,7 @@ import type { Db } from '../../store/db.js';
 import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
 import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
 import type { ReportOptions } from '../../reports/options.js';
-import { PROVIDERS } from '../../adapters/agents.js';
+import { PROVIDERS } from '../../model/event.js';
 
 // Registrars only declare options; what a command runs loads when it runs (start-up time is
 // most of a report's time), so every command pays only for its own modules.

@@ -5,7 +5,7 @@ import { emptyStoreNotice, useColor, withReadStore, withStore } from '../io.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from '../../search/limits.js';
 import { parseQuery, QUERY_SYNTAX_HELP } from '../../search/query.js';
 import { reportOptionsFromFlags, type ReportFlags } from './report.js';
-import { PROVIDERS } from '../../adapters/agents.js';
+import { PROVIDERS } from '../../model/event.js';
 
 interface SearchFlags extends ReportFlags {
   limit?: string;
