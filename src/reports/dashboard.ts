@@ -1,11 +1,12 @@
 import type { Provider } from '../model/event.js';
 import type { Db } from '../store/db.js';
-import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
-import type { ReportOptions } from './options.js';
-import { Acc, groupCost, projectPaths, SYNTHETIC_MODEL } from './reports.js';
+import { contextMeta, reportContext, type ReportContext } from '../query/context.js';
+import type { ReportOptions } from '../query/options.js';
+import { Acc, groupCost, projectPaths } from './reports.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 import { eachScoped, rollup, stmt } from './rollup.js';
-import { knownDevices } from './scope.js';
-import { dayToDate, defaultTimeZone, localDate, offsetAt } from './timezone.js';
+import { knownDevices } from '../query/scope.js';
+import { dayToDate, defaultTimeZone, localDate, offsetAt } from '../query/timezone.js';
 
 const DAY_MS = 86_400_000;
 /** A chart shows this many series at most; smaller ones are summed into one "other" series. */

@@ -1,8 +1,9 @@
 import type { Db } from '../store/db.js';
-import { baseWhere, dataSpan, type ReportContext } from './aggregate.js';
-import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
-import { usageTable } from './scope.js';
-import { SYNTHETIC_MODEL } from './synthetic.js';
+import { baseWhere, dataSpan } from './aggregate.js';
+import { type ReportContext } from '../query/context.js';
+import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../query/pricing.js';
+import { usageTable } from '../query/scope.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /**
  * One billed response, as every report bills it: the store's `usage` rows (one per usage

@@ -12,8 +12,9 @@ import type {
   UsageTotals,
 } from './reports.js';
 import { inertDeep } from '../util/terminal.js';
+import { formatCost, formatInt } from '../util/units.js';
 import type { SessionList } from './sessions.js';
-import { normalizeModel } from './pricing.js';
+import { normalizeModel } from '../query/pricing.js';
 
 /** Rendering switches. Colors only make sense on a terminal. */
 export interface FormatOptions {
@@ -24,21 +25,6 @@ type Align = 'left' | 'right';
 interface Column {
   header: string;
   align: Align;
-}
-
-// Made on first use: the first Intl object loads ICU data (tens of ms), which a JSON report never needs.
-let nf: Intl.NumberFormat | undefined;
-
-/** 1234567 → "1,234,567". */
-export function formatInt(n: number): string {
-  nf ??= new Intl.NumberFormat('en-US');
-  return nf.format(Math.round(n));
-}
-
-/** USD with cents and thousands separators; null (unknown) → "?". */
-export function formatCost(n: number | null): string {
-  if (n === null) return '?';
-  return '$' + n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
 /** A row's cost cell: "?" when nothing was priced, "$x.xx+?" when some usage was left out. */

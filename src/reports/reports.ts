@@ -1,16 +1,14 @@
 import type { Db } from '../store/db.js';
 import type { Provider } from '../model/event.js';
-import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
-import type { ReportOptions } from './options.js';
+import { aggregate, type AggRow, type GroupKey } from './aggregate.js';
+import { contextMeta, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
+import type { ReportOptions } from '../query/options.js';
 import type { ReportKind } from './kinds.js';
-import { costOf, priceFor } from './pricing.js';
-import { knownDevices } from './scope.js';
-import { dateToDay, dayToDate, defaultTimeZone, localDate } from './timezone.js';
-import { lastPeriodsStart, weekStart, type Period, type Weekday } from './periods.js';
-
-import { SYNTHETIC_MODEL } from './synthetic.js';
-
-export { SYNTHETIC_MODEL };
+import { costOf, priceFor } from '../query/pricing.js';
+import { knownDevices } from '../query/scope.js';
+import { dateToDay, dayToDate, defaultTimeZone, localDate } from '../query/timezone.js';
+import { lastPeriodsStart, weekStart, type Period, type Weekday } from '../query/periods.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /** ccusage's per-model entry; `cost` is null when the model has no price. Extras follow theirs. */
 export interface ModelBreakdown {
@@ -112,16 +110,6 @@ export interface ModelEntry extends TokenCounts {
   requests: number;
   priced: boolean;
   devices?: DeviceShare[];
-}
-
-/** What a report covered, echoed in JSON output beside the ccusage fields. */
-export interface ReportMeta {
-  timezone: string;
-  scope: string;
-  since: string | null;
-  until: string | null;
-  project: string | null;
-  provider: Provider | null;
 }
 
 export interface DailyReport { daily: DailyEntry[]; totals: UsageTotals; meta: ReportMeta }

@@ -1,11 +1,12 @@
 import type { Db } from '../store/db.js';
 import type { Provider } from '../model/event.js';
-import { aggregate, contextMeta, reportContext } from './aggregate.js';
-import type { ReportOptions } from './options.js';
-import { costOf, priceFor } from './pricing.js';
-import { eventsScopeSql } from './scope.js';
-import { localDate } from './timezone.js';
-import { SYNTHETIC_MODEL, type ReportMeta } from './reports.js';
+import { aggregate } from './aggregate.js';
+import { contextMeta, filterTerms, reportContext, type ReportMeta } from '../query/context.js';
+import type { ReportOptions } from '../query/options.js';
+import { costOf, priceFor } from '../query/pricing.js';
+import { eventsScopeSql } from '../query/scope.js';
+import { localDate } from '../query/timezone.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /** One session in the listing: activity from its events, tokens and cost from its billed usage. */
 interface SessionListEntry {
@@ -59,14 +60,7 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
   const ctx = reportContext(db, opts, env);
   const where: string[] = [];
   const params: unknown[] = [];
-  if (ctx.provider) {
-    where.push('u.provider = ?');
-    params.push(ctx.provider);
-  }
-  if (ctx.projectFilter) {
-    where.push(ctx.projectFilter.sql);
-    params.push(...ctx.projectFilter.params);
-  }
+  filterTerms(ctx, where, params);
   let rows: SessionRow[];
   if (ctx.scope.kind === 'all' && ctx.scope.multiDevice) {
     const scope = eventsScopeSql(ctx.scope, 'u');

@@ -6,10 +6,10 @@
 import type { Db } from '../store/db.js';
 import type { EventKind, Provider } from '../model/event.js';
 import { SuError } from '../errors.js';
-import { contextMeta, reportContext } from '../reports/aggregate.js';
-import { eventsScopeSql, knownDevices } from '../reports/scope.js';
-import type { ReportOptions } from '../reports/options.js';
-import { dateToDay, offsetSegments } from '../reports/timezone.js';
+import { contextMeta, filterTerms, reportContext, type ReportMeta } from '../query/context.js';
+import { eventsScopeSql, knownDevices } from '../query/scope.js';
+import type { ReportOptions } from '../query/options.js';
+import { dateToDay, offsetSegments } from '../query/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
 import { parseSearchLimit } from './limits.js';
 import { catchUpSearchIndex } from '../store/events.js';
@@ -59,15 +59,7 @@ export interface SearchResult {
   results: SearchHit[];
   /** More events matched than `limit`. */
   more: boolean;
-  meta: {
-    timezone: string;
-    scope: string;
-    since: string | null;
-    until: string | null;
-    project: string | null;
-    provider: Provider | null;
-    limit: number;
-  };
+  meta: ReportMeta & { limit: number };
 }
 
 // Private-use characters mark matches inside snippet(): they cannot come from the tokenizer's
@@ -150,14 +142,7 @@ export function search(db: Db, query: string | ParsedQuery, opts: SearchOptions 
   const scope = eventsScopeSql(ctx.scope, 'u');
   where.push(scope.sql);
   params.push(...scope.params);
-  if (ctx.provider) {
-    where.push('u.provider = ?');
-    params.push(ctx.provider);
-  }
-  if (ctx.projectFilter) {
-    where.push(ctx.projectFilter.sql);
-    params.push(...ctx.projectFilter.params);
-  }
+  filterTerms(ctx, where, params);
   if (ctx.since || ctx.until) where.push('u.ts_ms > 0'); // an event without a time is on no day
   if (ctx.since) {
     where.push('u.ts_ms >= ?');

@@ -5,10 +5,10 @@
 import type { Db } from '../store/db.js';
 import type { EventKind, Provider } from '../model/event.js';
 import { SuError } from '../errors.js';
-import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../reports/pricing.js';
-import { SYNTHETIC_MODEL } from '../reports/reports.js';
-import { eventsScopeSql, formatScope, knownDevices, resolveScope, usageScopeSql, usageTable, type ResolvedScope, type Scope } from '../reports/scope.js';
-import { defaultTimeZone } from '../reports/timezone.js';
+import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../query/pricing.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
+import { eventsScopeSql, formatScope, knownDevices, resolveScope, usageScopeSql, usageTable, type ResolvedScope, type Scope } from '../query/scope.js';
+import { defaultTimeZone } from '../query/timezone.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
 export interface ShowOptions {

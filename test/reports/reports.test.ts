@@ -4,18 +4,11 @@ import { dirname, join } from 'node:path';
 import type { Db } from '../../src/store/db.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ADAPTERS } from '../../src/adapters/index.js';
-import {
-  dailyReport,
-  defaultScope,
-  listSessions,
-  modelReport,
-  monthlyReport,
-  parseReportOptions,
-  projectReport,
-  renderReport,
-  sessionReport,
-} from '../../src/reports/index.js';
-import { aggregate, reportContext } from '../../src/reports/aggregate.js';
+import { dailyReport, listSessions, modelReport, monthlyReport, projectReport, renderReport, sessionReport } from '../../src/reports/index.js';
+import { defaultScope } from '../../src/query/scope.js';
+import { parseReportOptions } from '../../src/query/options.js';
+import { aggregate } from '../../src/reports/aggregate.js';
+import { reportContext } from '../../src/query/context.js';
 import { fixedClock } from '../../src/model/clock.js';
 import { tempStore, usageEvent, write } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SuError } from '../../errors.js';
 import { packageRoot, storePath } from '../../paths.js';
 import type { ReportKind } from '../../reports/kinds.js';
-import type { ReportOptions } from '../../reports/options.js';
+import type { ReportOptions } from '../../query/options.js';
 import type { CliIo } from '../io.js';
 import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
@@ -117,7 +117,7 @@ async function loadDemo() {
     import('../../store/db.js'),
     import('../../reports/reports.js'),
     import('../../reports/format.js'),
-    import('../../reports/options.js'),
+    import('../../query/options.js'),
   ]);
   return { ADAPTERS, ingest, openDb, runReport, renderReport, parseReportOptions };
 }

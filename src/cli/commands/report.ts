@@ -4,7 +4,7 @@ import type { CliIo } from '../io.js';
 import type { Db } from '../../store/db.js';
 import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
 import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
-import type { ReportOptions } from '../../reports/options.js';
+import type { ReportOptions } from '../../query/options.js';
 import { PROVIDERS } from '../../model/event.js';
 
 // Registrars only declare options; what a command runs loads when it runs (start-up time is
@@ -46,7 +46,7 @@ export function addFilterOptions(cmd: Command): Command {
 
 /** Turns flags into report options, rejecting bad values as usage errors. */
 export async function reportOptionsFromFlags(f: ReportFlags): Promise<ReportOptions> {
-  const { parseReportOptions } = await import('../../reports/options.js');
+  const { parseReportOptions } = await import('../../query/options.js');
   return parseReportOptions({
     since: f.since,
     until: f.until,
@@ -102,10 +102,9 @@ async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Pro
 }
 
 async function printBlocks(io: CliIo, flags: BlocksFlags): Promise<void> {
-  const { parseBlocksOptions } = await import('../../reports/options.js');
+  const { blocksReport, parseBlocksOptions } = await import('../../reports/blocks-report.js');
   const opts = parseBlocksOptions({ ...flags });
   opts.now = io.clock?.now() ?? Date.now();
-  const { blocksReport } = await import('../../reports/blocks-report.js');
   await printFromStore(io, flags.json, (db) => blocksReport(db, opts, io.env), async () => {
     const { renderBlocks } = await import('../../reports/format-blocks.js');
     return (r) => renderBlocks(r, { color: useColor(io) });

@@ -56,7 +56,7 @@ Examples:
     const { pendingSearchIndex, reindex, renderSearch, search } = await import('../../search/index.js');
     if (flags.reindex) {
       const q = text.trim() === '' ? null : parseQuery(text);
-      const { formatInt } = await import('../../reports/format.js');
+      const { formatInt } = await import('../../util/units.js');
       await withStore(io, (db) => {
         const r = reindex(db);
         const line = `Rebuilt the search index: ${formatInt(r.events)} events, ${formatInt(r.withText)} with text, in ${formatInt(r.ms)} ms.\n`;

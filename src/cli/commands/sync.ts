@@ -3,8 +3,7 @@ import { inertDeep } from '../../util/terminal.js';
 import { SuError } from '../../errors.js';
 import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
-import { formatInt } from '../../reports/format.js';
-import { formatBytes, formatDuration } from '../../util/units.js';
+import { formatBytes, formatDuration, formatInt } from '../../util/units.js';
 import { progressBar } from '../progress.js';
 import type { PullResult, SyncStatus } from '../../sync/index.js';
 

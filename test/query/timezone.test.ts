@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkTimeZone, localDate, offsetAt, offsetSegments, parseReportDate } from '../../src/reports/timezone.js';
+import { checkTimeZone, localDate, offsetAt, offsetSegments, parseReportDate } from '../../src/query/timezone.js';
 import { dailyReport } from '../../src/reports/index.js';
-import { tempStore, usageEvent, write } from './helpers.js';
+import { tempStore, usageEvent, write } from '../reports/helpers.js';
 
 /** The local date of an instant as Intl prints it: the reference our SQL must agree with. */
 function intlDate(tz: string, ms: number): string {
