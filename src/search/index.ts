@@ -9,7 +9,7 @@ import { SuError } from '../errors.js';
 import { contextMeta, filterTerms, reportContext, type ReportMeta } from '../query/context.js';
 import { eventsScopeSql, knownDevices } from '../query/scope.js';
 import type { ReportOptions } from '../query/options.js';
-import { dateToDay, offsetSegments } from '../query/timezone.js';
+import { dateToDay, dayStartMs } from '../query/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
 import { parseSearchLimit } from './limits.js';
 import { catchUpSearchIndex } from '../store/events.js';
@@ -83,21 +83,6 @@ function parseSnippet(marked: string): { snippet: string; highlights: Array<[num
     } else out += ch;
   }
   return { snippet: out, highlights };
-}
-
-const DAY_MS = 86_400_000;
-
-/** The first instant (epoch ms) whose local date in `tz` is `day` (days since 1970-01-01), DST gaps included. */
-function dayStartMs(tz: string, day: number): number {
-  const target = day * DAY_MS;
-  const seg = offsetSegments(tz, target - 2 * DAY_MS, target + 2 * DAY_MS);
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < seg.offsets.length; i++) {
-    const end = i + 1 < seg.starts.length ? seg.starts[i + 1] : Number.POSITIVE_INFINITY;
-    const t = Math.max(seg.starts[i], target - seg.offsets[i]);
-    if (t < end && t < best) best = t;
-  }
-  return best;
 }
 
 interface HitRow {
