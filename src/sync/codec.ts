@@ -301,7 +301,7 @@ export function encodeSegment(input: SegmentInput): EncodedSegment {
  * failing the whole segment on it.
  */
 export function segmentEventProblem(e: SegmentEvent): string | null {
-  if (!isPos(e.seq)) return `seq ${e.seq} is not a positive integer`;
+  if (!isPos(e.seq)) return `seq ${String(e.seq)} is not a positive integer`;
   if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) return 'invalid writtenAt stamp';
   return tupleProblem(eventToTuple(e.event), EVENT_FIELDS);
 }
@@ -371,7 +371,7 @@ export class SegmentCutter {
 
   /** Adds the next event; returns the part it closed, if it did not fit there. */
   add(e: SegmentEvent): SegmentPart | null {
-    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
+    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${String(e.seq)} is not a positive integer`);
     if (e.seq === this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
     if (e.seq < this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} comes after ${this.prev}`);
     if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
@@ -455,12 +455,12 @@ function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): 
   if (lines.length < 2) throw integrity(object, 'holds no events');
   if (lines.length - 1 !== expect.count) throw integrity(object, `holds ${lines.length - 1} event lines, header says ${expect.count}`);
 
-  const out: SegmentEvent[] = new Array(expect.count);
+  const out = new Array<SegmentEvent>(expect.count);
   let prev = expect.seqFrom - 1;
   for (let i = 1; i < lines.length; i++) {
     const t = parseJson(lines[i], object, `line ${i + 1}`);
     if (!Array.isArray(t) || t.length !== arity) throw integrity(object, `line ${i + 1} is not an event tuple of ${arity} fields`);
-    const [seq, writtenAt] = t;
+    const [seq, writtenAt] = t as unknown[];
     if (!isPos(seq)) throw integrity(object, `line ${i + 1}: seq is not a positive integer`);
     if (seq <= prev) throw integrity(object, `line ${i + 1}: seq ${seq} is not above the previous ${prev}`);
     if (seq > expect.seqTo) throw integrity(object, `line ${i + 1}: seq ${seq} is beyond seqTo ${expect.seqTo}`);
@@ -706,7 +706,7 @@ export async function sealSegmentPart(device: string, kind: SegmentKind, part: S
 /** Size and name (= SHA-256 of the sealed bytes) checks, open, then decodeSegment against the manifest entry. */
 export async function openSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<SegmentEvent[]> {
   const { expect } = checkSealedSegment(sealed, device, entry, object);
-  const gz = await open(sealed, identity, expect.object!);
+  const gz = await open(sealed, identity, expect.object);
   return parseSegment(await gunzipAsync(gz, expect.object!), expect, expect.object!);
 }
 

@@ -128,9 +128,9 @@ export function planPrune(input: PrunePlanInput): PruneObject[] {
       continue;
     }
     if (retired) {
-      const behind = active.filter((p) => p.ackedSeq < retired!.seqTo);
+      const behind = active.filter((p) => p.ackedSeq < retired.seqTo);
       if (behind.length > 0) {
-        keep(kind, seqTo, `not yet acknowledged by ${behind.map((p) => `${p.id} (acked ${p.ackedSeq} < ${retired!.seqTo})`).join(', ')}`);
+        keep(kind, seqTo, `not yet acknowledged by ${behind.map((p) => `${p.id} (acked ${p.ackedSeq} < ${retired.seqTo})`).join(', ')}`);
         continue;
       }
       del(kind, seqTo, `replaced by a snapshot ${days(age)} days ago; every active peer acknowledged it`);

@@ -220,7 +220,7 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   // Fetch every planned segment (size and name checked) before the transaction: no network I/O
   // inside it. Decryption, gunzip and the content checks run inside it, segment by segment, and
   // any failure rolls the landing back: nothing of this peer lands unless every segment is intact.
-  const fetched: SealedItem[] = new Array(plan.segments.length);
+  const fetched = new Array<SealedItem>(plan.segments.length);
   const total = plan.segments.reduce((a, s) => a + s.bytes, 0);
   let done = 0;
   const fetchOne = async (i: number) => {
