@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { SuError, exitCodeFor } from '../errors.js';
+import { SuError, exitCodeFor, messageOf } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import type { CliIo } from './io.js';
 import { registerIngest } from './commands/ingest.js';
@@ -116,7 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       report(io, err);
       return exitCodeFor(err);
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     report(
       io,
       new SuError('INTERNAL', message, {

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../store/db.js';
 import type { EventKind, Provider } from '../model/event.js';
-import { SuError } from '../errors.js';
+import { SuError, messageOf } from '../errors.js';
 import { contextMeta, filterTerms, reportContext, type ReportMeta } from '../query/context.js';
 import { eventsScopeSql, knownDevices } from '../query/scope.js';
 import type { ReportOptions } from '../query/options.js';
@@ -101,7 +101,7 @@ interface HitRow {
 
 /** SQLite's own words must not reach the user: a broken index gets a repair hint, anything else is ours. */
 function indexError(err: unknown): never {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = messageOf(err);
   if (/malformed|corrupt|fts5/i.test(msg)) {
     throw new SuError('STORE', 'the search index is damaged or out of step with the store', {
       hint: 'rebuild it with `stackunderflow search --reindex`',

@@ -3,7 +3,7 @@ import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../model/clock.js';
 import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
-import { SuError } from '../errors.js';
+import { SuError, messageOf } from '../errors.js';
 import { checkSealedSegment, ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
 import { asSealed, open } from './crypto.js';
 import { isoNow, type SyncContext } from './context.js';
@@ -298,7 +298,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       manifests = await listManifests(ctx);
       manifests.delete(ctx.deviceId);
     } catch (err) {
-      logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', err instanceof Error ? err.message : String(err));
+      logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', messageOf(err));
       throw err;
     }
     // A refused device whose folder is gone is nothing to warn about any more.
@@ -312,7 +312,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       } catch (err) {
         firstError ??= err;
         const code = err instanceof SuError ? err.code : 'INTERNAL';
-        result.peers.push({ device, name: readPeer(ctx.db, device)?.name ?? null, outcome: 'failed', generation: null, segments: 0, events: 0, error: { code, message: err instanceof Error ? err.message : String(err) } });
+        result.peers.push({ device, name: readPeer(ctx.db, device)?.name ?? null, outcome: 'failed', generation: null, segments: 0, events: 0, error: { code, message: messageOf(err) } });
       }
     }
     result.conflictCount = countConflicts(ctx.db);
