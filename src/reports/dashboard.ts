@@ -1,7 +1,8 @@
 import type { Db } from '../store/db.js';
 import { contextMeta, reportContext, type ReportContext } from '../query/context.js';
 import type { ReportOptions } from '../query/options.js';
-import { Acc, groupCost, projectPaths } from './reports.js';
+import { Acc, projectPaths } from './reports.js';
+import { groupCost } from '../query/pricing.js';
 import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 import { eachScoped, rollup, stmt } from './rollup.js';
 import { recentSessions } from './sessions.js';

@@ -4,7 +4,7 @@ import { aggregate, type AggRow, type GroupKey } from './aggregate.js';
 import { contextMeta, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
 import type { ReportOptions } from '../query/options.js';
 import type { ReportKind } from './kinds.js';
-import { costOf, priceFor } from '../query/pricing.js';
+import { groupCost } from '../query/pricing.js';
 import { knownDevices } from '../query/scope.js';
 import { dateToDay, dayToDate, defaultTimeZone, localDate } from '../query/timezone.js';
 import { lastPeriodsStart, weekStart, type Period, type Weekday } from '../query/periods.js';
@@ -65,12 +65,7 @@ export interface DeviceShare extends TokenCounts {
   unpricedModels: string[];
 }
 
-interface RowCommon {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
+interface RowCommon extends TokenCounts {
   totalCost: number;
 }
 
@@ -126,14 +121,6 @@ export interface ModelReport { models: ModelEntry[]; totals: UsageTotals; meta: 
  */
 function compareIso(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Cost of one aggregated group: a number, or null when the model is unpriced (and the group has tokens). */
-export function groupCost(r: AggRow): number | null {
-  const tokens = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
-  if (tokens === 0 || r.model === SYNTHETIC_MODEL) return 0;
-  const p = priceFor(r.model);
-  return p ? costOf(r, p) : null;
 }
 
 function modelName(r: AggRow): string {

@@ -2,34 +2,19 @@ import type { Db } from '../store/db.js';
 import type { Provider } from '../model/event.js';
 import { aggregate } from './aggregate.js';
 import { stmt } from './rollup.js';
+import type { TokenCounts } from './reports.js';
 import { contextMeta, filterTerms, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
 import type { ReportOptions } from '../query/options.js';
-import { costOf, priceFor } from '../query/pricing.js';
+import { groupCost } from '../query/pricing.js';
 import { eventsScopeSql } from '../query/scope.js';
 import { dayStartMs, localDate } from '../query/timezone.js';
 import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /** One session in the listing: activity from its events, tokens and cost from its billed usage. */
-interface SessionListEntry {
-  sessionId: string;
-  provider: Provider;
-  project: string;
-  /** ISO-8601 UTC of the first and last event ('' when no event had a timestamp). */
-  firstTimestamp: string;
-  lastTimestamp: string;
-  /** Local date of the last event. */
-  lastActivity: string;
-  events: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
+interface SessionListEntry extends RecentSession, TokenCounts {
   totalCost: number;
   modelsUsed: string[];
   unpricedModels: string[];
-  /** Devices the session's events came from. */
-  deviceIds: string[];
 }
 
 export interface SessionList {
@@ -54,6 +39,7 @@ interface RecentSession {
   lastActivity: string;
   /** Events of the session: each device's copies summed when `all` merges session rows (see `union`). */
   events: number;
+  /** Devices the session's events came from. */
   deviceIds: string[];
 }
 
@@ -134,13 +120,12 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
     u.tokens[2] += r.cacheCreationTokens;
     u.tokens[3] += r.cacheReadTokens;
     const name = r.model ?? 'unknown';
-    const sum = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
     if (r.model !== SYNTHETIC_MODEL) {
       const prev = u.models.get(name);
       if (prev === undefined || r.firstMs < prev) u.models.set(name, r.firstMs);
-      const p = priceFor(r.model);
-      if (p) u.cost += costOf(r, p);
-      else if (sum > 0) u.unpriced.add(name);
+      const cost = groupCost(r);
+      if (cost === null) u.unpriced.add(name);
+      else u.cost += cost;
     }
   }
 
