@@ -78,3 +78,25 @@ export async function withStore<T>(io: CliIo, fn: (db: Db, path: string) => T | 
 export function emptyStoreNotice(path: string): string {
   return `The store at ${path} has no events yet.\nRun \`stackunderflow ingest\` to read your Claude Code and Codex logs (or \`stackunderflow demo\` to try the bundled samples).\n`;
 }
+
+/**
+ * Runs a read of the store (a report, the session list, a search) and prints it: JSON as is, or
+ * the text `render` makes (loaded only then); an empty store says how to fill it.
+ */
+export async function printFromStore<R>(io: CliIo, json: boolean | undefined, make: (db: Db) => R, render: () => Promise<(r: R) => string>): Promise<void> {
+  const { storeIsEmpty } = await import('../reports/reports.js');
+  await withReadStore(io, async ({ db, path }) => {
+    const empty = storeIsEmpty(db);
+    const report = make(db);
+    if (json) {
+      io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      if (empty) io.stderr.write(emptyStoreNotice(path));
+      return;
+    }
+    if (empty) {
+      io.stdout.write(emptyStoreNotice(path));
+      return;
+    }
+    io.stdout.write((await render())(report));
+  });
+}

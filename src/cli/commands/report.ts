@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import type { Db } from '../../store/db.js';
-import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
+import { printFromStore, useColor } from '../io.js';
 import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
 import type { ReportOptions } from '../../query/options.js';
 import { PROVIDERS } from '../../model/event.js';
@@ -68,28 +67,6 @@ const DESCRIPTIONS: Record<ReportKind, string> = {
   project: 'tokens and cost per project',
   model: 'tokens and cost per model',
 };
-
-/**
- * Runs a report on the store and prints it: JSON as is, or the table `render` makes (loaded
- * only then); an empty store says how to fill it.
- */
-async function printFromStore<R>(io: CliIo, json: boolean | undefined, make: (db: Db) => R, render: () => Promise<(r: R) => string>): Promise<void> {
-  const { storeIsEmpty } = await import('../../reports/reports.js');
-  await withReadStore(io, async ({ db, path }) => {
-    const empty = storeIsEmpty(db);
-    const report = make(db);
-    if (json) {
-      io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      if (empty) io.stderr.write(emptyStoreNotice(path));
-      return;
-    }
-    if (empty) {
-      io.stdout.write(emptyStoreNotice(path));
-      return;
-    }
-    io.stdout.write((await render())(report));
-  });
-}
 
 async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Promise<void> {
   const opts = await reportOptionsFromFlags(flags);
