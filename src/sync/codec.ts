@@ -608,6 +608,18 @@ function checkAuth(v: Record<string, unknown>, auth: ManifestAuth, object: strin
   return 'ok';
 }
 
+/** One JSON object in strict UTF-8 (a manifest, key.json); anything else is an integrity error naming `object`. */
+function jsonObject(bytes: Uint8Array, object: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw integrity(object, 'not valid JSON');
+  }
+  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  return v;
+}
+
 /**
  * Decodes a manifest and checks it belongs where it was found (device) and to this
  * bucket's key (fingerprint). The replay guard (generation) is the caller's: it knows
@@ -615,14 +627,7 @@ function checkAuth(v: Record<string, unknown>, auth: ManifestAuth, object: strin
  */
 export function decodeManifest(plainGz: Uint8Array, expect: ManifestExpectation): Manifest {
   const object = expect.object ?? `manifest of device ${expect.device}`;
-  const raw = gunzip(plainGz, object, MAX_MANIFEST_BYTES);
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch {
-    throw integrity(object, 'not valid JSON');
-  }
-  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  const v = jsonObject(gunzip(plainGz, object, MAX_MANIFEST_BYTES), object);
   checkFormat(v.format, object);
   if (v.kind !== 'manifest') throw integrity(object, 'kind is not manifest');
   // Unknown keys are ignored (additive changes within format 1); known ones must be valid.
@@ -656,13 +661,7 @@ export function encodeKeyJson(k: KeyJson): Uint8Array {
 /** Parses the bucket's key.json. Malformed → INTEGRITY; another format → CONFIG; unknown fields ignored. */
 export function decodeKeyJson(bytes: Uint8Array): KeyJson {
   const object = 'the bucket’s key.json';
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw integrity(object, 'not valid JSON');
-  }
-  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  const v = jsonObject(bytes, object);
   if (!isStr(v.format)) throw integrity(object, 'not a stackunderflow sync key file (no format)');
   if (v.format !== KEY_JSON_FORMAT) {
     throw new SuError('CONFIG', `this bucket was written by another version of stackunderflow (${v.format.slice(0, 40)}); this version reads ${KEY_JSON_FORMAT}`, {
