@@ -5,7 +5,7 @@ import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
 import { formatBytes, formatDuration, formatInt } from '../../util/units.js';
 import { progressBar } from '../progress.js';
-import type { PipelineResult, PullResult, SyncStatus } from '../../sync/index.js';
+import type { PullResult, SyncProgress, SyncStatus } from '../../sync/index.js';
 
 // The sync modules (age, the AWS SDK) load only when a sync command runs.
 const loadSync = () => import('../../sync/index.js');
@@ -80,10 +80,15 @@ interface PruneFlags extends JsonFlags {
   compact?: boolean;
 }
 
-function progress(io: CliIo, label: string) {
-  if (!(io.stderrIsTTY ?? io.isTTY)) return { onProgress: undefined, stop: () => {} };
+/** Runs `fn` with a progress bar under `label` (on a terminal only), cleared however `fn` ends. */
+async function withProgress<T>(io: CliIo, label: string, fn: (onProgress?: (p: SyncProgress) => void) => Promise<T>): Promise<T> {
+  if (!(io.stderrIsTTY ?? io.isTTY)) return fn(undefined);
   const bar = progressBar(io.stderr, `${label} [{bar}] {phase} {value}/{total}`);
-  return { onProgress: (p: { phase: string; done: number; total: number }) => bar.update(p.done, p.total, { phase: p.phase }), stop: () => bar.stop() };
+  try {
+    return await fn((p) => bar.update(p.done, p.total, { phase: p.phase }));
+  } finally {
+    bar.stop();
+  }
 }
 
 function json(out: Output, v: unknown): void {
@@ -182,16 +187,14 @@ export function registerSync(program: Command, io: CliIo): void {
     .action(async (flags: JsonFlags) => {
       const { loadContext, pushAndCompact, queuedSegments } = await loadSync();
       await withStore(io, async (db) => {
-        const bar = progress(io, 'Pushing');
-        const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress: bar.onProgress });
-        let result: PipelineResult;
-        try {
-          result = await pushAndCompact(ctx);
-        } catch (err) {
-          throw queuedHint(err, queuedSegments(db));
-        } finally {
-          bar.stop();
-        }
+        const result = await withProgress(io, 'Pushing', async (onProgress) => {
+          const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress });
+          try {
+            return await pushAndCompact(ctx);
+          } catch (err) {
+            throw queuedHint(err, queuedSegments(db));
+          }
+        });
         const { compaction, ...r } = result;
         if (flags.json) return json(io.stdout, compaction ? { ...r, compaction } : r);
         if (r.generation === null) io.stdout.write('Nothing to push: the bucket already has every event of this device.\n');
@@ -207,20 +210,18 @@ export function registerSync(program: Command, io: CliIo): void {
     .action(async (flags: JsonFlags) => {
       const { loadContext, pull } = await loadSync();
       await withStore(io, async (db) => {
-        const bar = progress(io, 'Pulling');
-        const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress: bar.onProgress });
-        let r: PullResult;
-        try {
-          r = await pull(ctx);
-        } catch (err) {
-          const partial = (err as { result?: unknown }).result;
-          if (flags.json && partial) json(io.stdout, partial);
-          else if (partial) io.stdout.write(renderPull(partial as PullResult));
-          if (partial) pullWarnings(io, partial as PullResult);
-          throw err;
-        } finally {
-          bar.stop();
-        }
+        const r = await withProgress(io, 'Pulling', async (onProgress) => {
+          const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress });
+          try {
+            return await pull(ctx);
+          } catch (err) {
+            const partial = (err as { result?: unknown }).result;
+            if (flags.json && partial) json(io.stdout, partial);
+            else if (partial) io.stdout.write(renderPull(partial as PullResult));
+            if (partial) pullWarnings(io, partial as PullResult);
+            throw err;
+          }
+        });
         if (flags.json) json(io.stdout, r);
         else io.stdout.write(renderPull(r));
         pullWarnings(io, r);
