@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
 import { LocalEventWriter, type WriteStats } from '../store/events.js';
-import type { Adapter, EventRecord, SourceFile, SourceReader } from '../adapters/types.js';
-import { Hlc, systemClock, type Clock } from '../util/clock.js';
+import type { Adapter, SourceFile, SourceReader } from '../adapters/types.js';
+import type { EventRecord } from '../model/event.js';
+import { Hlc, systemClock, type Clock } from '../model/clock.js';
 
 export interface IngestOptions {
   adapters: Adapter[];

@@ -1,9 +1,9 @@
 import type { Db } from '../store/db.js';
-import { reportContext } from './aggregate.js';
+import { reportContext } from '../query/context.js';
 import { activeBlockBounds } from './blocks-report.js';
 import { costPerHour, DEFAULT_SESSION_HOURS } from './blocks.js';
 import { billedSum, sessionSum } from './entries.js';
-import { defaultDayStartMs } from './timezone.js';
+import { defaultDayStartMs } from '../query/timezone.js';
 import { formatMinutes } from './format-blocks.js';
 
 /** The numbers of Claude Code's status line, all in the default scope (every device once synced). */

@@ -1,5 +1,5 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { SuError } from '../errors.js';
+import { SuError, messageOf } from '../errors.js';
 import { decodeSegment } from './codec.js';
 import { asSealed, Identity, open } from './crypto.js';
 import { peerRows, POSTED, TAKEN, type DecoderMessage, type SealedItem } from './decoder.js';
@@ -38,7 +38,7 @@ async function decode(): Promise<void> {
 
 function failure(i: number, err: unknown): DecoderMessage {
   const e = err instanceof SuError ? err : null;
-  return { i, error: { code: e?.code ?? 'INTERNAL', message: err instanceof Error ? err.message : String(err), hint: e?.hint } };
+  return { i, error: { code: e?.code ?? 'INTERNAL', message: messageOf(err), hint: e?.hint } };
 }
 
 function post(msg: DecoderMessage): void {

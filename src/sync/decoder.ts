@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { SuError, type ErrorCode } from '../errors.js';
-import { contentHash } from '../util/canonical.js';
+import { contentHash } from '../model/canonical.js';
 import { eventRow, rowValues } from '../store/rows.js';
 import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './codec.js';
 import type { Identity } from './crypto.js';
@@ -75,7 +75,8 @@ export function* decodeInWorker(segments: SealedItem[], identity: Identity, devi
   const workerData = { port: port2, state, secret: identity.revealSecret(), device, cursor, items, ahead: AHEAD };
   const worker = new Worker(BOOT, { eval: true, workerData, transferList: transfer });
   worker.unref();
-  let exited: string | null = null;
+  // Set by the worker's events, which control flow analysis does not see.
+  let exited = null as string | null;
   worker.on('error', (err) => (exited = err.message));
   worker.on('exit', (code) => (exited ??= `exited with code ${code}`));
   for (let i = 0; i < segments.length; i++) segments[i] = { sealed: EMPTY, expect: segments[i].expect };

@@ -10,10 +10,9 @@ import {
   afterLastPause,
 } from '../../src/reports/blocks.js';
 import type { BilledEntry } from '../../src/reports/entries.js';
-import { activeBlock, activeBlockBounds, blocksReport, currentWindow } from '../../src/reports/blocks-report.js';
+import { activeBlock, activeBlockBounds, blocksReport, currentWindow, parseBlocksOptions } from '../../src/reports/blocks-report.js';
 import { billedSum } from '../../src/reports/entries.js';
-import { reportContext } from '../../src/reports/aggregate.js';
-import { parseBlocksOptions } from '../../src/reports/options.js';
+import { reportContext } from '../../src/query/context.js';
 import { tempStore, write as writeEvents, usageEvent } from './helpers.js';
 
 const H = 3_600_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
-import { reportContext } from '../../src/reports/aggregate.js';
+import { reportContext } from '../../src/query/context.js';
 import { billedEntries, billedSum, sessionSum, type EntryRange } from '../../src/reports/entries.js';
 import { tempStore, usageEvent, write } from './helpers.js';
 

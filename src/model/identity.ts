@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Provider } from './types.js';
+import type { Provider } from './event.js';
 
 /**
  * Event identity. Deterministic and free of clocks or randomness, so the same log
