@@ -8,6 +8,7 @@
  *   dist/bin/cli.cjs               the whole CLI, one CommonJS file
  *   dist/bin/cli.cjs.cache         V8's compiled code for cli.cjs, made here by running a report
  *   dist/bin/decoder-worker.cjs    the sync pull's decoder thread (src/sync/decoder.ts starts it beside itself)
+ *   dist/bin/read-worker.cjs       ingest's reader thread (src/ingest/reader.ts)
  *
  * Why this shape: every command is a fresh process, and a report spends most of its time
  * starting (the 50× target against ccusage; BENCHMARKS.md). Measured on the 200 MB bench
@@ -43,7 +44,7 @@ const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d)
 rmSync(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: { cli: 'src/cli/main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts', 'read-worker': 'src/ingest/read-worker.ts' },
   outdir: OUT,
   outExtension: { '.js': '.cjs' },
   bundle: true,

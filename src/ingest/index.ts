@@ -1,10 +1,11 @@
-import { closeSync, openSync, readSync, statSync, fstatSync, type Stats } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { statSync, type Stats } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
 import { LocalEventWriter, type WriteStats } from '../store/events.js';
 import type { Adapter, EventRecord, SourceFile, SourceReader } from '../adapters/types.js';
 import { Hlc, systemClock, type Clock } from '../util/clock.js';
+import type { FileMark, LineTask } from './read-lines.js';
+import { readFiles, type ReadMode } from './reader.js';
 
 export interface IngestOptions {
   adapters: Adapter[];
@@ -14,6 +15,8 @@ export interface IngestOptions {
   batchEvents?: number;
   /** The adapters discover only some files (one transcript): leave the other known files alone. */
   partial?: boolean;
+  /** Where log files are read: 'auto' (a reader thread for a big run), or forced (tests compare the two). */
+  read?: ReadMode;
   /** Called as files are processed, for a progress bar. */
   onProgress?: (p: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }) => void;
 }
@@ -43,31 +46,17 @@ interface ProviderCounts {
   events: WriteStats;
 }
 
-interface FileRow {
+interface FileRow extends FileMark {
   path: string;
   size: number;
   mtime_ms: number;
-  offset: number;
-  head_hash: string;
-  state: string | null;
-  lines: number;
-  skipped: number;
   missing: number;
 }
 
-const HEAD_BYTES = 4096;
-const CHUNK = 4 * 1024 * 1024;
 /** Events written per transaction: large enough to amortize commits, small enough to bound memory. */
 const BATCH = 20_000;
 /** Page cache while ingesting, as SQLite's negative KiB (128 MiB). */
 const INGEST_CACHE_KIB = -131_072;
-
-function headHash(fd: number, upTo: number): string {
-  const n = Math.min(upTo, HEAD_BYTES);
-  const buf = Buffer.alloc(n);
-  if (n > 0) readSync(fd, buf, 0, n, 0);
-  return createHash('sha256').update(buf).digest('hex');
-}
 
 /**
  * Incremental ingest. Per source file we remember size, mtime, the byte offset consumed
@@ -119,6 +108,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
 
   const batchEvents = opts.batchEvents ?? BATCH;
   let pending: EventRecord[] = [];
+  let chashes: Array<string | undefined> = [];
   let done: Array<() => void> = [];
   // A file's events and its bookkeeping row commit in the same transaction, so a crash never
   // records an offset whose events were not written. Files are grouped: one transaction per
@@ -129,11 +119,13 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     if (!force && pending.length < batchEvents) return;
     if (pending.length === 0 && done.length === 0) return;
     const batch = pending;
+    const hashes = chashes;
     const after = done;
     pending = [];
+    chashes = [];
     done = [];
     db.transaction(() => {
-      writer.write(batch, report.events, eventsByProvider);
+      writer.write(batch, report.events, eventsByProvider, hashes);
       for (const f of after) f();
     })();
   };
@@ -158,7 +150,10 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     report.malformedLines += r.malformed;
     if (r.malformed > 0) report.malformed.push({ path: file.path, lines: r.malformed });
     if (r.unreadable !== undefined) report.unreadable.push({ path: file.path, reason: r.unreadable });
-    for (const e of r.events) pending.push(e);
+    for (const e of r.events) {
+      pending.push(e);
+      chashes.push(undefined);
+    }
     done.push(() => putFile.run({
       path: file.path, provider: file.provider, size: st.size, mtime_ms: Math.trunc(st.mtimeMs), offset: st.size,
       head_hash: r.unreadable !== undefined ? '' : stamp, state: JSON.stringify(r.cursor),
@@ -167,108 +162,51 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     flush();
   };
   try {
-    // One read buffer for the whole run: most files are small, and zero-filling a fresh 4 MB per file dominated.
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // Sources read whole are read here, in order; log files are listed, then read in one
+    // stream (on the reader thread for a big run: reader.ts) while this thread writes.
+    const tasks: LineTask[] = [];
+    let taskBytes = 0;
     for (let i = 0; i < files.length; i++) {
       const { adapter, file } = files[i];
       const st = stats[i];
-      opts.onProgress?.({ filesDone: i, filesTotal: files.length, bytesDone, bytesTotal });
       if (!st) continue;
-      bytesDone += st.size;
       const prev = getFile.get(file.path) as FileRow | undefined;
       if (file.reader) {
+        bytesDone += st.size;
+        opts.onProgress?.({ filesDone: i, filesTotal: files.length, bytesDone, bytesTotal });
         readWhole(file, file.reader, st, prev);
         continue;
       }
       if (prev && prev.size === st.size && prev.mtime_ms === Math.trunc(st.mtimeMs) && prev.missing === 0) {
         report.filesUnchanged++;
+        bytesDone += st.size;
         continue;
       }
-      const fd = openSync(file.path, 'r');
-      try {
-        const size = fstatSync(fd).size;
-        let start = 0;
-        let state = null;
-        let lines = 0;
-        let skipped = 0;
-        if (prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
-          start = prev.offset;
-          state = prev.state ? JSON.parse(prev.state) : null;
-          lines = prev.lines;
-          skipped = prev.skipped;
-        } else if (prev) {
-          report.filesRewritten++;
-        }
-        const parser = adapter.parser(file, state);
-        let offset: number;
-        let carry = Buffer.alloc(0);
-        let pos = start;
-        let skippedNow = 0;
-        const handle = (lineBuf: Buffer) => {
-          const text = lineBuf.toString('utf8').trim();
-          lines++;
-          if (text === '') return;
-          const evs = parser.line(text);
-          if (evs === null) {
-            skipped++;
-            skippedNow++;
-            return;
-          }
-          for (const e of evs) pending.push(e);
-          flush();
-        };
-        while (pos < size) {
-          const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
-          if (n <= 0) break;
-          pos += n;
-          report.bytesRead += n;
-          const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-          let lineStart = 0;
-          let nl: number;
-          while ((nl = data.indexOf(10, lineStart)) !== -1) {
-            handle(data.subarray(lineStart, nl));
-            lineStart = nl + 1;
-          }
-          carry = Buffer.from(data.subarray(lineStart));
-        }
-        offset = pos - carry.length;
-        if (carry.length > 0) {
-          // A final line without newline: consume it only if it is a complete record.
-          const text = carry.toString('utf8').trim();
-          let complete = false;
-          try {
-            JSON.parse(text);
-            complete = true;
-          } catch {
-            /* torn: leave it for next time */
-          }
-          if (complete) {
-            handle(carry);
-            offset = pos;
-          }
-        }
-        report.linesRead += lines - (prev && start > 0 ? prev.lines : 0);
-        report.byProvider[adapter.provider].filesRead++;
-        report.malformedLines += skippedNow;
-        if (skippedNow > 0) report.malformed.push({ path: file.path, lines: skippedNow });
-        report.filesRead++;
-        const headNow = headHash(fd, offset);
-        done.push(() => putFile.run({
-          path: file.path,
-          provider: file.provider,
-          size: offset === size ? size : offset,
-          mtime_ms: offset === size ? Math.trunc(st.mtimeMs) : -1,
-          offset,
-          head_hash: headNow,
-          state: JSON.stringify(parser.state()),
-          lines,
-          skipped,
-        }));
-        flush();
-      } finally {
-        closeSync(fd);
-      }
+      tasks.push({ provider: adapter.provider, path: file.path, root: file.root, mtimeMs: st.mtimeMs, prev: prev ?? null });
+      taskBytes += st.size - (prev && prev.offset <= st.size ? prev.offset : 0);
     }
+    let filesDone = files.length - tasks.length;
+    opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
+    readFiles(tasks, taskBytes, opts.adapters, opts.read ?? 'auto', (batch) => {
+      for (let k = 0; k < batch.events.length; k++) {
+        pending.push(batch.events[k]);
+        chashes.push(batch.chashes[k]);
+      }
+      for (const d of batch.done) {
+        report.bytesRead += d.bytesRead;
+        report.linesRead += d.linesRead;
+        report.malformedLines += d.malformed;
+        if (d.malformed > 0) report.malformed.push({ path: d.path, lines: d.malformed });
+        if (d.rewritten) report.filesRewritten++;
+        report.filesRead++;
+        report.byProvider[d.provider].filesRead++;
+        done.push(() => putFile.run({ path: d.path, provider: d.provider, ...d.row }));
+        filesDone++;
+        bytesDone += d.row.size;
+      }
+      if (batch.done.length) opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
+      flush();
+    });
     flush(true);
   } finally {
     db.pragma(`cache_size = ${cacheSize}`);

@@ -42,8 +42,16 @@ export class LocalEventWriter {
       WHERE id = ?`);
   }
 
-  /** `byProvider`, when given, gets the same counts split by the events' provider. */
-  write(events: EventRecord[], stats: WriteStats = { inserted: 0, updated: 0, unchanged: 0 }, byProvider?: Record<string, WriteStats>): WriteStats {
+  /**
+   * `byProvider`, when given, gets the same counts split by the events' provider. `chashes`
+   * holds each event's contentHash where the caller computed it already (ingest's reader thread).
+   */
+  write(
+    events: EventRecord[],
+    stats: WriteStats = { inserted: 0, updated: 0, unchanged: 0 },
+    byProvider?: Record<string, WriteStats>,
+    chashes?: ReadonlyArray<string | undefined>,
+  ): WriteStats {
     const before = maxEventId(this.db);
     const count = (e: EventRecord, k: keyof WriteStats) => {
       stats[k]++;
@@ -51,14 +59,15 @@ export class LocalEventWriter {
     };
     // One row per identity per batch (the last version): derived data of new rows is built
     // after the batch, so a row must not be inserted and then changed within it.
-    const latest = new Map<string, EventRecord>();
-    for (const e of events) {
-      const was = latest.get(e.uid);
-      if (was) count(was, 'unchanged');
-      latest.set(e.uid, e);
+    const latest = new Map<string, number>();
+    for (let i = 0; i < events.length; i++) {
+      const was = latest.get(events[i].uid);
+      if (was !== undefined) count(events[was], 'unchanged');
+      latest.set(events[i].uid, i);
     }
-    for (const e of latest.values()) {
-      const chash = contentHash(e);
+    for (const i of latest.values()) {
+      const e = events[i];
+      const chash = chashes?.[i] ?? contentHash(e);
       const values = rowValues(eventRow(e, this.deviceId, chash, this.nextSeq, this.hlc.tick()));
       if (this.insert.run(values).changes === 1) {
         this.nextSeq++;

@@ -1,0 +1,56 @@
+import { SuError } from '../errors.js';
+import type { Adapter } from '../adapters/types.js';
+import { registeredAdapter } from '../adapters/index.js';
+import { streamFromWorker } from '../util/worker-stream.js';
+import { readBatches, type ReadBatch } from './batches.js';
+import type { LineTask } from './read-lines.js';
+
+/**
+ * Where ingest reads its log files: on a worker thread for a big run, so that reading, JSON
+ * parsing and hashing (about half of a cold ingest's CPU) overlap the store's writes on the
+ * other core; here for a small one, where starting a thread (~30 ms) would cost more than it saves.
+ */
+
+/** Bytes to read above which a run uses the reader thread. */
+export const THREAD_BYTES = 8 * 1024 * 1024;
+/** Batches the reader may run ahead of the writer (each ~2,000 events). */
+const AHEAD = 4;
+/** How long the writer waits for one batch before it calls the reader stuck. */
+const STALL_MS = 120_000;
+
+export type ReadMode = 'auto' | 'thread' | 'here';
+
+/**
+ * Whether the reader thread can read for these adapters: it finds each file's parser by
+ * provider in the registry, so an adapter with a parser of its own (tests, the status line's
+ * single transcript shares the registry's) is read here.
+ */
+function threadable(adapters: Adapter[]): boolean {
+  return adapters.every((a) => registeredAdapter(a.provider)?.parser === a.parser);
+}
+
+/** Reads `tasks` in order, handing each batch of events to `sink`; says where it read them. */
+export function readFiles(tasks: LineTask[], bytes: number, adapters: Adapter[], mode: ReadMode, sink: (batch: ReadBatch) => void): 'thread' | 'here' {
+  const byProvider = new Map(adapters.map((a) => [a.provider, a]));
+  const thread = mode === 'thread' || (mode === 'auto' && bytes >= THREAD_BYTES);
+  if (!thread || tasks.length === 0 || !threadable(adapters)) {
+    readBatches(tasks, (provider, file, state) => byProvider.get(provider)!.parser(file, state), sink);
+    return 'here';
+  }
+  const stream = streamFromWorker<ReadBatch>(
+    {
+      from: import.meta.url,
+      name: 'read-worker',
+      data: { tasks },
+      ahead: AHEAD,
+      stallMs: STALL_MS,
+      fail: (f) =>
+        'stalled' in f
+          ? new SuError('INTERNAL', `the log reader stopped responding${f.why ? ` (${f.why})` : ''}`, { hint: 'run ingest again: it resumes where this run stopped' })
+          : new SuError(f.code ?? 'INTERNAL', f.message, { hint: f.hint ?? 'run ingest again: it resumes where this run stopped' }),
+    },
+    (batch) => batch.last === true,
+  );
+  for (const batch of stream) sink(batch);
+  return 'thread';
+}
