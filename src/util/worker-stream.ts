@@ -21,7 +21,7 @@ interface StreamData {
 }
 
 /** A failure inside the worker, as the consumer rethrows it. */
-export interface StreamFailure {
+interface StreamFailure {
   failure: { message: string; code?: ErrorCode; hint?: string };
 }
 
