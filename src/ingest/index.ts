@@ -1,7 +1,7 @@
 import { statSync, type Stats } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
-import { LocalEventWriter, type WriteStats } from '../store/events.js';
+import { LocalEventWriter, pendingSearchIndex, type WriteStats } from '../store/events.js';
 import type { Adapter, EventRecord, SourceFile, SourceReader } from '../adapters/types.js';
 import { Hlc, systemClock, type Clock } from '../util/clock.js';
 import type { FileMark, LineTask } from './read-lines.js';
@@ -15,6 +15,8 @@ export interface IngestOptions {
   batchEvents?: number;
   /** The adapters discover only some files (one transcript): leave the other known files alone. */
   partial?: boolean;
+  /** Log bytes from which a run leaves search indexing to the first search (default BULK_BYTES). */
+  bulkBytes?: number;
   /** Where log files are read: 'auto' (a reader thread for a big run), or forced (tests compare the two). */
   read?: ReadMode;
   /** Called as files are processed, for a progress bar. */
@@ -35,6 +37,8 @@ export interface IngestReport {
   malformed: Array<{ path: string; lines: number }>;
   /** Sources that could not be read at all this run (a database locked past the wait), and why; read again next run. */
   unreadable: Array<{ path: string; reason: string }>;
+  /** Events the search index still lacks after this run (a bulk run leaves them to the first search). */
+  searchPending: number;
   /** The same counts per agent (every adapter of the run has an entry, found or not). */
   byProvider: Record<string, ProviderCounts>;
 }
@@ -52,6 +56,12 @@ interface FileRow extends FileMark {
   mtime_ms: number;
   missing: number;
 }
+
+/**
+ * Log bytes to read above which a run is a bulk load (a first ingest, a long-unread backlog):
+ * its full-text indexing is left to the first search, which does it once (fts_pending).
+ */
+const BULK_BYTES = 32 * 1024 * 1024;
 
 /** Events written per transaction: large enough to amortize commits, small enough to bound memory. */
 const BATCH = 20_000;
@@ -73,7 +83,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
   const report: IngestReport = {
     filesSeen: 0, filesRead: 0, filesUnchanged: 0, filesRewritten: 0, filesMissing: 0,
     bytesRead: 0, linesRead: 0, malformedLines: 0,
-    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [], unreadable: [], byProvider: {},
+    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [], unreadable: [], searchPending: 0, byProvider: {},
   };
   const eventsByProvider: Record<string, WriteStats> = {};
   for (const a of opts.adapters) {
@@ -185,6 +195,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
       tasks.push({ provider: adapter.provider, path: file.path, root: file.root, mtimeMs: st.mtimeMs, prev: prev ?? null });
       taskBytes += st.size - (prev && prev.offset <= st.size ? prev.offset : 0);
     }
+    writer.deferSearch = taskBytes >= (opts.bulkBytes ?? BULK_BYTES);
     let filesDone = files.length - tasks.length;
     opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
     readFiles(tasks, taskBytes, opts.adapters, opts.read ?? 'auto', (batch) => {
@@ -222,6 +233,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     }
   }
   db.transaction(() => writer.flush())();
+  report.searchPending = pendingSearchIndex(db);
   opts.onProgress?.({ filesDone: files.length, filesTotal: files.length, bytesDone: bytesTotal, bytesTotal });
   return report;
 }

@@ -5,6 +5,8 @@ import { ADAPTERS } from '../../src/adapters/index.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { ingest } from '../../src/ingest/index.js';
 import { readFiles, THREAD_BYTES } from '../../src/ingest/reader.js';
+import { pendingSearchIndex } from '../../src/store/events.js';
+import { search } from '../../src/search/index.js';
 import { generate, genEnv } from '../../bench/gen.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -56,6 +58,25 @@ describe("ingest's reader thread", () => {
     // The torn line is left for the next run: the recorded offset stops before it.
     const offset = thread.prepare('SELECT offset FROM source_files WHERE path = ?').pluck().get(logs[6]) as number;
     expect(statSync(logs[6]).size).toBeGreaterThan(offset);
+  });
+
+  it('a bulk run leaves search indexing to the first search, which finds what an indexed store finds', async () => {
+    const out = tempDir('su-gen-');
+    generate({ seed: 5, outDir: out, targetBytes: 400_000, days: 2, projects: 2 });
+    const env = genEnv(out);
+    const bulk = openDb(join(tempDir(), 'store.db'));
+    const indexed = openDb(join(tempDir(), 'store.db'));
+    const r = await ingest(bulk, { adapters: [...ADAPTERS], env, bulkBytes: 1 });
+    const r2 = await ingest(indexed, { adapters: [...ADAPTERS], env });
+    expect(r.searchPending).toBe(r.events.inserted);
+    expect(r2.searchPending).toBe(0);
+    expect(pendingSearchIndex(bulk)).toBe(r.events.inserted);
+    const hits = (db: Db) => search(db, 'buffer', { limit: 50 }).results.map(({ deviceId: _d, deviceName: _n, ...hit }) => hit);
+    expect(hits(indexed).length).toBeGreaterThan(5);
+    expect(hits(bulk)).toEqual(hits(indexed));
+    expect(pendingSearchIndex(bulk)).toBe(0);
+    // FTS5 checks its index against the events' text, and throws on any difference.
+    expect(() => bulk.exec("INSERT INTO events_fts(events_fts) VALUES ('integrity-check')")).not.toThrow();
   });
 
   it('reads on the thread when asked or when the run is big, here for a small run or an adapter of its own', () => {

@@ -75,9 +75,9 @@ Examples:
     const { storeIsEmpty } = await import('../../reports/reports.js');
     await withReadStore(io, ({ db, path }) => {
       const empty = storeIsEmpty(db);
-      // A large sync pull leaves its events for the next search to index (once): say why this one waits.
+      // A bulk ingest or a large sync pull leaves its events for the next search to index (once): say why this one waits.
       const pending = pendingSearchIndex(db);
-      if (pending >= 10_000) io.stderr.write(`Indexing ${pending} event(s) merged by sync for search (once)…\n`);
+      if (pending >= 10_000) io.stderr.write(`Indexing ${pending} new events for search (once)…\n`);
       const result = search(db, q, opts, io.env);
       if (flags.json) {
         io.stdout.write(JSON.stringify(result, null, 2) + '\n');
