@@ -203,8 +203,9 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
         readWhole(file, file.reader, st, prev);
         continue;
       }
-      tasks.push({ provider: adapter.provider, path: file.path, root: file.root, mtimeMs: st.mtimeMs, prev: prev ?? null });
-      taskBytes += st.size - (prev && prev.offset <= st.size ? prev.offset : 0);
+      const bytes = st.size - (prev && prev.offset <= st.size ? prev.offset : 0);
+      tasks.push({ provider: adapter.provider, path: file.path, root: file.root, mtimeMs: st.mtimeMs, prev: prev ?? null, bytes });
+      taskBytes += bytes;
     }
     writer.deferSearch = taskBytes >= (opts.bulkBytes ?? BULK_BYTES);
     let filesDone = files.length - tasks.length;

@@ -18,6 +18,8 @@ export interface LineTask {
   root: string;
   /** Its mtime when listed (kept in the row when the file is read to its end). */
   mtimeMs: number;
+  /** Bytes it is expected to read (its size beyond the last offset): what divides the work among readers. */
+  bytes: number;
   prev: FileMark | null;
 }
 

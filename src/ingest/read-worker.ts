@@ -3,11 +3,12 @@ import { workerSide } from '../util/worker-stream.js';
 import { readBatches, THREAD_BATCH_FILES } from './batches.js';
 import type { LineTask } from './read-lines.js';
 
-// Ingest's reader thread (readInWorker in reader.ts): reads, parses and hashes the log files
-// in order and posts their events in batches, while the main thread writes the store.
+// One of ingest's reader threads (reader.ts): reads, parses and hashes its runs of log files in
+// order and posts their events in batches, while the main thread writes the store.
 
-const { data, post, run } = workerSide<{ tasks: LineTask[] }>();
+const { data, post, run } = workerSide<{ chunks: LineTask[][] }>();
 
+// Each run of files ends with a batch marked last: the writer then turns to the next reader.
 run(() => {
-  readBatches(data.tasks, (provider, file, state) => registeredAdapter(provider).parser(file, state), post, THREAD_BATCH_FILES);
+  for (const tasks of data.chunks) readBatches(tasks, (provider, file, state) => registeredAdapter(provider).parser(file, state), post, THREAD_BATCH_FILES);
 });

@@ -47,6 +47,15 @@ export interface StreamOptions {
  * last one (it is yielded); a failure message ends it with the error `fail` makes.
  */
 export function* streamFromWorker<M>(opts: StreamOptions, last: (msg: M, taken: number) => boolean): Generator<M> {
+  yield* startStream(opts, last);
+}
+
+/**
+ * The same, with the worker started at once rather than at the first `next()`: for several
+ * workers that must all be running before the consumer waits on the first. `stop` ends the
+ * worker whether or not the stream was read (a generator never started runs no `finally`).
+ */
+export function startStream<M>(opts: StreamOptions, last: (msg: M, taken: number) => boolean): Generator<M> & { stop(): void } {
   const counters = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
   const workerData = { ...opts.data, port: port2, counters, ahead: opts.ahead } satisfies StreamData & Record<string, unknown>;
@@ -55,13 +64,29 @@ export function* streamFromWorker<M>(opts: StreamOptions, last: (msg: M, taken: 
   let exited: string | null = null;
   worker.on('error', (err) => (exited = err.message));
   worker.on('exit', (code) => (exited ??= `exited with code ${code}`));
+  return Object.assign(consume(opts, port1, counters, worker, () => exited, last), {
+    stop: () => {
+      port1.close();
+      void worker.terminate();
+    },
+  });
+}
+
+function* consume<M>(
+  opts: StreamOptions,
+  port1: MessagePort,
+  counters: Int32Array,
+  worker: Worker,
+  exited: () => string | null,
+  last: (msg: M, taken: number) => boolean,
+): Generator<M> {
   try {
     for (let taken = 0, done = false; !done; ) {
       const got = receiveMessageOnPort(port1);
       if (!got) {
         const posted = Atomics.load(counters, POSTED);
         if (posted > taken) continue; // posted just now: the message is there
-        if (Atomics.wait(counters, POSTED, posted, opts.stallMs) === 'timed-out') throw opts.fail({ stalled: true, why: exited });
+        if (Atomics.wait(counters, POSTED, posted, opts.stallMs) === 'timed-out') throw opts.fail({ stalled: true, why: exited() });
         continue;
       }
       taken++;

@@ -83,7 +83,7 @@ describe("ingest's reader thread", () => {
     const out = tempDir('su-gen-');
     generate({ seed: 3, outDir: out, targetBytes: 200_000, days: 2, projects: 1 });
     const root = join(out, 'claude');
-    const tasks = jsonlFiles(root).map((path) => ({ provider: 'claude' as const, path, root, mtimeMs: 0, prev: null }));
+    const tasks = jsonlFiles(root).map((path) => ({ provider: 'claude' as const, path, root, mtimeMs: 0, prev: null, bytes: statSync(path).size }));
     const claude = ADAPTERS.filter((a) => a.provider === 'claude');
     const events = (mode: 'thread' | 'here' | 'auto', bytes: number, adapters = claude) => {
       let n = 0;
@@ -99,8 +99,30 @@ describe("ingest's reader thread", () => {
     expect(events('thread', 0, own)).toBe(`here ${all}`);
   });
 
+  it('two readers dealt runs of files in turn hand over every event in file order, as one reader here does', () => {
+    const out = tempDir('su-gen-');
+    generate({ seed: 9, outDir: out, targetBytes: 600_000, days: 3, projects: 2 });
+    const root = join(out, 'claude');
+    const tasks = jsonlFiles(root).map((path) => ({ provider: 'claude' as const, path, root, mtimeMs: 0, prev: null, bytes: statSync(path).size }));
+    const claude = ADAPTERS.filter((a) => a.provider === 'claude');
+    const collect = (mode: 'thread' | 'here', chunkBytes?: number) => {
+      const seen: { uids: string[]; chashes: string[]; files: string[] } = { uids: [], chashes: [], files: [] };
+      readFiles(tasks, 0, claude, mode, (b) => {
+        seen.uids.push(...b.events.map((e) => e.uid));
+        seen.chashes.push(...b.chashes);
+        seen.files.push(...b.done.map((d) => d.path));
+      }, chunkBytes);
+      return seen;
+    };
+    const here = collect('here');
+    expect(here.files).toEqual(tasks.map((t) => t.path));
+    expect(here.uids.length).toBeGreaterThan(200);
+    // ~20 runs of a few files each, over two readers.
+    expect(collect('thread', 30_000)).toEqual(here);
+  });
+
   it('a file the thread cannot read fails the run with the reason, as reading here does', () => {
-    const task = { provider: 'claude' as const, path: join(tempDir(), 'gone.jsonl'), root: tempDir(), mtimeMs: 0, prev: null };
+    const task = { provider: 'claude' as const, path: join(tempDir(), 'gone.jsonl'), root: tempDir(), mtimeMs: 0, prev: null, bytes: 1 };
     const run = (mode: 'thread' | 'here') => {
       try {
         readFiles([task], 1 << 30, [...ADAPTERS], mode, () => {});
