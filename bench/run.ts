@@ -225,6 +225,10 @@ async function main(): Promise<void> {
   const coldClaude = claudeOnly ? must('cold ingest (claude only)', await run(claudeEnv, ['ingest'], false)) : null;
   const reportClaudeOnly = claudeOnly ? must('report (claude-only home)', await run(claudeEnv, reportArgs, false)) : null;
 
+  // The first search after a cold ingest indexes what the bulk run left to it (once): its cost belongs to the ingest.
+  const firstSearch = ours.mode === 'cli' ? must('first search', await run(env, ['search', 'buffer', '--json'], false)) : null;
+  const secondSearch = ours.mode === 'cli' ? must('second search', await run(env, ['search', 'buffer', '--json'], false)) : null;
+  // Store size with the search index built (after the first search).
   const Database = (await import('better-sqlite3')).default;
   const db = new Database(join(home, 'store.db'), { readonly: true });
   const events = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
@@ -232,9 +236,6 @@ async function main(): Promise<void> {
   db.close();
   const storeBytes = readdirSync(home).filter((f) => f.startsWith('store.db')).reduce((a, f) => a + statSync(join(home, f)).size, 0);
 
-  // The first search after a cold ingest indexes what the bulk run left to it (once): its cost belongs to the ingest.
-  const firstSearch = ours.mode === 'cli' ? must('first search', await run(env, ['search', 'buffer', '--json'], false)) : null;
-  const secondSearch = ours.mode === 'cli' ? must('second search', await run(env, ['search', 'buffer', '--json'], false)) : null;
 
   let cc: Measure | null = null;
   let cc20: Measure | null = null;
