@@ -64,9 +64,9 @@ interface FileRow extends FileMark {
 const BULK_BYTES = 32 * 1024 * 1024;
 
 /** Events written per transaction: large enough to amortize commits, small enough to bound memory. */
-const BATCH = 20_000;
-/** Page cache while ingesting, as SQLite's negative KiB (128 MiB). */
-const INGEST_CACHE_KIB = -131_072;
+const BATCH = 10_000;
+/** Page cache while ingesting, as SQLite's negative KiB (64 MiB). */
+const INGEST_CACHE_KIB = -65_536;
 
 /**
  * Incremental ingest. Per source file we remember size, mtime, the byte offset consumed

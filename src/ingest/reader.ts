@@ -18,10 +18,12 @@ export const THREAD_BYTES = 8 * 1024 * 1024;
  * the larger half of the work), and more would only compete with it there.
  */
 const READERS = 2;
+/** Young-generation size of a reader's heap, MiB. */
+const READER_YOUNG_MB = 8;
 /** Log bytes per run of files handed to one reader. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Batches a reader may run ahead of the writer (each ~2,000 events). */
-const AHEAD = 4;
+const AHEAD = 2;
 /** How long the writer waits for one batch before it calls the reader stuck. */
 const STALL_MS = 120_000;
 
@@ -83,6 +85,9 @@ export function readFiles(
         data: { chunks: mine },
         ahead: AHEAD,
         stallMs: STALL_MS,
+        // A reader's garbage is short-lived (a line's parse, a batch's copy): a small young
+        // generation keeps each thread's heap small (the cold ingest's peak RSS has a budget).
+        resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_MB },
         fail: (f) =>
           'stalled' in f
             ? new SuError('INTERNAL', `the log reader stopped responding${f.why ? ` (${f.why})` : ''}`, { hint: 'run ingest again: it resumes where this run stopped' })

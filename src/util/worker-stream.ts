@@ -1,5 +1,5 @@
 import { SuError, type ErrorCode } from '../errors.js';
-import { MessageChannel, receiveMessageOnPort, Worker, workerData as threadData, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, workerData as threadData, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
 /**
  * A worker thread that produces messages for a synchronous consumer (a SQLite transaction
@@ -37,6 +37,8 @@ export interface StreamOptions {
   ahead: number;
   /** How long the consumer waits for one message before it calls the worker stuck. */
   stallMs: number;
+  /** The worker's heap limits (Node's defaults when absent). */
+  resourceLimits?: ResourceLimits;
   /** The error to throw for a failure: the worker's own (code and hint kept), a stall, a dead worker. */
   fail: (f: StreamFailure['failure'] | { stalled: true; why: string | null }) => Error;
 }
@@ -59,7 +61,7 @@ export function startStream<M>(opts: StreamOptions, last: (msg: M, taken: number
   const counters = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
   const workerData = { ...opts.data, port: port2, counters, ahead: opts.ahead } satisfies StreamData & Record<string, unknown>;
-  const worker = new Worker(boot(opts.from, opts.name), { eval: true, workerData, transferList: [port2, ...(opts.transfer ?? [])] });
+  const worker = new Worker(boot(opts.from, opts.name), { eval: true, workerData, transferList: [port2, ...(opts.transfer ?? [])], resourceLimits: opts.resourceLimits });
   worker.unref();
   let exited: string | null = null;
   worker.on('error', (err) => (exited = err.message));
