@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { ADAPTERS } from '../src/adapters/index.js';
-import { eventUid } from '../src/adapters/identity.js';
-import type { EventRecord, Provider } from '../src/adapters/types.js';
+import { eventUid } from '../src/model/identity.js';
+import type { EventRecord, Provider } from '../src/model/event.js';
 import { cutSegments, encodeSegment, type SegmentEvent } from '../src/sync/codec.js';
-import { Hlc, fixedClock } from '../src/util/clock.js';
+import { Hlc, fixedClock } from '../src/model/clock.js';
 import { generate, presetOptions, type SizePreset } from './gen.js';
 
 interface Args {

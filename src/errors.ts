@@ -51,3 +51,8 @@ export function exitCodeFor(err: unknown): number {
 export function isRetryable(err: unknown): boolean {
   return err instanceof SuError && (err.code === 'UNREACHABLE' || err.code === 'LOCKED' || err.code === 'CONFLICT');
 }
+
+/** What a thrown value says: an Error's message, else the value as text (a thrown string, say). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -87,6 +87,12 @@ export async function api<T>(path: string, params: Record<string, string | undef
   return body;
 }
 
+/** What a thrown value says: an Error's message (with an API error's hint), else the value as text. */
+function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.message + (err.hint ? ` — ${err.hint}` : '');
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function showError(err: unknown): void {
   const box = $('#error');
   if (err === null) {
@@ -94,8 +100,7 @@ export function showError(err: unknown): void {
     box.textContent = '';
     return;
   }
-  const msg = err instanceof ApiError ? err.message + (err.hint ? ` — ${err.hint}` : '') : err instanceof Error ? err.message : String(err);
-  box.textContent = msg;
+  box.textContent = errorText(err);
   box.hidden = false;
 }
 

@@ -1,6 +1,6 @@
 /**
  * ESLint rule `layers/layering`: which folder of src/ may import which (eslint.config.js holds
- * the table and the known exceptions; this file only applies them).
+ * the table; this file only applies it).
  *
  * Every import counts, `import type` and `typeof import()` too: a type dependency is still a
  * dependency of the design, even when it costs nothing at run time.
@@ -32,25 +32,23 @@ const layering = {
         properties: {
           layers: { type: 'object' },
           entries: { type: 'object' },
-          exceptions: { type: 'array' },
         },
         additionalProperties: false,
       },
     ],
   },
   create(context) {
-    const { layers, entries = {}, exceptions = [] } = context.options[0];
+    const { layers, entries = {} } = context.options[0];
     const fromRel = relative(ROOT, context.filename);
     const fromLayer = layerOf(fromRel, layers);
     if (!fromLayer) return {};
-    const excepted = new Set(exceptions.filter(([f]) => f === fromRel).map(([, t]) => t));
 
     function check(node, spec) {
       if (typeof spec !== 'string') return;
       const to = target(context.filename, spec);
       if (!to) return;
       const toLayer = layerOf(to, layers);
-      if (!toLayer || toLayer === fromLayer || excepted.has(to)) return;
+      if (!toLayer || toLayer === fromLayer) return;
       if (!layers[fromLayer].includes(toLayer)) {
         context.report({ node, message: `${fromLayer} may not import ${toLayer} (${to}); ${fromLayer} may import: ${layers[fromLayer].join(', ') || 'nothing in src/'}` });
       } else if (entries[toLayer] && to !== entries[toLayer]) {

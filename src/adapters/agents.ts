@@ -1,12 +1,15 @@
 /**
- * The agents we read, by their provider name: the one list `--provider`, the ingest summary
- * and the help texts take names from. Kept free of parser code (the CLI validates a flag
- * without loading any adapter). Adding an agent: one entry here, one adapter in index.ts.
+ * The agents we read, by their provider name (src/model/event.ts lists the names): what the
+ * ingest summary and the help texts say of each. Kept free of parser code (the CLI declares
+ * its options without loading any adapter). Adding an agent: its name in PROVIDERS, one entry
+ * here, one adapter in index.ts.
  *
- * A store can also hold events of a provider missing here (a newer peer's, landed by sync):
+ * A store can also hold events of a provider not in PROVIDERS (a newer peer's, landed by sync):
  * the provider is a plain string everywhere below the CLI, so such events are reported
  * under their name; only `--provider` is limited to this list.
  */
+import type { Provider } from '../model/event.js';
+
 export interface AgentInfo {
   /** The product's name, for people. */
   name: string;
@@ -26,12 +29,7 @@ export const AGENTS = {
   qwen: { name: 'Qwen Code', env: 'QWEN_DATA_DIR', defaultPath: '~/.qwen' },
   opencode: { name: 'OpenCode', env: 'OPENCODE_DATA_DIR', defaultPath: '~/.local/share/opencode ($XDG_DATA_HOME/opencode)' },
   pi: { name: 'pi', env: 'PI_AGENT_DIR', defaultPath: "~/.pi/agent/sessions and its forks' roots; a comma-separated list works" },
-} as const satisfies Record<string, AgentInfo>;
-
-export type Provider = keyof typeof AGENTS;
-
-/** Every provider name, in ingest order. */
-export const PROVIDERS = Object.keys(AGENTS) as Provider[];
+} as const satisfies Record<Provider, AgentInfo>;
 
 /** What we know of an agent, by provider name. */
 export function agentInfo(provider: Provider): AgentInfo {

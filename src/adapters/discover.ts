@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Provider, SourceFile, SourceReader } from './types.js';
+import type { Provider } from '../model/event.js';
+import type { SourceFile, SourceReader } from './types.js';
 
 /**
  * Every file under `dir` whose path relative to it (as segments) `match` accepts, sorted by

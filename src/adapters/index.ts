@@ -1,5 +1,6 @@
-import type { Adapter, Provider } from './types.js';
-import { PROVIDERS } from './agents.js';
+import type { Adapter } from './types.js';
+import type { Provider } from '../model/event.js';
+import { PROVIDERS } from '../model/event.js';
 import { claudeAdapter } from './claude/index.js';
 import { codexAdapter } from './codex/index.js';
 import { copilotAdapter } from './copilot/index.js';

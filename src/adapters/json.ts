@@ -1,6 +1,7 @@
-import { canonicalJson } from '../util/canonical.js';
+import { canonicalJson } from '../model/canonical.js';
 import { BadTokenCount, isTokenCount } from './tokens.js';
-import type { EventRecord, FileParser, ParserState } from './types.js';
+import type { EventRecord } from '../model/event.js';
+import type { FileParser, ParserState } from './types.js';
 
 /**
  * Reading loosely typed log JSON: the helpers every adapter of a JSON log format needs, so a

@@ -1,56 +1,8 @@
 /**
- * The normalized event every adapter produces and the store keeps. Field order here
- * is the canonical order used by sync serialization; do not reorder.
+ * The adapters' contract: how a log format is found, read line by line or whole, and turned
+ * into events (the event itself is src/model/event.ts).
  */
-import type { Provider } from './agents.js';
-
-export { PROVIDERS, type Provider } from './agents.js';
-
-export type EventKind =
-  | 'user' // a prompt typed by the user (or a tool result carried in a user record)
-  | 'assistant' // a model reply (text, tool calls) – may carry usage
-  | 'tool_call'
-  | 'tool_result'
-  | 'reasoning'
-  | 'system'
-  | 'summary'
-  | 'usage' // a pure usage record (Codex token_count)
-  | 'meta'; // session metadata (Codex session_meta / turn_context)
-
-export interface TokenUsage {
-  inputTokens: number; // non-cached input
-  outputTokens: number; // for Codex includes reasoning
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningTokens: number; // informational, already inside outputTokens for Codex
-  totalTokens: number;
-}
-
-export interface EventRecord {
-  /** Natural identity: hex sha256 of provider, session and record id (see identity.ts). */
-  uid: string;
-  provider: Provider;
-  /** Project slug; Claude's directory name, or the same transform of Codex's cwd. */
-  project: string;
-  /** Working directory as logged, when known. */
-  projectPath: string | null;
-  session: string;
-  /** The provider's own record id (Claude `uuid`), or `d:<hash>` derived from (provider, slug, session, ts, ordinal). */
-  record: string;
-  /** ISO-8601 UTC timestamp with milliseconds, as the provider logged it (normalized). Empty string if the record had none. */
-  ts: string;
-  kind: EventKind;
-  model: string | null;
-  sidechain: boolean;
-  agent: string | null;
-  /** Billing dedupe key: usage with the same key is counted once (Claude: `message.id:requestId`). Null when the event carries no usage. */
-  usageKey: string | null;
-  usage: TokenUsage | null;
-  /** Searchable text (prompt, reply, tool call/result), capped. */
-  text: string | null;
-  /** Small JSON object with provider-specific extras (tool names, subtype, cwd...), canonical key order. */
-  extra: string | null;
-}
+import type { EventRecord, Provider } from '../model/event.js';
 
 /** What a parser remembers between incremental reads of one file. JSON-serializable. */
 export type ParserState = Record<string, unknown>;

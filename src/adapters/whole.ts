@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { EventRecord, SourceReader } from './types.js';
+import type { EventRecord } from '../model/event.js';
+import type { SourceReader } from './types.js';
 
 /**
  * Sources read whole rather than as appended lines: what changed is told by the stamps of

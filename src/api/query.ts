@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { SuError } from '../errors.js';
-import { parseReportOptions, type ReportOptions } from '../reports/index.js';
+import { parseReportOptions, type ReportOptions } from '../query/options.js';
 
 /** The report filters, by their query-parameter names (the CLI flags without dashes). */
 export const FILTER_PARAMS = ['since', 'until', 'timezone', 'project', 'provider', 'scope'] as const;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { storePath } from '../paths.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock } from '../model/clock.js';
 
 /** Anything text can be written to: a process stream, or a buffer in tests. */
 export interface Output {
@@ -77,4 +77,26 @@ export async function withStore<T>(io: CliIo, fn: (db: Db, path: string) => T | 
 /** The sentence every reading command prints when there is nothing to read. */
 export function emptyStoreNotice(path: string): string {
   return `The store at ${path} has no events yet.\nRun \`stackunderflow ingest\` to read your Claude Code and Codex logs (or \`stackunderflow demo\` to try the bundled samples).\n`;
+}
+
+/**
+ * Runs a read of the store (a report, the session list, a search) and prints it: JSON as is, or
+ * the text `render` makes (loaded only then); an empty store says how to fill it.
+ */
+export async function printFromStore<R>(io: CliIo, json: boolean | undefined, make: (db: Db) => R, render: () => Promise<(r: R) => string>): Promise<void> {
+  const { storeIsEmpty } = await import('../reports/reports.js');
+  await withReadStore(io, async ({ db, path }) => {
+    const empty = storeIsEmpty(db);
+    const report = make(db);
+    if (json) {
+      io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      if (empty) io.stderr.write(emptyStoreNotice(path));
+      return;
+    }
+    if (empty) {
+      io.stdout.write(emptyStoreNotice(path));
+      return;
+    }
+    io.stdout.write((await render())(report));
+  });
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { SuError, exitCodeFor } from '../errors.js';
+import { SuError, exitCodeFor, messageOf } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import type { CliIo } from './io.js';
 import { registerIngest } from './commands/ingest.js';
@@ -10,7 +10,8 @@ import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
-import { AGENTS, PROVIDERS } from '../adapters/agents.js';
+import { AGENTS } from '../adapters/agents.js';
+import { PROVIDERS } from '../model/event.js';
 import { registerStatusline } from './commands/statusline.js';
 
 export type { CliIo } from './io.js';
@@ -115,7 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       report(io, err);
       return exitCodeFor(err);
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     report(
       io,
       new SuError('INTERNAL', message, {

@@ -1,5 +1,6 @@
-import type { EventRecord, FileParser, ParserState, Provider, SourceFile } from '../adapters/types.js';
-import { contentHash } from '../util/canonical.js';
+import type { FileParser, ParserState, SourceFile } from '../adapters/types.js';
+import type { EventRecord, Provider } from '../model/event.js';
+import { contentHash } from '../model/canonical.js';
 import { readBuffer, readLines, type FileDone, type LineTask } from './read-lines.js';
 
 /**

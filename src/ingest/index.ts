@@ -2,8 +2,9 @@ import { statSync, type Stats } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
 import { LocalEventWriter, pendingSearchIndex, type WriteStats } from '../store/events.js';
-import type { Adapter, EventRecord, SourceFile, SourceReader } from '../adapters/types.js';
-import { Hlc, systemClock, type Clock } from '../util/clock.js';
+import type { Adapter, SourceFile, SourceReader } from '../adapters/types.js';
+import type { EventRecord } from '../model/event.js';
+import { Hlc, systemClock, type Clock } from '../model/clock.js';
 import type { FileMark, LineTask } from './read-lines.js';
 import { readFiles, type ReadMode } from './reader.js';
 

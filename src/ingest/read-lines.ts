@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { EventRecord, FileParser, ParserState, Provider } from '../adapters/types.js';
-import { sha256Hex } from '../util/canonical.js';
+import type { FileParser, ParserState } from '../adapters/types.js';
+import type { EventRecord, Provider } from '../model/event.js';
+import { sha256Hex } from '../model/canonical.js';
 
 /** What ingest remembers of a log file between runs (its source_files row). */
 export interface FileMark {

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { sep } from 'node:path';
 import type { Db } from '../store/db.js';
 import { PROJECTS_DIR } from '../adapters/claude/paths.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock } from '../model/clock.js';
 import type { IngestReport } from './index.js';
 
 

@@ -1,25 +1,9 @@
 import { hasTable, type Db } from '../store/db.js';
-import type { Provider } from '../adapters/types.js';
-import { slugFromPath } from '../adapters/slug.js';
-import type { ReportOptions } from './options.js';
-import { formatScope, resolveScope, slotsTable, usageScopeSql, usageTable, type ResolvedScope, type SqlFragment } from './scope.js';
-import type { ReportMeta } from './reports.js';
-import { coarseRange, dateToDay, defaultTimeZone, localDaySql, offsetSegments, type OffsetSegments } from './timezone.js';
-import { LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
-
-/** Options with everything resolved against the store: what one report run works from. */
-export interface ReportContext {
-  timezone: string;
-  scope: ResolvedScope;
-  sinceDay?: number;
-  untilDay?: number;
-  since?: string;
-  until?: string;
-  project?: string;
-  provider?: Provider;
-  byDevice: boolean;
-  projectFilter: SqlFragment | null;
-}
+import type { Provider } from '../model/event.js';
+import { filterTerms, type ReportContext } from '../query/context.js';
+import { slotsTable, usageScopeSql, usageTable } from '../query/scope.js';
+import { coarseRange, localDaySql, offsetSegments, type OffsetSegments } from '../query/timezone.js';
+import { LONG_CONTEXT_THRESHOLD, priceFor } from '../query/pricing.js';
 
 export type GroupKey = 'day' | 'project' | 'session' | 'device';
 
@@ -48,42 +32,6 @@ export interface AggRow {
   lastMs: number;
 }
 
-function projectFilter(db: Db, project: string | undefined, a: string): SqlFragment | null {
-  if (project === undefined) return null;
-  const slug = /[\\/]/.test(project) ? slugFromPath(project.replace(/[\\/]+$/, '')) : project;
-  const exact = db.prepare('SELECT 1 FROM projects WHERE slug = ? LIMIT 1').get(slug);
-  if (exact || slug !== project) return { sql: `${a}.project = ?`, params: [slug] };
-  return { sql: `instr(lower(${a}.project), ?) > 0`, params: [project.toLowerCase()] };
-}
-
-/** Resolves options against the store (scope → device ids, project → filter, dates → day numbers). */
-export function reportContext(db: Db, opts: ReportOptions, env: NodeJS.ProcessEnv = process.env): ReportContext {
-  return {
-    timezone: opts.timezone ?? defaultTimeZone(env),
-    scope: resolveScope(db, opts.scope),
-    since: opts.since,
-    until: opts.until,
-    sinceDay: opts.since ? dateToDay(opts.since) : undefined,
-    untilDay: opts.until ? dateToDay(opts.until) : undefined,
-    project: opts.project,
-    provider: opts.provider,
-    byDevice: opts.byDevice ?? false,
-    projectFilter: projectFilter(db, opts.project, 'u'),
-  };
-}
-
-/** What a report covered, from its context: echoed in JSON output beside the ccusage fields. */
-export function contextMeta(ctx: ReportContext): ReportMeta {
-  return {
-    timezone: ctx.timezone,
-    scope: formatScope(ctx.scope),
-    since: ctx.since ?? null,
-    until: ctx.until ?? null,
-    project: ctx.project ?? null,
-    provider: ctx.provider ?? null,
-  };
-}
-
 /** The data's time span (two index probes), or null when there is no usage. */
 export function dataSpan(db: Db, table: 'usage' | 'usage_union' = 'usage'): { lo: number; hi: number } | null {
   const lo = db.prepare(`SELECT ts_ms FROM ${table} WHERE ts_ms > 0 ORDER BY ts_ms LIMIT 1`).pluck().get() as number | undefined;
@@ -104,14 +52,7 @@ export function baseWhere(ctx: ReportContext, span: { lo: number; hi: number }):
   const scope = usageScopeSql(ctx.scope, 'u');
   clauses.push(scope.sql.replace(/^u\.device_id = \?$/, '+u.device_id = ?'));
   params.push(...scope.params);
-  if (ctx.provider) {
-    clauses.push('u.provider = ?');
-    params.push(ctx.provider);
-  }
-  if (ctx.projectFilter) {
-    clauses.push(ctx.projectFilter.sql);
-    params.push(...ctx.projectFilter.params);
-  }
+  filterTerms(ctx, clauses, params);
   const { from, to } = coarseRange(ctx.sinceDay, ctx.untilDay);
   const covered = (Math.min(to ?? span.hi, span.hi) - Math.max(from ?? span.lo, span.lo)) / Math.max(1, span.hi - span.lo);
   const col = covered < 0.25 ? 'u.ts_ms' : '+u.ts_ms';

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
+import { contextMeta, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
 import {
   afterFirstPause,
   blockTotalTokens,
@@ -19,10 +19,10 @@ import {
   type TokenLimitStatus,
 } from './blocks.js';
 import { billedEntries, latestEntryBefore, type BilledEntry } from './entries.js';
-import type { ReportOptions } from './options.js';
-import type { ReportMeta } from './reports.js';
-import { formatScope, knownDevices } from './scope.js';
-import { localDate } from './timezone.js';
+import { SuError } from '../errors.js';
+import { parseReportOptions, type RawReportOptions, type ReportOptions } from '../query/options.js';
+import { formatScope, knownDevices } from '../query/scope.js';
+import { localDate } from '../query/timezone.js';
 
 export interface BlocksOptions extends ReportOptions {
   /** Hours per block (default 5). */
@@ -207,4 +207,37 @@ export function currentWindow(db: Db, opts: ReportOptions, env?: NodeJS.ProcessE
     meta: { scope: formatScope(ctx.scope), timezone: ctx.timezone, sessionHours: DEFAULT_SESSION_HOURS, now: new Date(now).toISOString() },
     block: b && blockEntry(b, now, undefined, null),
   };
+}
+
+/** Untyped blocks flags, beside the shared ones. */
+export interface RawBlocksOptions extends RawReportOptions {
+  active?: boolean | string;
+  recent?: boolean | string;
+  tokenLimit?: string;
+  sessionLength?: string;
+}
+
+/** Options of the blocks report: the shared filters plus the window's own switches. */
+export function parseBlocksOptions(raw: RawBlocksOptions): BlocksOptions {
+  const out: BlocksOptions = parseReportOptions(raw);
+  if (out.provider && out.provider !== 'claude') {
+    throw new SuError('USAGE', `blocks are Claude's 5-hour windows; --provider ${out.provider} has none`, { hint: 'leave out --provider' });
+  }
+  const flag = (v: boolean | string | undefined) => v === true || v === 'true' || v === '1';
+  if (flag(raw.active)) out.active = true;
+  if (flag(raw.recent)) out.recent = true;
+  if (raw.tokenLimit !== undefined && raw.tokenLimit !== '') {
+    const v = raw.tokenLimit.trim().toLowerCase();
+    if (v === 'max') out.tokenLimit = 'max';
+    else if (/^\d{1,12}$/.test(v) && Number(v) > 0) out.tokenLimit = Number(v);
+    else throw new SuError('USAGE', `--token-limit wants a number of tokens or 'max', got '${raw.tokenLimit}'`, { hint: 'e.g. --token-limit 500000, or --token-limit max for your largest past block' });
+  }
+  if (raw.sessionLength !== undefined && raw.sessionLength !== '') {
+    const h = Number(raw.sessionLength);
+    if (!/^\d+(\.\d+)?$/.test(raw.sessionLength.trim()) || !(h > 0) || h > 24 * 7) {
+      throw new SuError('USAGE', `--session-length wants hours (more than 0, at most 168), got '${raw.sessionLength}'`, { hint: 'e.g. --session-length 5' });
+    }
+    out.sessionHours = h;
+  }
+  return out;
 }

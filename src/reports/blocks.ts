@@ -1,5 +1,5 @@
 import type { BilledEntry } from './entries.js';
-import { SYNTHETIC_MODEL } from './synthetic.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /**
  * Claude's 5-hour usage windows, grouped exactly as ccusage 20 groups them so the numbers

@@ -1,13 +1,14 @@
-import type { Provider } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
-import { contextMeta, reportContext, type ReportContext } from './aggregate.js';
-import type { ReportOptions } from './options.js';
-import { Acc, groupCost, projectPaths, SYNTHETIC_MODEL } from './reports.js';
+import { contextMeta, reportContext, type ReportContext } from '../query/context.js';
+import type { ReportOptions } from '../query/options.js';
+import { Acc, projectPaths } from './reports.js';
+import { groupCost } from '../query/pricing.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 import { eachScoped, rollup, stmt } from './rollup.js';
-import { knownDevices } from './scope.js';
-import { dayToDate, defaultTimeZone, localDate, offsetAt } from './timezone.js';
+import { recentSessions } from './sessions.js';
+import { knownDevices } from '../query/scope.js';
+import { dayToDate, defaultTimeZone, localDate } from '../query/timezone.js';
 
-const DAY_MS = 86_400_000;
 /** A chart shows this many series at most; smaller ones are summed into one "other" series. */
 const MAX_SERIES = 8;
 /** Longest day axis sent: a range wider than this is cut to the days that have data. */
@@ -182,65 +183,33 @@ export function dashboardSummary(db: Db, opts: ReportOptions, env?: NodeJS.Proce
   };
 }
 
-/** The first instant (epoch ms) of local day `day` in `tz`. */
-function localMidnight(tz: string, day: number): number {
-  const wall = day * DAY_MS;
-  const t = wall - offsetAt(tz, wall);
-  return wall - offsetAt(tz, t);
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /**
- * GET /api/dashboard/sessions: the most recent sessions active in the range (as `/api/sessions`
- * selects them: last event on or after `since`, first on or before `until`), from the
- * trigger-maintained per-device `sessions` table merged across devices under `all`, with each
- * session's whole billed usage from the rollup. It never scans the events, and has no event counts.
+ * GET /api/dashboard/sessions: the most recent sessions active in the range, chosen by the rule
+ * of `/api/sessions` (recentSessions) from the per-device session rows, with each session's whole
+ * billed usage from the rollup. It never scans the events, and has no event counts.
  */
 export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number }, env?: NodeJS.ProcessEnv) {
   const ctx = contextOf(db, opts, env);
   const limit = Math.min(opts.limit ?? 50, 500);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (ctx.scope.kind !== 'all') {
-    where.push('u.device_id = ?');
-    params.push(ctx.scope.deviceId);
-  }
-  const having: string[] = [];
-  if (ctx.sinceDay !== undefined) {
-    having.push('MAX(u.last_ts) >= ?');
-    params.push(iso(localMidnight(ctx.timezone, ctx.sinceDay)));
-  }
-  if (ctx.untilDay !== undefined) {
-    having.push("MIN(NULLIF(u.first_ts, '')) < ?");
-    params.push(iso(localMidnight(ctx.timezone, ctx.untilDay + 1)));
-  }
-  const rows = stmt(
-    db,
-    `SELECT u.provider, u.session_id, MAX(u.project) AS project, COALESCE(MIN(NULLIF(u.first_ts, '')), '') AS first_ts,
-       MAX(u.last_ts) AS last_ts, group_concat(DISTINCT u.device_id) AS devices, COUNT(*) OVER () AS total
-     FROM sessions u ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-     GROUP BY u.provider, u.session_id ${having.length ? 'HAVING ' + having.join(' AND ') : ''}
-     ORDER BY last_ts DESC, u.session_id LIMIT ?`,
-  ).all(...params, limit) as Array<{ provider: Provider; session_id: string; project: string; first_ts: string; last_ts: string; devices: string; total: number }>;
+  const { sessions: rows, total } = recentSessions(db, ctx, { limit });
 
   const usage = new Map<string, Acc>();
-  for (const r of rows) usage.set(r.provider + '\u0000' + r.session_id, new Acc());
+  for (const r of rows) usage.set(r.provider + '\u0000' + r.sessionId, new Acc());
   eachScoped(db, { ...ctx, sinceDay: undefined, untilDay: undefined }, (r) => {
     usage.get(r.provider + '\u0000' + r.session)?.add(r, groupCost(r), false);
   });
   const pathOf = stmt(db, 'SELECT path FROM projects WHERE provider = ? AND slug = ?').pluck();
   const sessions = rows.map((r) => {
-    const u = usage.get(r.provider + '\u0000' + r.session_id)!;
+    const u = usage.get(r.provider + '\u0000' + r.sessionId)!;
     return {
-      sessionId: r.session_id,
+      sessionId: r.sessionId,
       provider: r.provider,
       project: r.project,
       projectPath: (pathOf.get(r.provider, r.project) as string | null | undefined) ?? null,
-      firstTimestamp: r.first_ts,
-      lastTimestamp: r.last_ts,
-      lastActivity: r.last_ts ? localDate(ctx.timezone, Date.parse(r.last_ts)) : '',
-      deviceIds: r.devices.split(',').sort(),
+      firstTimestamp: r.firstTimestamp,
+      lastTimestamp: r.lastTimestamp,
+      lastActivity: r.lastActivity,
+      deviceIds: r.deviceIds,
       totalTokens: u.totalTokens,
       totalCost: u.cost,
       requests: u.requests,
@@ -248,5 +217,5 @@ export function dashboardSessions(db: Db, opts: ReportOptions & { limit?: number
       unpricedModels: [...u.unpriced].sort(),
     };
   });
-  return { sessions, total: rows[0]?.total ?? 0, meta: { ...contextMeta(ctx), limit } };
+  return { sessions, total, meta: { ...contextMeta(ctx), limit } };
 }

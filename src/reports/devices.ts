@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import { changeKey } from './rollup.js';
-import { knownDevices } from './scope.js';
+import { knownDevices } from '../query/scope.js';
 
 /** What the store holds from one origin device. */
 export interface DeviceActivity {

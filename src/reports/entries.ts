@@ -1,8 +1,8 @@
 import type { Db } from '../store/db.js';
-import { baseWhere, dataSpan, type ReportContext } from './aggregate.js';
-import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from './pricing.js';
-import { usageTable } from './scope.js';
-import { SYNTHETIC_MODEL } from './synthetic.js';
+import { baseWhere, dataSpan } from './aggregate.js';
+import type { ReportContext } from '../query/context.js';
+import { responseCost } from '../query/pricing.js';
+import { usageTable } from '../query/scope.js';
 
 /**
  * One billed response, as every report bills it: the store's `usage` rows (one per usage
@@ -33,25 +33,6 @@ export interface EntryRange {
   untilMs?: number;
   /** Only this session. */
   session?: string;
-}
-
-/** The cost of one response: long-context rates apply per response, to its own excess. */
-function entryCost(model: string | null, t: Omit<BilledEntry, 'ms' | 'model' | 'device' | 'session' | 'cost'>): number | null {
-  const tokens = t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens;
-  if (tokens === 0 || model === SYNTHETIC_MODEL) return 0;
-  const p = priceFor(model);
-  if (!p) return null;
-  const T = LONG_CONTEXT_THRESHOLD;
-  return costOf(
-    {
-      ...t,
-      inputAbove: Math.max(t.inputTokens - T, 0),
-      outputAbove: Math.max(t.outputTokens - T, 0),
-      cacheCreationAbove: Math.max(t.cacheCreationTokens - T, 0),
-      cacheReadAbove: Math.max(t.cacheReadTokens - T, 0),
-    },
-    p,
-  );
 }
 
 type RawEntry = [ms: number, model: string | null, device: string, session: string, input: number, output: number, cc: number, cr: number, cc1h: number];
@@ -87,7 +68,7 @@ export function billedEntries(db: Db, ctx: ReportContext, range: EntryRange = {}
     .all(...params) as RawEntry[];
   return rows.map((r) => {
     const t = { inputTokens: r[4], outputTokens: r[5], cacheCreationTokens: r[6], cacheReadTokens: r[7], cacheCreation1hTokens: r[8] };
-    return { ms: r[0], model: r[1], device: r[2], session: r[3], ...t, cost: entryCost(r[1], t) };
+    return { ms: r[0], model: r[1], device: r[2], session: r[3], ...t, cost: responseCost(r[1], t) };
   });
 }
 

@@ -1,5 +1,6 @@
 import type { BlockEntry, BlocksReport } from './blocks-report.js';
-import { formatCost, formatInt, renderTable, shortModel, type FormatOptions } from './format.js';
+import { formatCost, formatInt } from '../util/units.js';
+import { renderTable, shortModel, type FormatOptions } from './format.js';
 
 /** "3h 05m" from minutes. */
 export function formatMinutes(min: number): string {

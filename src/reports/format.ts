@@ -12,8 +12,9 @@ import type {
   UsageTotals,
 } from './reports.js';
 import { inertDeep } from '../util/terminal.js';
+import { formatCost, formatInt } from '../util/units.js';
 import type { SessionList } from './sessions.js';
-import { normalizeModel } from './pricing.js';
+import { normalizeModel } from '../query/pricing.js';
 
 /** Rendering switches. Colors only make sense on a terminal. */
 export interface FormatOptions {
@@ -24,25 +25,6 @@ type Align = 'left' | 'right';
 interface Column {
   header: string;
   align: Align;
-}
-
-// Made on first use: the first Intl object loads ICU data (tens of ms), which a JSON report never needs.
-let nf: Intl.NumberFormat | undefined;
-
-/** 1234567 → "1,234,567". */
-export function formatInt(n: number): string {
-  const r = Math.round(n);
-  // Grouped by hand for the integers every command prints: building Intl's formatter (ICU's
-  // locale data) cost ~20 ms of a 0.5 s ingest; anything a regular expression cannot group goes to Intl.
-  if (Number.isSafeInteger(r)) return String(r).replace(/\B(?=(\d{3})+$)/g, ',');
-  nf ??= new Intl.NumberFormat('en-US');
-  return nf.format(r);
-}
-
-/** USD with cents and thousands separators; null (unknown) → "?". */
-export function formatCost(n: number | null): string {
-  if (n === null) return '?';
-  return '$' + n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
 /** A row's cost cell: "?" when nothing was priced, "$x.xx+?" when some usage was left out. */
@@ -158,14 +140,30 @@ function totalsRow(lead: string[], t: UsageTotals): string[] {
   return [...lead, ...tokenCells(t)];
 }
 
-function dailyLike(title: string, first: string, rows: Array<TokenRow & { key: string; modelsUsed: string[]; devices?: DeviceShare[] }>, report: DailyReport | WeeklyReport | MonthlyReport, fmt: FormatOptions): string {
-  const cols: Column[] = [{ header: first, align: 'left' }, { header: 'Models', align: 'left' }, ...TOKEN_COLUMNS];
+/**
+ * A report as a table: the lead columns, then the token columns; each entry's row with its
+ * devices' shares under it (with `byDevice`); the totals row, and the footer.
+ */
+function reportTable<E extends { devices?: DeviceShare[] }>(
+  title: string,
+  report: AnyReport,
+  lead: Column[],
+  entries: E[],
+  row: (e: E) => string[],
+  totalsLead: string[],
+  fmt: FormatOptions,
+): string {
   const body: string[][] = [];
-  for (const r of rows) {
-    body.push([r.key, models(r.modelsUsed), ...tokenCells(r)]);
-    body.push(...deviceRows(r.devices, 2));
+  for (const e of entries) {
+    body.push(row(e));
+    body.push(...deviceRows(e.devices, lead.length));
   }
-  return header(title, report.meta) + renderTable(cols, body, totalsRow(['Total', ''], report.totals), fmt) + footer(report.totals, 'in this range');
+  return header(title, report.meta) + renderTable([...lead, ...TOKEN_COLUMNS], body, totalsRow(totalsLead, report.totals), fmt) + footer(report.totals, 'in this range');
+}
+
+function dailyLike(title: string, first: string, rows: Array<TokenRow & { key: string; modelsUsed: string[]; devices?: DeviceShare[] }>, report: DailyReport | WeeklyReport | MonthlyReport, fmt: FormatOptions): string {
+  const lead: Column[] = [{ header: first, align: 'left' }, { header: 'Models', align: 'left' }];
+  return reportTable(title, report, lead, rows, (r) => [r.key, models(r.modelsUsed), ...tokenCells(r)], ['Total', ''], fmt);
 }
 
 function renderDaily(r: DailyReport, fmt: FormatOptions): string {
@@ -181,64 +179,50 @@ function renderMonthly(r: MonthlyReport, fmt: FormatOptions): string {
 }
 
 function renderSession(r: SessionReport, fmt: FormatOptions): string {
-  const cols: Column[] = [
+  const lead: Column[] = [
     { header: 'Session', align: 'left' },
     { header: 'Provider', align: 'left' },
     { header: 'Project', align: 'left' },
     { header: 'Last Activity', align: 'left' },
     { header: 'Models', align: 'left' },
-    ...TOKEN_COLUMNS,
   ];
-  const body: string[][] = [];
-  for (const s of r.sessions) {
-    body.push([s.sessionId, s.provider, s.project, s.lastActivity, models(s.modelsUsed), ...tokenCells(s)]);
-    body.push(...deviceRows(s.devices, 5));
-  }
-  return header('Token usage by session', r.meta) + renderTable(cols, body, totalsRow(['Total', '', '', '', ''], r.totals), fmt) + footer(r.totals, 'in this range');
+  const row = (s: SessionReport['sessions'][number]) => [s.sessionId, s.provider, s.project, s.lastActivity, models(s.modelsUsed), ...tokenCells(s)];
+  return reportTable('Token usage by session', r, lead, r.sessions, row, ['Total', '', '', '', ''], fmt);
 }
 
 function renderProject(r: ProjectReport, fmt: FormatOptions): string {
-  const cols: Column[] = [
+  const lead: Column[] = [
     { header: 'Project', align: 'left' },
     { header: 'Agents', align: 'left' },
     { header: 'Sessions', align: 'right' },
     { header: 'Last Activity', align: 'left' },
     { header: 'Models', align: 'left' },
-    ...TOKEN_COLUMNS,
   ];
-  const body: string[][] = [];
-  for (const p of r.projects) {
-    body.push([p.project, p.providers.join(', '), formatInt(p.sessions), p.lastActivity, models(p.modelsUsed), ...tokenCells(p)]);
-    body.push(...deviceRows(p.devices, 5));
-  }
+  const row = (p: ProjectReport['projects'][number]) => [p.project, p.providers.join(', '), formatInt(p.sessions), p.lastActivity, models(p.modelsUsed), ...tokenCells(p)];
   const sessions = r.projects.reduce((a, p) => a + p.sessions, 0);
-  return header('Token usage by project', r.meta) + renderTable(cols, body, totalsRow(['Total', '', formatInt(sessions), '', ''], r.totals), fmt) + footer(r.totals, 'in this range');
+  return reportTable('Token usage by project', r, lead, r.projects, row, ['Total', '', formatInt(sessions), '', ''], fmt);
 }
 
 function renderModel(r: ModelReport, fmt: FormatOptions): string {
-  const cols: Column[] = [
+  const lead: Column[] = [
     { header: 'Model', align: 'left' },
     { header: 'Provider', align: 'left' },
     { header: 'Requests', align: 'right' },
-    ...TOKEN_COLUMNS,
   ];
-  const body: string[][] = [];
-  for (const m of r.models) {
-    body.push([
-      m.modelName,
-      m.provider,
-      formatInt(m.requests),
-      formatInt(m.inputTokens),
-      formatInt(m.outputTokens),
-      formatInt(m.cacheCreationTokens),
-      formatInt(m.cacheReadTokens),
-      formatInt(m.totalTokens),
-      formatCost(m.totalCost),
-    ]);
-    body.push(...deviceRows(m.devices, 3));
-  }
+  // A model's cost is a number or unknown, never partly priced: no "+?" cell.
+  const row = (m: ModelReport['models'][number]) => [
+    m.modelName,
+    m.provider,
+    formatInt(m.requests),
+    formatInt(m.inputTokens),
+    formatInt(m.outputTokens),
+    formatInt(m.cacheCreationTokens),
+    formatInt(m.cacheReadTokens),
+    formatInt(m.totalTokens),
+    formatCost(m.totalCost),
+  ];
   const requests = r.models.reduce((a, m) => a + m.requests, 0);
-  return header('Token usage by model', r.meta) + renderTable(cols, body, totalsRow(['Total', '', formatInt(requests)], r.totals), fmt) + footer(r.totals, 'in this range');
+  return reportTable('Token usage by model', r, lead, r.models, row, ['Total', '', formatInt(requests)], fmt);
 }
 
 /** The human-readable table of a report. */

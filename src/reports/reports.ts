@@ -1,16 +1,14 @@
 import type { Db } from '../store/db.js';
-import type { Provider } from '../adapters/types.js';
-import { aggregate, contextMeta, reportContext, type AggRow, type GroupKey, type ReportContext } from './aggregate.js';
-import type { ReportOptions } from './options.js';
+import type { Provider } from '../model/event.js';
+import { aggregate, type AggRow, type GroupKey } from './aggregate.js';
+import { contextMeta, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
+import type { ReportOptions } from '../query/options.js';
 import type { ReportKind } from './kinds.js';
-import { costOf, priceFor } from './pricing.js';
-import { knownDevices } from './scope.js';
-import { dateToDay, dayToDate, defaultTimeZone, localDate } from './timezone.js';
-import { lastPeriodsStart, weekStart, type Period, type Weekday } from './periods.js';
-
-import { SYNTHETIC_MODEL } from './synthetic.js';
-
-export { SYNTHETIC_MODEL };
+import { groupCost } from '../query/pricing.js';
+import { knownDevices } from '../query/scope.js';
+import { dateToDay, dayToDate, defaultTimeZone, localDate } from '../query/timezone.js';
+import { lastPeriodsStart, weekStart, type Period, type Weekday } from '../query/periods.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /** ccusage's per-model entry; `cost` is null when the model has no price. Extras follow theirs. */
 export interface ModelBreakdown {
@@ -67,12 +65,7 @@ export interface DeviceShare extends TokenCounts {
   unpricedModels: string[];
 }
 
-interface RowCommon {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
+interface RowCommon extends TokenCounts {
   totalCost: number;
 }
 
@@ -114,16 +107,6 @@ export interface ModelEntry extends TokenCounts {
   devices?: DeviceShare[];
 }
 
-/** What a report covered, echoed in JSON output beside the ccusage fields. */
-export interface ReportMeta {
-  timezone: string;
-  scope: string;
-  since: string | null;
-  until: string | null;
-  project: string | null;
-  provider: Provider | null;
-}
-
 export interface DailyReport { daily: DailyEntry[]; totals: UsageTotals; meta: ReportMeta }
 export interface WeeklyReport { weekly: WeeklyEntry[]; totals: UsageTotals; meta: ReportMeta & { startOfWeek: Weekday } }
 export interface MonthlyReport { monthly: MonthlyEntry[]; totals: UsageTotals; meta: ReportMeta }
@@ -138,14 +121,6 @@ export interface ModelReport { models: ModelEntry[]; totals: UsageTotals; meta: 
  */
 function compareIso(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Cost of one aggregated group: a number, or null when the model is unpriced (and the group has tokens). */
-export function groupCost(r: AggRow): number | null {
-  const tokens = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
-  if (tokens === 0 || r.model === SYNTHETIC_MODEL) return 0;
-  const p = priceFor(r.model);
-  return p ? costOf(r, p) : null;
 }
 
 function modelName(r: AggRow): string {

@@ -1,8 +1,9 @@
 import type { Statement } from 'better-sqlite3';
-import type { Provider } from '../adapters/types.js';
+import type { Provider } from '../model/event.js';
 import { getMeta, type Db } from '../store/db.js';
-import { dataSpan, EXCESS_SUMS, type AggRow, type ReportContext } from './aggregate.js';
-import { localDaySql, offsetSegments } from './timezone.js';
+import { dataSpan, EXCESS_SUMS, type AggRow } from './aggregate.js';
+import { type ReportContext } from '../query/context.js';
+import { localDaySql, offsetSegments } from '../query/timezone.js';
 
 // ---------------------------------------------------------------------------------------------
 // The rollup: billed usage summed by SQL to one row per (origin device, local day, project,

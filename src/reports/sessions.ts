@@ -1,33 +1,20 @@
 import type { Db } from '../store/db.js';
-import type { Provider } from '../adapters/types.js';
-import { aggregate, contextMeta, reportContext } from './aggregate.js';
-import type { ReportOptions } from './options.js';
-import { costOf, priceFor } from './pricing.js';
-import { eventsScopeSql } from './scope.js';
-import { localDate } from './timezone.js';
-import { SYNTHETIC_MODEL, type ReportMeta } from './reports.js';
+import type { Provider } from '../model/event.js';
+import { aggregate } from './aggregate.js';
+import { stmt } from './rollup.js';
+import type { TokenCounts } from './reports.js';
+import { contextMeta, filterTerms, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
+import type { ReportOptions } from '../query/options.js';
+import { groupCost } from '../query/pricing.js';
+import { eventsScopeSql } from '../query/scope.js';
+import { dayStartMs, localDate } from '../query/timezone.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
 
 /** One session in the listing: activity from its events, tokens and cost from its billed usage. */
-interface SessionListEntry {
-  sessionId: string;
-  provider: Provider;
-  project: string;
-  /** ISO-8601 UTC of the first and last event ('' when no event had a timestamp). */
-  firstTimestamp: string;
-  lastTimestamp: string;
-  /** Local date of the last event. */
-  lastActivity: string;
-  events: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
+interface SessionListEntry extends RecentSession, TokenCounts {
   totalCost: number;
   modelsUsed: string[];
   unpricedModels: string[];
-  /** Devices the session's events came from. */
-  deviceIds: string[];
 }
 
 export interface SessionList {
@@ -40,14 +27,76 @@ export interface SessionListOptions extends ReportOptions {
   limit?: number;
 }
 
-interface SessionRow {
+/** A session as the listings select it: where and when it was active. */
+interface RecentSession {
   provider: Provider;
-  session_id: string;
+  sessionId: string;
   project: string;
-  first_ts: string;
-  last_ts: string;
+  /** ISO-8601 UTC of the first and last event ('' when no event had a timestamp). */
+  firstTimestamp: string;
+  lastTimestamp: string;
+  /** Local date of the last event. */
+  lastActivity: string;
+  /** Events of the session: each device's copies summed when `all` merges session rows (see `union`). */
   events: number;
-  devices: string;
+  /** Devices the session's events came from. */
+  deviceIds: string[];
+}
+
+/**
+ * The one "recent sessions" rule, behind `sessions`, /api/sessions and the dashboard's list:
+ * the sessions in scope (and of the context's provider and project) active in its range (last
+ * event on or after `since`, first on or before `until`, local days in its zone), most recently
+ * active first, at most `limit` of them, and how many there are in all.
+ *
+ * Read from the trigger-maintained per-device `sessions` table, merged across devices under
+ * `all`, where `deviceIds` is every device holding a copy: no event scan. With `union`, `all` on
+ * several devices reads the events by the union rule instead, so an event two devices hold
+ * counts once and `deviceIds` names the devices whose copies won.
+ */
+export function recentSessions(db: Db, ctx: ReportContext, opts: { limit?: number; union?: boolean } = {}): { sessions: RecentSession[]; total: number } {
+  const union = opts.union === true && ctx.scope.kind === 'all' && ctx.scope.multiDevice;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (union) {
+    const scope = eventsScopeSql(ctx.scope, 'u');
+    where.push(scope.sql);
+    params.push(...scope.params);
+  }
+  filterTerms(ctx, where, params);
+  if (!union && ctx.scope.kind !== 'all') {
+    where.push('u.device_id = ?');
+    params.push(ctx.scope.deviceId);
+  }
+  const [from, first, last, events] = union ? ['events', 'u.ts', 'u.ts', 'COUNT(*)'] : ['sessions', 'u.first_ts', 'u.last_ts', 'SUM(u.events)'];
+  const having: string[] = [];
+  if (ctx.sinceDay !== undefined) {
+    having.push(`MAX(${last}) >= ?`);
+    params.push(new Date(dayStartMs(ctx.timezone, ctx.sinceDay)).toISOString());
+  }
+  if (ctx.untilDay !== undefined) {
+    having.push(`MIN(NULLIF(${first}, '')) < ?`);
+    params.push(new Date(dayStartMs(ctx.timezone, ctx.untilDay + 1)).toISOString());
+  }
+  const rows = stmt(
+    db,
+    `SELECT u.provider, u.session_id, MAX(u.project) AS project, COALESCE(MIN(NULLIF(${first}, '')), '') AS first_ts,
+       MAX(${last}) AS last_ts, ${events} AS events, group_concat(DISTINCT u.device_id) AS devices, COUNT(*) OVER () AS total
+     FROM ${from} u ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+     GROUP BY u.provider, u.session_id ${having.length ? 'HAVING ' + having.join(' AND ') : ''}
+     ORDER BY last_ts DESC, u.session_id LIMIT ?`,
+  ).all(...params, opts.limit ?? -1) as Array<{ provider: Provider; session_id: string; project: string; first_ts: string; last_ts: string; events: number; devices: string; total: number }>;
+  const sessions = rows.map((r) => ({
+    provider: r.provider,
+    sessionId: r.session_id,
+    project: r.project,
+    firstTimestamp: r.first_ts,
+    lastTimestamp: r.last_ts,
+    lastActivity: r.last_ts ? localDate(ctx.timezone, Date.parse(r.last_ts)) : '',
+    events: r.events,
+    deviceIds: r.devices.split(',').sort(),
+  }));
+  return { sessions, total: rows[0]?.total ?? 0 };
 }
 
 /**
@@ -57,47 +106,7 @@ interface SessionRow {
  */
 export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS.ProcessEnv): SessionList {
   const ctx = reportContext(db, opts, env);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (ctx.provider) {
-    where.push('u.provider = ?');
-    params.push(ctx.provider);
-  }
-  if (ctx.projectFilter) {
-    where.push(ctx.projectFilter.sql);
-    params.push(...ctx.projectFilter.params);
-  }
-  let rows: SessionRow[];
-  if (ctx.scope.kind === 'all' && ctx.scope.multiDevice) {
-    const scope = eventsScopeSql(ctx.scope, 'u');
-    rows = db
-      .prepare(
-        `SELECT u.provider, u.session_id, MAX(u.project) AS project, COALESCE(MIN(NULLIF(u.ts, '')), '') AS first_ts,
-           MAX(u.ts) AS last_ts, COUNT(*) AS events, group_concat(DISTINCT u.device_id) AS devices
-         FROM events u WHERE ${[scope.sql, ...where].join(' AND ')} GROUP BY u.provider, u.session_id`,
-      )
-      .all(...scope.params, ...params) as SessionRow[];
-  } else {
-    // The trigger-maintained per-device session table: no event scan.
-    if (ctx.scope.kind !== 'all') {
-      where.push('u.device_id = ?');
-      params.push(ctx.scope.deviceId);
-    }
-    rows = db
-      .prepare(
-        `SELECT u.provider, u.session_id, u.project, u.first_ts, u.last_ts, u.events, u.device_id AS devices
-         FROM sessions u ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`,
-      )
-      .all(...params) as SessionRow[];
-  }
-
-  const tz = ctx.timezone;
-  const dayOf = (ts: string) => (ts ? localDate(tz, Date.parse(ts)) : '');
-  if (ctx.since || ctx.until) {
-    rows = rows.filter((s) => (!ctx.since || dayOf(s.last_ts) >= ctx.since) && (!ctx.until || (s.first_ts !== '' && dayOf(s.first_ts) <= ctx.until)));
-  }
-  rows.sort((a, b) => b.last_ts.localeCompare(a.last_ts) || a.session_id.localeCompare(b.session_id));
-  if (opts.limit !== undefined && opts.limit >= 0) rows = rows.slice(0, opts.limit);
+  const { sessions: rows } = recentSessions(db, ctx, { limit: opts.limit, union: true });
 
   // Whole-session usage, whatever the date range.
   const usage = new Map<string, { tokens: number[]; cost: number; models: Map<string, number>; unpriced: Set<string> }>();
@@ -111,26 +120,25 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
     u.tokens[2] += r.cacheCreationTokens;
     u.tokens[3] += r.cacheReadTokens;
     const name = r.model ?? 'unknown';
-    const sum = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
     if (r.model !== SYNTHETIC_MODEL) {
       const prev = u.models.get(name);
       if (prev === undefined || r.firstMs < prev) u.models.set(name, r.firstMs);
-      const p = priceFor(r.model);
-      if (p) u.cost += costOf(r, p);
-      else if (sum > 0) u.unpriced.add(name);
+      const cost = groupCost(r);
+      if (cost === null) u.unpriced.add(name);
+      else u.cost += cost;
     }
   }
 
   const sessions = rows.map((s) => {
-    const u = usage.get(s.provider + '\u0000' + s.session_id);
+    const u = usage.get(s.provider + '\u0000' + s.sessionId);
     const t = u?.tokens ?? [0, 0, 0, 0];
     return {
-      sessionId: s.session_id,
+      sessionId: s.sessionId,
       provider: s.provider,
       project: s.project,
-      firstTimestamp: s.first_ts,
-      lastTimestamp: s.last_ts,
-      lastActivity: dayOf(s.last_ts),
+      firstTimestamp: s.firstTimestamp,
+      lastTimestamp: s.lastTimestamp,
+      lastActivity: s.lastActivity,
       events: s.events,
       inputTokens: t[0],
       outputTokens: t[1],
@@ -140,7 +148,7 @@ export function listSessions(db: Db, opts: SessionListOptions = {}, env?: NodeJS
       totalCost: u?.cost ?? 0,
       modelsUsed: u ? [...u.models.entries()].sort((a, b) => a[1] - b[1]).map(([n]) => n) : [],
       unpricedModels: u ? [...u.unpriced].sort() : [],
-      deviceIds: s.devices.split(',').sort(),
+      deviceIds: s.deviceIds,
     };
   });
   return { sessions, meta: contextMeta(ctx) };

@@ -1,9 +1,9 @@
 import type { Db } from '../store/db.js';
-import { reportContext } from './aggregate.js';
+import { reportContext } from '../query/context.js';
 import { activeBlock } from './blocks-report.js';
 import { burnRate, DEFAULT_SESSION_HOURS } from './blocks.js';
 import { billedEntries, sessionEntries, type BilledEntry } from './entries.js';
-import { localDayStartMs } from './timezone.js';
+import { localDayStartMs } from '../query/timezone.js';
 import { formatMinutes } from './format-blocks.js';
 
 /** The numbers of Claude Code's status line, all in the default scope (every device once synced). */

@@ -4,12 +4,12 @@
  * Shared by `stackunderflow search` and `GET /api/search`: both print `SearchResult` as is.
  */
 import type { Db } from '../store/db.js';
-import type { EventKind, Provider } from '../adapters/types.js';
-import { SuError } from '../errors.js';
-import { contextMeta, reportContext } from '../reports/aggregate.js';
-import { eventsScopeSql, knownDevices } from '../reports/scope.js';
-import type { ReportOptions } from '../reports/options.js';
-import { dateToDay, offsetSegments } from '../reports/timezone.js';
+import type { EventKind, Provider } from '../model/event.js';
+import { SuError, messageOf } from '../errors.js';
+import { contextMeta, filterTerms, reportContext, type ReportMeta } from '../query/context.js';
+import { eventsScopeSql, knownDevices } from '../query/scope.js';
+import type { ReportOptions } from '../query/options.js';
+import { dateToDay, dayStartMs } from '../query/timezone.js';
 import { parseQuery, type ParsedQuery } from './query.js';
 import { parseSearchLimit } from './limits.js';
 import { catchUpSearchIndex } from '../store/events.js';
@@ -59,15 +59,7 @@ export interface SearchResult {
   results: SearchHit[];
   /** More events matched than `limit`. */
   more: boolean;
-  meta: {
-    timezone: string;
-    scope: string;
-    since: string | null;
-    until: string | null;
-    project: string | null;
-    provider: Provider | null;
-    limit: number;
-  };
+  meta: ReportMeta & { limit: number };
 }
 
 // Private-use characters mark matches inside snippet(): they cannot come from the tokenizer's
@@ -93,21 +85,6 @@ function parseSnippet(marked: string): { snippet: string; highlights: Array<[num
   return { snippet: out, highlights };
 }
 
-const DAY_MS = 86_400_000;
-
-/** The first instant (epoch ms) whose local date in `tz` is `day` (days since 1970-01-01), DST gaps included. */
-function dayStartMs(tz: string, day: number): number {
-  const target = day * DAY_MS;
-  const seg = offsetSegments(tz, target - 2 * DAY_MS, target + 2 * DAY_MS);
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < seg.offsets.length; i++) {
-    const end = i + 1 < seg.starts.length ? seg.starts[i + 1] : Number.POSITIVE_INFINITY;
-    const t = Math.max(seg.starts[i], target - seg.offsets[i]);
-    if (t < end && t < best) best = t;
-  }
-  return best;
-}
-
 interface HitRow {
   uid: string;
   device_id: string;
@@ -124,7 +101,7 @@ interface HitRow {
 
 /** SQLite's own words must not reach the user: a broken index gets a repair hint, anything else is ours. */
 function indexError(err: unknown): never {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = messageOf(err);
   if (/malformed|corrupt|fts5/i.test(msg)) {
     throw new SuError('STORE', 'the search index is damaged or out of step with the store', {
       hint: 'rebuild it with `stackunderflow search --reindex`',
@@ -150,14 +127,7 @@ export function search(db: Db, query: string | ParsedQuery, opts: SearchOptions 
   const scope = eventsScopeSql(ctx.scope, 'u');
   where.push(scope.sql);
   params.push(...scope.params);
-  if (ctx.provider) {
-    where.push('u.provider = ?');
-    params.push(ctx.provider);
-  }
-  if (ctx.projectFilter) {
-    where.push(ctx.projectFilter.sql);
-    params.push(...ctx.projectFilter.params);
-  }
+  filterTerms(ctx, where, params);
   if (ctx.since || ctx.until) where.push('u.ts_ms > 0'); // an event without a time is on no day
   if (ctx.since) {
     where.push('u.ts_ms >= ?');

@@ -1,8 +1,7 @@
 /** Human-readable output of search results and conversations, for the terminal (colors) or a pipe (markers). */
 import { inert, inertDeep } from '../util/terminal.js';
-import { formatCost, formatInt } from '../reports/format.js';
-import { offsetAt } from '../reports/timezone.js';
-import { formatBytes } from '../util/units.js';
+import { formatBytes, formatCost, formatInt } from '../util/units.js';
+import { offsetAt } from '../query/timezone.js';
 import type { SearchResult } from './index.js';
 import type { Conversation, ConversationTurn, TurnUsage } from './show.js';
 

@@ -1,4 +1,4 @@
-import type { EventKind } from '../adapters/types.js';
+import type { EventKind } from '../model/event.js';
 
 /** How an event reads in a conversation: Claude logs tool calls and results inside assistant and user records. */
 export type Role = 'user' | 'assistant' | 'tool_call' | 'tool_result' | 'reasoning' | 'system' | 'summary' | 'usage' | 'meta';

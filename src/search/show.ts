@@ -3,12 +3,12 @@
  * cost on the turn that carried them. Backs `stackunderflow show` and `GET /api/sessions/:id`.
  */
 import type { Db } from '../store/db.js';
-import type { EventKind, Provider } from '../adapters/types.js';
+import type { EventKind, Provider, TokenUsage } from '../model/event.js';
 import { SuError } from '../errors.js';
-import { costOf, LONG_CONTEXT_THRESHOLD, priceFor } from '../reports/pricing.js';
-import { SYNTHETIC_MODEL } from '../reports/reports.js';
-import { eventsScopeSql, formatScope, knownDevices, resolveScope, usageScopeSql, usageTable, type ResolvedScope, type Scope } from '../reports/scope.js';
-import { defaultTimeZone } from '../reports/timezone.js';
+import { responseCost } from '../query/pricing.js';
+import { SYNTHETIC_MODEL } from '../query/synthetic.js';
+import { eventsScopeSql, formatScope, knownDevices, resolveScope, usageScopeSql, usageTable, type ResolvedScope, type Scope } from '../query/scope.js';
+import { defaultTimeZone } from '../query/timezone.js';
 import { parseExtra, roleOf, type Role } from './roles.js';
 
 export interface ShowOptions {
@@ -19,14 +19,8 @@ export interface ShowOptions {
 }
 
 /** Tokens and cost of one billed request, on the turn that first carried it. */
-export interface TurnUsage {
+export interface TurnUsage extends TokenUsage {
   model: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningTokens: number;
-  totalTokens: number;
   /** USD; null when the model has no price. */
   cost: number | null;
   /** The cost the agent itself logged for this request, in its units (`extra.loggedCost` of the event), when it logged one. */
@@ -73,13 +67,7 @@ export interface ConversationTurn {
   usage?: TurnUsage;
 }
 
-interface ConversationTotals {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningTokens: number;
-  totalTokens: number;
+interface ConversationTotals extends TokenUsage {
   /** USD of priced models (the session report's `totalCost`). */
   totalCost: number;
   /** Billed requests. */
@@ -231,28 +219,13 @@ function folded(text: string | null, error: boolean): { preview: string; bytes: 
 
 function usageOf(u: UsageRow): TurnUsage {
   const tokens = u.input_tokens + u.output_tokens + u.cache_creation_tokens + u.cache_read_tokens;
-  let cost: number | null = 0;
-  // Same rule as the reports: synthetic error replies cost nothing, unpriced models are unknown.
-  if (tokens > 0 && u.model !== SYNTHETIC_MODEL) {
-    const p = priceFor(u.model);
-    const T = LONG_CONTEXT_THRESHOLD;
-    cost = p
-      ? costOf(
-          {
-            inputTokens: u.input_tokens,
-            outputTokens: u.output_tokens,
-            cacheCreationTokens: u.cache_creation_tokens,
-            cacheReadTokens: u.cache_read_tokens,
-            cacheCreation1hTokens: u.cache_1h_tokens,
-            inputAbove: Math.max(u.input_tokens - T, 0),
-            outputAbove: Math.max(u.output_tokens - T, 0),
-            cacheCreationAbove: Math.max(u.cache_creation_tokens - T, 0),
-            cacheReadAbove: Math.max(u.cache_read_tokens - T, 0),
-          },
-          p,
-        )
-      : null;
-  }
+  const cost = responseCost(u.model, {
+    inputTokens: u.input_tokens,
+    outputTokens: u.output_tokens,
+    cacheCreationTokens: u.cache_creation_tokens,
+    cacheReadTokens: u.cache_read_tokens,
+    cacheCreation1hTokens: u.cache_1h_tokens,
+  });
   return {
     model: u.model,
     inputTokens: u.input_tokens,

@@ -1,11 +1,11 @@
 import type { Db } from './db.js';
 import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
-import type { EventRecord } from '../adapters/types.js';
-import { contentHash } from '../util/canonical.js';
+import type { EventRecord } from '../model/event.js';
+import { contentHash } from '../model/canonical.js';
 import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
 
 export { EVENT_COLUMNS } from './rows.js';
-import type { Hlc } from '../util/clock.js';
+import type { Hlc } from '../model/clock.js';
 
 export interface WriteStats {
   inserted: number;

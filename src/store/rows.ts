@@ -1,4 +1,4 @@
-import type { EventRecord } from '../adapters/types.js';
+import type { EventRecord } from '../model/event.js';
 
 // Event rows as SQL parameters. Kept apart from the writers (no database import) so that
 // sync's decoder worker can build rows off the main thread.

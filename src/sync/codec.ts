@@ -18,10 +18,10 @@
 import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gunzipSync, gzip as gzipCallback, gzipSync } from 'node:zlib';
-import { eventUid } from '../adapters/identity.js';
-import type { EventRecord, Provider } from '../adapters/types.js';
+import { eventUid } from '../model/identity.js';
+import type { EventRecord, Provider } from '../model/event.js';
 import { SuError } from '../errors.js';
-import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple, sha256Hex } from '../util/canonical.js';
+import { EVENT_FIELDS, USAGE_FIELDS, canonicalJson, eventFromTuple, eventToTuple, sha256Hex } from '../model/canonical.js';
 import { asPlain, MANIFEST_AUTH_ALG, open, seal, type Identity, type ManifestAuth, type Plain, type Recipient, type Sealed } from './crypto.js';
 import { isDeviceId, isSegmentName } from './layout.js';
 
@@ -301,7 +301,7 @@ export function encodeSegment(input: SegmentInput): EncodedSegment {
  * failing the whole segment on it.
  */
 export function segmentEventProblem(e: SegmentEvent): string | null {
-  if (!isPos(e.seq)) return `seq ${e.seq} is not a positive integer`;
+  if (!isPos(e.seq)) return `seq ${String(e.seq)} is not a positive integer`;
   if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) return 'invalid writtenAt stamp';
   return tupleProblem(eventToTuple(e.event), EVENT_FIELDS);
 }
@@ -371,7 +371,7 @@ export class SegmentCutter {
 
   /** Adds the next event; returns the part it closed, if it did not fit there. */
   add(e: SegmentEvent): SegmentPart | null {
-    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} is not a positive integer`);
+    if (!isPos(e.seq)) throw new SuError('INTERNAL', `encodeSegment: seq ${String(e.seq)} is not a positive integer`);
     if (e.seq === this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} appears twice`);
     if (e.seq < this.prev) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} comes after ${this.prev}`);
     if (!isStr(e.writtenAt) || !HLC_RE.test(e.writtenAt)) throw new SuError('INTERNAL', `encodeSegment: seq ${e.seq} has an invalid writtenAt stamp`);
@@ -455,12 +455,12 @@ function parseSegment(raw: Buffer, expect: SegmentExpectation, object: string): 
   if (lines.length < 2) throw integrity(object, 'holds no events');
   if (lines.length - 1 !== expect.count) throw integrity(object, `holds ${lines.length - 1} event lines, header says ${expect.count}`);
 
-  const out: SegmentEvent[] = new Array(expect.count);
+  const out = new Array<SegmentEvent>(expect.count);
   let prev = expect.seqFrom - 1;
   for (let i = 1; i < lines.length; i++) {
     const t = parseJson(lines[i], object, `line ${i + 1}`);
     if (!Array.isArray(t) || t.length !== arity) throw integrity(object, `line ${i + 1} is not an event tuple of ${arity} fields`);
-    const [seq, writtenAt] = t;
+    const [seq, writtenAt] = t as unknown[];
     if (!isPos(seq)) throw integrity(object, `line ${i + 1}: seq is not a positive integer`);
     if (seq <= prev) throw integrity(object, `line ${i + 1}: seq ${seq} is not above the previous ${prev}`);
     if (seq > expect.seqTo) throw integrity(object, `line ${i + 1}: seq ${seq} is beyond seqTo ${expect.seqTo}`);
@@ -608,6 +608,18 @@ function checkAuth(v: Record<string, unknown>, auth: ManifestAuth, object: strin
   return 'ok';
 }
 
+/** One JSON object in strict UTF-8 (a manifest, key.json); anything else is an integrity error naming `object`. */
+function jsonObject(bytes: Uint8Array, object: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw integrity(object, 'not valid JSON');
+  }
+  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  return v;
+}
+
 /**
  * Decodes a manifest and checks it belongs where it was found (device) and to this
  * bucket's key (fingerprint). The replay guard (generation) is the caller's: it knows
@@ -615,14 +627,7 @@ function checkAuth(v: Record<string, unknown>, auth: ManifestAuth, object: strin
  */
 export function decodeManifest(plainGz: Uint8Array, expect: ManifestExpectation): Manifest {
   const object = expect.object ?? `manifest of device ${expect.device}`;
-  const raw = gunzip(plainGz, object, MAX_MANIFEST_BYTES);
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch {
-    throw integrity(object, 'not valid JSON');
-  }
-  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  const v = jsonObject(gunzip(plainGz, object, MAX_MANIFEST_BYTES), object);
   checkFormat(v.format, object);
   if (v.kind !== 'manifest') throw integrity(object, 'kind is not manifest');
   // Unknown keys are ignored (additive changes within format 1); known ones must be valid.
@@ -656,13 +661,7 @@ export function encodeKeyJson(k: KeyJson): Uint8Array {
 /** Parses the bucket's key.json. Malformed → INTEGRITY; another format → CONFIG; unknown fields ignored. */
 export function decodeKeyJson(bytes: Uint8Array): KeyJson {
   const object = 'the bucket’s key.json';
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw integrity(object, 'not valid JSON');
-  }
-  if (!isRecord(v)) throw integrity(object, 'not a JSON object');
+  const v = jsonObject(bytes, object);
   if (!isStr(v.format)) throw integrity(object, 'not a stackunderflow sync key file (no format)');
   if (v.format !== KEY_JSON_FORMAT) {
     throw new SuError('CONFIG', `this bucket was written by another version of stackunderflow (${v.format.slice(0, 40)}); this version reads ${KEY_JSON_FORMAT}`, {
@@ -706,7 +705,7 @@ export async function sealSegmentPart(device: string, kind: SegmentKind, part: S
 /** Size and name (= SHA-256 of the sealed bytes) checks, open, then decodeSegment against the manifest entry. */
 export async function openSegment(sealed: Sealed, identity: Identity, device: string, entry: ManifestSegment, object?: string): Promise<SegmentEvent[]> {
   const { expect } = checkSealedSegment(sealed, device, entry, object);
-  const gz = await open(sealed, identity, expect.object!);
+  const gz = await open(sealed, identity, expect.object);
   return parseSegment(await gunzipAsync(gz, expect.object!), expect, expect.object!);
 }
 

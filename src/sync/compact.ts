@@ -22,6 +22,7 @@ import { commitManifest, currentAcks, readOwnManifest, toEntry } from './manifes
 import { shippable } from './shippable.js';
 import { committedSegments, logSync, outboxSegments, type SegmentRow } from './state.js';
 import { getSetting, readAutoSettings, setSettings, writeSettings } from './settings.js';
+import { messageOf } from '../errors.js';
 
 export interface CompactResult {
   /** Why compaction ran. */
@@ -205,7 +206,7 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
       generation,
     };
   } catch (err) {
-    logSync(db, isoNow(ctx.clock), 'compact', 'error', err instanceof Error ? err.message : String(err));
+    logSync(db, isoNow(ctx.clock), 'compact', 'error', messageOf(err));
     throw err;
   }
 }
@@ -325,7 +326,7 @@ export async function publishAcks(ctx: SyncContext, opts: { minIntervalMs?: numb
       ctx.settings.manifestEtag = etag;
       return generation;
     } catch (err) {
-      logSync(ctx.db, isoNow(ctx.clock), 'acks', 'error', err instanceof Error ? err.message : String(err));
+      logSync(ctx.db, isoNow(ctx.clock), 'acks', 'error', messageOf(err));
       throw err;
     }
   });

@@ -11,8 +11,8 @@ import type * as AgeEncryption from 'age-encryption';
 import type * as NobleHkdf from '@noble/hashes/hkdf.js';
 import type * as NobleHmac from '@noble/hashes/hmac.js';
 import type * as NobleSha2 from '@noble/hashes/sha2.js';
-import { SuError } from '../errors.js';
-import { sha256Hex } from '../util/canonical.js';
+import { SuError, messageOf } from '../errors.js';
+import { sha256Hex } from '../model/canonical.js';
 import { importEsm } from '../util/esm.js';
 
 declare const plainBrand: unique symbol;
@@ -229,7 +229,7 @@ export async function open(sealed: Sealed, identity: Identity, what = 'this obje
   try {
     return asPlain(await d.decrypt(sealed));
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     // age-encryption reports a key mismatch only through this message; test/sync/crypto.test.ts pins it.
     if (/no identity matched/i.test(reason)) {
       const fp = fingerprint(await identity.recipient()).slice(0, 16);

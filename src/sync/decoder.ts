@@ -1,5 +1,5 @@
 import { SuError } from '../errors.js';
-import { contentHash } from '../util/canonical.js';
+import { contentHash } from '../model/canonical.js';
 import { eventRow, rowValues } from '../store/rows.js';
 import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './codec.js';
 import type { Identity } from './crypto.js';

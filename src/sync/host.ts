@@ -7,11 +7,12 @@ import { privateDir, privateFile } from '../store/private.js';
 import { appendFileSync } from 'node:fs';
 import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock } from '../model/clock.js';
 import { acquireLoopLock, type LoopLease } from './locks.js';
 import { daemonPaths, type LoopMode } from './loop-files.js';
 import { autoSwitch } from './settings.js';
 import { startSyncLoop, type SyncLoop, type SyncLoopOptions } from './loop.js';
+import { messageOf } from '../errors.js';
 
 /**
  * Takes the single-instance lock, then runs the loop until `stop()` (or until `auto` is
@@ -101,7 +102,7 @@ export function hostSyncInServe(opts: { env: NodeJS.ProcessEnv; clock?: Clock; n
         told = null;
       });
     } catch (err) {
-      tell(`continuous sync: could not start (${err instanceof Error ? err.message : String(err)})`);
+      tell(`continuous sync: could not start (${messageOf(err)})`);
     } finally {
       checking = false;
     }

@@ -3,9 +3,9 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId, getMeta, setMeta } from '../store/db.js';
 import { randomBytes } from 'node:crypto';
-import { SuError } from '../errors.js';
-import type { Clock } from '../util/clock.js';
-import { systemClock } from '../util/clock.js';
+import { SuError, messageOf } from '../errors.js';
+import type { Clock } from '../model/clock.js';
+import { systemClock } from '../model/clock.js';
 import { asSealed, fingerprint, generateIdentity, type Identity } from './crypto.js';
 import { decodeKeyJson, encodeKeyJson, MAX_SEALED_MANIFEST_BYTES, openManifest } from './codec.js';
 import { DEFAULT_KEY_ENV, identityPath, readIdentityFile, resolveIdentity, writeIdentityFile } from './keys.js';
@@ -68,7 +68,7 @@ async function foundDevices(store: ObjectStore, identity: Identity, fp: string):
       const m = await openManifest(asSealed(got.body), identity, { device, keyFingerprint: fp, object: manifestKey(device) });
       found.push({ device, name: m.name || null, generation: m.generation, ...(m.unauthenticated ? { problem: 'no authentication (older stackunderflow, or forged): not accepted until it is rewritten' } : {}) });
     } catch (err) {
-      found.push({ device, name: null, generation: null, problem: err instanceof Error ? err.message : String(err) });
+      found.push({ device, name: null, generation: null, problem: messageOf(err) });
     }
   }
   return found;

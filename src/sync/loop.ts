@@ -8,12 +8,12 @@
 import { existsSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { ADAPTERS } from '../adapters/index.js';
-import { isRetryable, SuError } from '../errors.js';
+import { isRetryable, SuError, messageOf } from '../errors.js';
 import { ingest } from '../ingest/index.js';
 import { storePath } from '../paths.js';
 import { openDb, type Db } from '../store/db.js';
 import { catchUpSearchIndex } from '../store/events.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { systemClock, type Clock } from '../model/clock.js';
 import { breakDeadSyncLock, markOp } from './locks.js';
 import { writeLoopState, type LoopMode, type LoopState } from './loop-files.js';
 import { autoSwitch, getSetting, readAutoSettings, type AutoSettings } from './settings.js';
@@ -98,7 +98,7 @@ const POLL_MS = 5_000;
 function errInfo(err: unknown): { code: string; message: string; retryable: boolean } {
   return {
     code: err instanceof SuError ? err.code : 'INTERNAL',
-    message: err instanceof Error ? err.message : String(err),
+    message: messageOf(err),
     retryable: isRetryable(err),
   };
 }
@@ -246,13 +246,13 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
         w.on('ready', () => (sched.fileChanged(clock.now()), wake()));
         w.on('error', (err) => {
           counters.watchErrors++;
-          say(`watch error: ${err instanceof Error ? err.message : String(err)}`);
+          say(`watch error: ${messageOf(err)}`);
         });
         watcher = w;
         addWatches();
       } catch (err) {
         counters.watchErrors++;
-        say(`cannot watch the log folders (${err instanceof Error ? err.message : String(err)}); ingesting every ${settings().rescanInterval}s instead`);
+        say(`cannot watch the log folders (${messageOf(err)}); ingesting every ${settings().rescanInterval}s instead`);
       }
     }
 

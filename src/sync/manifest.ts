@@ -4,7 +4,7 @@
  */
 import { SuError } from '../errors.js';
 import { getMeta, setMeta } from '../store/db.js';
-import { Hlc } from '../util/clock.js';
+import { Hlc } from '../model/clock.js';
 import { ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, sealManifest, type Manifest, type ManifestSegment } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';
 import { asSealed, MANIFEST_AUTH_ALG } from './crypto.js';

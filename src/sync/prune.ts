@@ -10,7 +10,7 @@
  * the spool, no manifest, no key.json and nothing of another device is ever a candidate, so a
  * crash at any point of a prune loses nothing.
  */
-import { SuError } from '../errors.js';
+import { SuError, messageOf } from '../errors.js';
 import { MAX_SEALED_MANIFEST_BYTES, openManifest } from './codec.js';
 import { asSealed } from './crypto.js';
 import { isoNow, type SyncContext } from './context.js';
@@ -128,9 +128,9 @@ export function planPrune(input: PrunePlanInput): PruneObject[] {
       continue;
     }
     if (retired) {
-      const behind = active.filter((p) => p.ackedSeq < retired!.seqTo);
+      const behind = active.filter((p) => p.ackedSeq < retired.seqTo);
       if (behind.length > 0) {
-        keep(kind, seqTo, `not yet acknowledged by ${behind.map((p) => `${p.id} (acked ${p.ackedSeq} < ${retired!.seqTo})`).join(', ')}`);
+        keep(kind, seqTo, `not yet acknowledged by ${behind.map((p) => `${p.id} (acked ${p.ackedSeq} < ${retired.seqTo})`).join(', ')}`);
         continue;
       }
       del(kind, seqTo, `replaced by a snapshot ${days(age)} days ago; every active peer acknowledged it`);
@@ -231,7 +231,7 @@ export async function prune(ctx: SyncContext, opts: PruneOptions = {}): Promise<
         } catch (err) {
           // An unreadable peer acknowledges nothing; it holds pruning back while its manifest is recent.
           peerInputs.push({ id, ackedSeq: 0, lastActiveMs: modified });
-          peers.push({ id, name: null, lastActive: modified === null ? null : new Date(modified).toISOString(), active: peerActive(modified, nowMs, keepDays), ackedSeq: 0, error: err instanceof Error ? err.message : String(err) });
+          peers.push({ id, name: null, lastActive: modified === null ? null : new Date(modified).toISOString(), active: peerActive(modified, nowMs, keepDays), ackedSeq: 0, error: messageOf(err) });
         }
       }
 
@@ -273,7 +273,7 @@ export async function prune(ctx: SyncContext, opts: PruneOptions = {}): Promise<
       logSync(db, now, 'prune', 'ok', `deleted ${result.deleted} object(s), ${result.bytesSaved} bytes; kept ${result.kept}`);
       return result;
     } catch (err) {
-      if (!opts.dryRun) logSync(db, isoNow(ctx.clock), 'prune', 'error', err instanceof Error ? err.message : String(err));
+      if (!opts.dryRun) logSync(db, isoNow(ctx.clock), 'prune', 'error', messageOf(err));
       throw err;
     }
   });

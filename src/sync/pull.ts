@@ -1,9 +1,9 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
-import { Hlc } from '../util/clock.js';
+import { Hlc } from '../model/clock.js';
 import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
-import { SuError } from '../errors.js';
+import { SuError, messageOf } from '../errors.js';
 import { checkSealedSegment, ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
 import { asSealed, open } from './crypto.js';
 import { isoNow, type SyncContext } from './context.js';
@@ -220,7 +220,7 @@ async function pullPeer(ctx: SyncContext, device: string, listedEtag: string): P
   // Fetch every planned segment (size and name checked) before the transaction: no network I/O
   // inside it. Decryption, gunzip and the content checks run inside it, segment by segment, and
   // any failure rolls the landing back: nothing of this peer lands unless every segment is intact.
-  const fetched: SealedItem[] = new Array(plan.segments.length);
+  const fetched = new Array<SealedItem>(plan.segments.length);
   const total = plan.segments.reduce((a, s) => a + s.bytes, 0);
   let done = 0;
   const fetchOne = async (i: number) => {
@@ -298,7 +298,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       manifests = await listManifests(ctx);
       manifests.delete(ctx.deviceId);
     } catch (err) {
-      logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', err instanceof Error ? err.message : String(err));
+      logSync(ctx.db, isoNow(ctx.clock), 'pull', 'error', messageOf(err));
       throw err;
     }
     // A refused device whose folder is gone is nothing to warn about any more.
@@ -312,7 +312,7 @@ export async function pull(ctx: SyncContext, opts: PullOptions = {}): Promise<Pu
       } catch (err) {
         firstError ??= err;
         const code = err instanceof SuError ? err.code : 'INTERNAL';
-        result.peers.push({ device, name: readPeer(ctx.db, device)?.name ?? null, outcome: 'failed', generation: null, segments: 0, events: 0, error: { code, message: err instanceof Error ? err.message : String(err) } });
+        result.peers.push({ device, name: readPeer(ctx.db, device)?.name ?? null, outcome: 'failed', generation: null, segments: 0, events: 0, error: { code, message: messageOf(err) } });
       }
     }
     result.conflictCount = countConflicts(ctx.db);

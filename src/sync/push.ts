@@ -3,7 +3,7 @@ import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import { syncDir } from '../paths.js';
 import { readEventsSince } from '../store/events.js';
-import { sha256Hex } from '../util/canonical.js';
+import { sha256Hex } from '../model/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
 import { sealSegmentPart, SegmentCutter, type SealedSegment, type SegmentPart } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';
@@ -13,6 +13,7 @@ import { committedSegments, logSync, outboxSegments } from './state.js';
 import { commitManifest, toEntry } from './manifest.js';
 import { shippable } from './shippable.js';
 import { writeSettings } from './settings.js';
+import { messageOf } from '../errors.js';
 
 export interface PushResult {
   /** Events newly staged into the spool by this push. */
@@ -185,7 +186,7 @@ export async function push(ctx: SyncContext): Promise<PushResult> {
       result.lastPushedSeq = lastSeq;
       return result;
     } catch (err) {
-      logSync(db, isoNow(ctx.clock), 'push', 'error', err instanceof Error ? err.message : String(err));
+      logSync(db, isoNow(ctx.clock), 'push', 'error', messageOf(err));
       throw err;
     }
   });

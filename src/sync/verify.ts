@@ -1,4 +1,4 @@
-import { SuError } from '../errors.js';
+import { SuError, messageOf } from '../errors.js';
 import { MAX_SEALED_MANIFEST_BYTES, openManifest, openSegment } from './codec.js';
 import { asSealed } from './crypto.js';
 import type { SyncContext } from './context.js';
@@ -30,7 +30,7 @@ export async function verify(ctx: SyncContext): Promise<{ devices: DeviceVerific
     devices.push(v);
     const fail = (object: string, err: unknown) => {
       v.ok = false;
-      v.errors.push({ object, code: err instanceof SuError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+      v.errors.push({ object, code: err instanceof SuError ? err.code : 'INTERNAL', message: messageOf(err) });
     };
     let manifest;
     try {

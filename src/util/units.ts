@@ -1,4 +1,23 @@
-/** Byte sizes and durations as people read them, the same in every command and message. */
+/** Counts, dollars, byte sizes and durations as people read them, the same in every command and message. */
+
+// Made on first use: the first Intl object loads ICU data (tens of ms), which a JSON report never needs.
+let nf: Intl.NumberFormat | undefined;
+
+/** 1234567 → "1,234,567". */
+export function formatInt(n: number): string {
+  const r = Math.round(n);
+  // Grouped by hand for the integers every command prints: building Intl's formatter (ICU's
+  // locale data) cost ~20 ms of a 0.5 s ingest; anything a regular expression cannot group goes to Intl.
+  if (Number.isSafeInteger(r)) return String(r).replace(/\B(?=(\d{3})+$)/g, ',');
+  nf ??= new Intl.NumberFormat('en-US');
+  return nf.format(r);
+}
+
+/** USD with cents and thousands separators; null (unknown) → "?". */
+export function formatCost(n: number | null): string {
+  if (n === null) return '?';
+  return '$' + n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
 
 /** 512 B, 1.5 KB, 12.3 MB, 1.25 GB (binary multiples). */
 export function formatBytes(n: number): string {

@@ -1,4 +1,4 @@
-import { SuError, type ErrorCode } from '../errors.js';
+import { SuError, messageOf, type ErrorCode } from '../errors.js';
 import { MessageChannel, receiveMessageOnPort, Worker, workerData as threadData, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
 /**
@@ -131,7 +131,7 @@ export function workerSide<D>(): { data: D; post: (msg: unknown) => void; run: (
 /** A thrown value as a failure message (an SuError's code and hint kept). */
 function failureOf(err: unknown): StreamFailure {
   const e = err instanceof SuError ? err : null;
-  return { failure: { message: err instanceof Error ? err.message : String(err), code: e?.code, hint: e?.hint } };
+  return { failure: { message: messageOf(err), code: e?.code, hint: e?.hint } };
 }
 
 // The worker is a file beside the module that starts it, with that module's extension: .cjs in

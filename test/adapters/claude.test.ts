@@ -10,8 +10,9 @@ import {
   discoverClaudeFiles,
   TEXT_CAP_BYTES,
 } from '../../src/adapters/claude/index.js';
-import { eventUid } from '../../src/adapters/identity.js';
-import type { EventRecord, SourceFile } from '../../src/adapters/types.js';
+import { eventUid } from '../../src/model/identity.js';
+import type { EventRecord } from '../../src/model/event.js';
+import type { SourceFile } from '../../src/adapters/types.js';
 import { copyFixture, FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { generateClaudeLogs } from '../helpers/claudeGen.js';
 

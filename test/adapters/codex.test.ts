@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codexAdapter, createCodexParser, sessionIdFromFileName, TEXT_CAP_BYTES } from '../../src/adapters/codex/index.js';
-import { derivedRecordId, eventUid } from '../../src/adapters/identity.js';
-import type { EventRecord, SourceFile } from '../../src/adapters/types.js';
+import { derivedRecordId, eventUid } from '../../src/model/identity.js';
+import type { EventRecord } from '../../src/model/event.js';
+import type { SourceFile } from '../../src/adapters/types.js';
 import { ingest } from '../../src/ingest/index.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { fixedClock } from '../../src/util/clock.js';
+import { fixedClock } from '../../src/model/clock.js';
 
 const ROOT = fileURLToPath(new URL('../fixtures/codex', import.meta.url));
 

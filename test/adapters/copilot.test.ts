@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copilotAdapter, copilotHome, shutdownDeltas } from '../../src/adapters/copilot/index.js';
-import { eventUid } from '../../src/adapters/identity.js';
+import { eventUid } from '../../src/model/identity.js';
 import { agentStore, billedByDay, parseFile } from '../helpers/agents.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 

@@ -9,7 +9,8 @@ import { ADAPTERS } from '../../src/adapters/index.js';
 import { ingest } from '../../src/ingest/index.js';
 import { getMeta, openDb, type Db } from '../../src/store/db.js';
 import { SuError } from '../../src/errors.js';
-import { listSessions, parseReportOptions, REPORT_KINDS, runReport, type RawReportOptions } from '../../src/reports/index.js';
+import { listSessions, REPORT_KINDS, runReport } from '../../src/reports/index.js';
+import { parseReportOptions, type RawReportOptions } from '../../src/query/options.js';
 import { writeSmallLogs } from './logs.js';
 import { runCli } from '../../src/cli/run.js';
 

@@ -10,7 +10,7 @@ import { ingest } from '../../src/ingest/index.js';
 import { openDb } from '../../src/store/db.js';
 import { billedByDay } from '../helpers/agents.js';
 import { ADAPTERS } from '../../src/adapters/index.js';
-import type { EventRecord } from '../../src/adapters/types.js';
+import type { EventRecord } from '../../src/model/event.js';
 
 // Large enough that every layout and record shape shows up for this seed, small enough to stay fast.
 const OPTS: Omit<GenerateOptions, 'outDir'> = { seed: 1, targetBytes: 3_000_000, days: 3, projects: 2, codexShare: 0.35, malformedRate: 1 / 400 };

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/run.js';
 import { LocalEventWriter } from '../../src/store/events.js';
-import { Hlc, fixedClock } from '../../src/util/clock.js';
+import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { Device, fileBucket, setupSync } from '../helpers/devices.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { usageEvent } from '../reports/helpers.js';

@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
 import { openDb } from '../../src/store/db.js';
-import { fixedClock } from '../../src/util/clock.js';
+import { fixedClock } from '../../src/model/clock.js';
 import { blocksReport } from '../../src/reports/blocks-report.js';
 import { sessionReport, dailyReport } from '../../src/reports/reports.js';
 import { copyFixture, FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Adapter, EventRecord, FileParser, ParserState, SourceFile } from '../../src/adapters/types.js';
+import type { Adapter, FileParser, ParserState, SourceFile } from '../../src/adapters/types.js';
+import type { EventRecord } from '../../src/model/event.js';
 import { ingest } from '../../src/ingest/index.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { tempDir } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { slugFromPath } from '../../src/adapters/identity.js';
+import { slugFromPath } from '../../src/model/identity.js';
 
 /**
  * A seedable generator of realistic Claude Code transcripts, for parity and ingest tests.

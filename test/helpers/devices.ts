@@ -10,7 +10,7 @@ import net from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import type { Clock } from '../../src/util/clock.js';
+import type { Clock } from '../../src/model/clock.js';
 import { FIXTURES_DIR, tempDir } from './fixtures.js';
 
 /** One CLI run as a device saw it. */

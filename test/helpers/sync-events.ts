@@ -2,10 +2,10 @@
  * Deterministic event generators for the sync codec tests (seeded PRNG, so a failing
  * property-test run is reproducible from its printed seed).
  */
-import type { EventKind, EventRecord } from '../../src/adapters/types.js';
+import type { EventKind, EventRecord } from '../../src/model/event.js';
 import type { SegmentEvent } from '../../src/sync/codec.js';
-import { eventUid } from '../../src/adapters/identity.js';
-import { Hlc } from '../../src/util/clock.js';
+import { eventUid } from '../../src/model/identity.js';
+import { Hlc } from '../../src/model/clock.js';
 
 /** mulberry32: tiny, fast, good enough to drive property tests. */
 export function prng(seed: number): () => number {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
-import { fixedClock } from '../../src/util/clock.js';
+import { fixedClock } from '../../src/model/clock.js';
 import { Device, fileBucket, setupSync } from '../helpers/devices.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { writeResponseLogs } from '../helpers/responses.js';

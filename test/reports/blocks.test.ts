@@ -10,9 +10,8 @@ import {
   afterFirstPause,
 } from '../../src/reports/blocks.js';
 import type { BilledEntry } from '../../src/reports/entries.js';
-import { activeBlock, blocksReport, currentWindow } from '../../src/reports/blocks-report.js';
-import { reportContext } from '../../src/reports/aggregate.js';
-import { parseBlocksOptions } from '../../src/reports/options.js';
+import { activeBlock, blocksReport, currentWindow, parseBlocksOptions } from '../../src/reports/blocks-report.js';
+import { reportContext } from '../../src/query/context.js';
 import { tempStore, write as writeEvents, usageEvent } from './helpers.js';
 
 const H = 3_600_000;

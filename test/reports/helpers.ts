@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../src/store/db.js';
 import { LocalEventWriter } from '../../src/store/events.js';
-import { eventUid } from '../../src/adapters/identity.js';
-import type { EventRecord, Provider } from '../../src/adapters/types.js';
-import { Hlc, fixedClock } from '../../src/util/clock.js';
+import { eventUid } from '../../src/model/identity.js';
+import type { EventRecord, Provider } from '../../src/model/event.js';
+import { Hlc, fixedClock } from '../../src/model/clock.js';
 
 /** A fresh store in a temp dir. */
 export function tempStore(): { db: Db; dir: string } {

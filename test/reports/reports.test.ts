@@ -4,19 +4,13 @@ import { dirname, join } from 'node:path';
 import type { Db } from '../../src/store/db.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ADAPTERS } from '../../src/adapters/index.js';
-import {
-  dailyReport,
-  defaultScope,
-  listSessions,
-  modelReport,
-  monthlyReport,
-  parseReportOptions,
-  projectReport,
-  renderReport,
-  sessionReport,
-} from '../../src/reports/index.js';
-import { aggregate, reportContext } from '../../src/reports/aggregate.js';
-import { fixedClock } from '../../src/util/clock.js';
+import { dailyReport, listSessions, modelReport, monthlyReport, projectReport, renderReport, sessionReport } from '../../src/reports/index.js';
+import { defaultScope } from '../../src/query/scope.js';
+import { parseReportOptions } from '../../src/query/options.js';
+import { aggregate } from '../../src/reports/aggregate.js';
+import { dashboardSessions } from '../../src/reports/dashboard.js';
+import { reportContext } from '../../src/query/context.js';
+import { fixedClock } from '../../src/model/clock.js';
 import { tempStore, usageEvent, write } from './helpers.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -170,6 +164,23 @@ describe('unit reports on hand-made usage', () => {
     expect(d.unpricedTokens).toBe(1000);
     expect(d.modelsUsed).toEqual(['claude-opus-4-7', 'claude-haiku-4-5-20251001', 'mystery-model', 'gpt-5-codex']);
     expect(d.providers).toEqual(['claude', 'codex']);
+  });
+});
+
+describe('recent sessions', () => {
+  it('the listing and the dashboard choose them by the same local days, also where a DST change skips midnight', () => {
+    const { db } = tempStore();
+    // Asunción went from -04 to -03 at local midnight on 2024-10-06: that day began at 01:00, 04:00 UTC.
+    write(db, [
+      usageEvent({ ts: '2024-10-06T03:30:00Z', session: 'saturday-night' }), // 23:30 on the 5th
+      usageEvent({ ts: '2024-10-06T04:30:00Z', session: 'sunday-morning' }), // 01:30 on the 6th
+    ]);
+    const ids = (r: { sessions: Array<{ sessionId: string }> }) => r.sessions.map((s) => s.sessionId);
+    const base = { timezone: 'America/Asuncion', scope: { kind: 'local' as const } };
+    for (const [range, expected] of [[{ since: '2024-10-06' }, ['sunday-morning']], [{ until: '2024-10-05' }, ['saturday-night']], [{}, ['sunday-morning', 'saturday-night']]] as const) {
+      expect(ids(listSessions(db, { ...base, ...range })), JSON.stringify(range)).toEqual(expected);
+      expect(ids(dashboardSessions(db, { ...base, ...range })), JSON.stringify(range)).toEqual(expected);
+    }
   });
 });
 

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import type { Db } from '../../src/store/db.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ADAPTERS } from '../../src/adapters/index.js';
-import { aggregate, reportContext, slotsAnswer, type GroupKey } from '../../src/reports/aggregate.js';
+import { aggregate, slotsAnswer, type GroupKey } from '../../src/reports/aggregate.js';
+import { reportContext } from '../../src/query/context.js';
 import { dailyReport, modelReport, monthlyReport } from '../../src/reports/index.js';
-import type { ReportOptions } from '../../src/reports/options.js';
-import { fixedClock } from '../../src/util/clock.js';
+import type { ReportOptions } from '../../src/query/options.js';
+import { fixedClock } from '../../src/model/clock.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { tempStore, usageEvent, write, type UsageSpec } from './helpers.js';
 

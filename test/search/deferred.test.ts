@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventUid } from '../../src/adapters/identity.js';
-import type { EventRecord } from '../../src/adapters/types.js';
+import { eventUid } from '../../src/model/identity.js';
+import type { EventRecord } from '../../src/model/event.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { catchUpSearchIndex, search } from '../../src/search/index.js';
 import type { Manifest, SegmentEvent } from '../../src/sync/codec.js';
 import { landPeer } from '../../src/sync/pull.js';
-import { Hlc } from '../../src/util/clock.js';
+import { Hlc } from '../../src/model/clock.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const PEER = 'ffff00000000beef';

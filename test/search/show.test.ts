@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../../src/adapters/index.js';
-import { eventUid } from '../../src/adapters/identity.js';
-import type { EventRecord } from '../../src/adapters/types.js';
+import { eventUid } from '../../src/model/identity.js';
+import type { EventRecord } from '../../src/model/event.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ensureDeviceId, openDb, type Db } from '../../src/store/db.js';
 import { LocalEventWriter } from '../../src/store/events.js';
 import { SuError } from '../../src/errors.js';
-import { Hlc, fixedClock } from '../../src/util/clock.js';
+import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { sessionReport, type SessionEntry } from '../../src/reports/index.js';
 import { renderConversation, showSession, type Conversation } from '../../src/search/index.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createClaudeParser } from '../../src/adapters/claude/index.js';
-import type { EventRecord } from '../../src/adapters/types.js';
+import type { EventRecord } from '../../src/model/event.js';
 import { ensureDeviceId, loadMigrations, migrate, openDb } from '../../src/store/db.js';
 import { LocalEventWriter } from '../../src/store/events.js';
 import { dailyReport } from '../../src/reports/index.js';
-import { Hlc, fixedClock } from '../../src/util/clock.js';
+import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 
 /**

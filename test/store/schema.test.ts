@@ -38,7 +38,7 @@ describe('store schema', () => {
 
 describe('usage slots (migration 034)', () => {
   it('bill long context above the threshold the prices use', async () => {
-    const { LONG_CONTEXT_THRESHOLD } = await import('../../src/reports/pricing.js');
+    const { LONG_CONTEXT_THRESHOLD } = await import('../../src/query/pricing.js');
     const db = openDb(join(tempDir(), 'store.db'));
     const sql = (db.prepare(`SELECT group_concat(sql, ' ') FROM sqlite_master WHERE name IN ('usage_slot_rows', 'usage_slots_ai')`).pluck().get() as string);
     const thresholds = [...sql.matchAll(/_tokens - (\d+), 0\)/g)].map((m) => Number(m[1]));

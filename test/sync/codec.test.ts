@@ -33,7 +33,7 @@ import {
   segmentKey,
   segmentsPrefix,
 } from '../../src/sync/layout.js';
-import { canonicalJson, sha256Hex } from '../../src/util/canonical.js';
+import { canonicalJson, sha256Hex } from '../../src/model/canonical.js';
 import { prng, propertyRuns, randomSegmentEvents } from '../helpers/sync-events.js';
 
 /** The manifest authenticator of a throwaway identity (the MAC key is derived from its secret). */

@@ -24,7 +24,7 @@ import {
   resolveIdentity,
   writeIdentityFile,
 } from '../../src/sync/keys.js';
-import { sha256Hex } from '../../src/util/canonical.js';
+import { sha256Hex } from '../../src/model/canonical.js';
 import { prng, propertyRuns } from '../helpers/sync-events.js';
 
 async function caught(p: Promise<unknown>): Promise<SuError> {

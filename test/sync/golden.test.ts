@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/adapters/types.js';
-import { eventUid } from '../../src/adapters/identity.js';
+import type { EventRecord } from '../../src/model/event.js';
+import { eventUid } from '../../src/model/identity.js';
 import { SuError } from '../../src/errors.js';
 import {
   decodeKeyJson,
@@ -35,7 +35,7 @@ import {
 } from '../../src/sync/codec.js';
 import { asPlain, asSealed, fingerprint, generateIdentity, open, recipientOf, seal, type Identity } from '../../src/sync/crypto.js';
 import { formatIdentityFile, parseIdentityText } from '../../src/sync/keys.js';
-import { sha256Hex } from '../../src/util/canonical.js';
+import { sha256Hex } from '../../src/model/canonical.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '../fixtures/sync/golden');
 /** The folder today's code writes; older ones must only keep decoding. */

@@ -1,8 +1,9 @@
-import { derivedRecordId, eventUid } from '../identity.js';
+import { derivedRecordId, eventUid } from '../../model/identity.js';
 import { isCanonicalInstant, parseInstant } from '../instant.js';
 import { BadTokenCount, tokenCount } from '../tokens.js';
-import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
-import { canonicalJson } from '../../util/canonical.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
+import type { FileParser, ParserState, SourceFile } from '../types.js';
+import { canonicalJson } from '../../model/canonical.js';
 import { claudeFileInfo, type ClaudeFileInfo } from './paths.js';
 
 /**

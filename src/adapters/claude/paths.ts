@@ -48,7 +48,7 @@ function isWorkflowJournal(relParts: string[]): boolean {
  * `<slug>/<session>/subagents/**\/agent-<id>.jsonl` (including `subagents/workflows/<wf>/`).
  * `.meta.json` files are not logs and are never returned. Sorted by path so ingest order is stable.
  */
-export async function discoverClaudeFiles(roots: string[]): Promise<SourceFile[]> {
+export function discoverClaudeFiles(roots: string[]): Promise<SourceFile[]> {
   const out = new Map<string, SourceFile>();
   for (const root of roots) {
     const projects = join(root, PROJECTS_DIR);
@@ -91,7 +91,7 @@ export async function discoverClaudeFiles(roots: string[]): Promise<SourceFile[]
     };
     walk(projects);
   }
-  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return Promise.resolve([...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
 }
 
 /** Where a transcript sits: its project slug and the session/agent its name implies. */

@@ -68,10 +68,11 @@
  * when logged, is in the session_meta event's `extra.parent`. Review subagents log no
  * parent id, and none is guessed.
  */
-import { canonicalJson } from '../../util/canonical.js';
-import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { canonicalJson } from '../../model/canonical.js';
+import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../../model/identity.js';
 import { fileParser } from '../json.js';
-import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
+import type { FileParser, ParserState, SourceFile } from '../types.js';
 import { sessionIdFromFileName } from './paths.js';
 import { tokenCount as countAt } from '../tokens.js';
 

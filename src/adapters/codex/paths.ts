@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
+import { findFiles, sourcesUnder } from '../discover.js';
 import type { SourceFile } from '../types.js';
 
 /** Codex's home: `CODEX_HOME`, default `~/.codex` (the same rule Codex itself uses). */
@@ -18,40 +18,13 @@ const ROLLOUT_DIRS = ['sessions', 'archived_sessions'] as const;
 
 const ROLLOUT_NAME = /^rollout-.*\.jsonl$/;
 
-function isRolloutName(name: string): boolean {
-  return ROLLOUT_NAME.test(name);
-}
-
-async function walk(dir: string, out: string[]): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    // A missing or unreadable folder is normal (no archive yet, Codex never run).
-    return;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() && isRolloutName(e.name)) out.push(p);
-  }
-}
-
 /** Every `rollout-*.jsonl` under `<root>/sessions/**` and `<root>/archived_sessions/**`, sorted by path. */
-export async function discoverRollouts(roots: string[]): Promise<SourceFile[]> {
-  const files: SourceFile[] = [];
-  const seen = new Set<string>();
-  for (const root of roots) {
+export function discoverRollouts(roots: string[]): Promise<SourceFile[]> {
+  return sourcesUnder('codex', roots, async (root) => {
     const found: string[] = [];
-    for (const d of ROLLOUT_DIRS) await walk(join(root, d), found);
-    found.sort();
-    for (const path of found) {
-      if (seen.has(path)) continue;
-      seen.add(path);
-      files.push({ provider: 'codex', path, root });
-    }
-  }
-  return files;
+    for (const d of ROLLOUT_DIRS) found.push(...(await findFiles(join(root, d), Infinity, (rel) => ROLLOUT_NAME.test(rel[rel.length - 1]))));
+    return found.sort();
+  });
 }
 
 const UUID_TAIL = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;

@@ -39,9 +39,10 @@
  * Subagents: events with `agentId` are `sidechain`, with `agent` = that id.
  */
 import { basename, dirname } from 'node:path';
-import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { eventUid, normalizeTs, slugFromPath } from '../../model/identity.js';
 import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
-import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
+import type { FileParser, ParserState, SourceFile } from '../types.js';
 
 const UNKNOWN_PROJECT = 'unknown';
 

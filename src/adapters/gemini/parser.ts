@@ -37,9 +37,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { eventUid, normalizeTs, slugFromPath } from '../../model/identity.js';
 import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
-import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
+import type { FileParser, ParserState, SourceFile } from '../types.js';
 import { geminiUsage, partsText } from './usage.js';
 
 interface GeminiState {

@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../types.js';
+import type { TokenUsage } from '../../model/event.js';
 
 /**
  * Token counts in the Gemini API's names (`usageMetadata`: promptTokenCount,

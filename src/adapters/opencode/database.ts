@@ -20,7 +20,8 @@ import type Database from 'better-sqlite3';
 import { openReadOnly } from '../../util/sqlite.js';
 import { isObj, type Obj } from '../json.js';
 import { stampOf } from '../whole.js';
-import type { EventRecord, ParserState, SourceRead, SourceReader } from '../types.js';
+import type { EventRecord } from '../../model/event.js';
+import type { ParserState, SourceRead, SourceReader } from '../types.js';
 import { fromSessionMessage, messageEvent, type SessionInfo } from './message.js';
 
 /** How long a read waits for a lock before giving up until the next ingest. */

@@ -27,10 +27,10 @@
  *
  * `extra.loggedCost.usd`: the USD cost OpenCode logged for a reply (0 when it had no price for the model).
  */
-import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { eventUid, normalizeTs, slugFromPath } from '../../model/identity.js';
 import { capText, extraJson, isObj, num, str, type Obj } from '../json.js';
 import { BadTokenCount } from '../tokens.js';
-import type { EventKind, EventRecord, TokenUsage } from '../types.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
 
 /** What a message needs from its session. */
 export interface SessionInfo {

@@ -38,9 +38,10 @@
  * Cost: pi logs its USD cost per reply (`usage.cost.total`); it is kept in `extra.loggedCost.usd`.
  */
 import { createHash } from 'node:crypto';
-import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { derivedRecordId, eventUid, normalizeTs, slugFromPath } from '../../model/identity.js';
 import { capText, extraJson, fileParser, isObj, num, str, type Obj } from '../json.js';
-import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
+import type { FileParser, ParserState, SourceFile } from '../types.js';
 import { projectDirOf, sessionIdFromFileName } from './paths.js';
 
 type PiState = {

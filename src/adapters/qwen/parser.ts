@@ -27,10 +27,11 @@
  * Subagents: `isSidechain` records are sidechains with agent = `agentName` or `agentId`.
  */
 import { basename, dirname } from 'node:path';
-import { eventUid, normalizeTs, slugFromPath } from '../identity.js';
+import { eventUid, normalizeTs, slugFromPath } from '../../model/identity.js';
 import { capText, extraJson, fileParser, isObj, jsonText, num, str, type Obj } from '../json.js';
 import { geminiUsage } from '../gemini/usage.js';
-import type { EventKind, EventRecord, FileParser, ParserState, SourceFile, TokenUsage } from '../types.js';
+import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
+import type { FileParser, ParserState, SourceFile } from '../types.js';
 
 /** The project folder of a chat file (`projects/<project>/chats/<file>`). */
 function folderProject(path: string): string {

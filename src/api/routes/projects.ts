@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Provider } from '../../adapters/types.js';
+import type { Provider } from '../../model/event.js';
 import { listSessions } from '../../reports/index.js';
 import type { ApiContext } from '../app.js';
 import { FILTER_PARAMS, readQuery, reportOptionsFromQuery } from '../query.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { parseReportOptions } from '../../reports/index.js';
+import { parseReportOptions } from '../../query/options.js';
 import { parseSearchLimit, search, showSession } from '../../search/index.js';
 import type { ApiContext } from '../app.js';
 import { FILTER_PARAMS, readQuery, reportOptionsFromQuery } from '../query.js';

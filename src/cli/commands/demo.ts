@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { SuError } from '../../errors.js';
 import { packageRoot, storePath } from '../../paths.js';
 import type { ReportKind } from '../../reports/kinds.js';
-import type { ReportOptions } from '../../reports/options.js';
+import type { ReportOptions } from '../../query/options.js';
 import type { CliIo } from '../io.js';
 import { useColor } from '../io.js';
 import { renderIngestSummary } from './ingest.js';
-import { agentInfo, PROVIDERS, type Provider } from '../../adapters/agents.js';
+import { agentInfo } from '../../adapters/agents.js';
+import { PROVIDERS, type Provider } from '../../model/event.js';
 
 /** The bundled logs: `samples/` at the package root. */
 const SAMPLES_DIR = join(packageRoot(), 'samples');
@@ -116,7 +117,7 @@ async function loadDemo() {
     import('../../store/db.js'),
     import('../../reports/reports.js'),
     import('../../reports/format.js'),
-    import('../../reports/options.js'),
+    import('../../query/options.js'),
   ]);
   return { ADAPTERS, ingest, openDb, runReport, renderReport, parseReportOptions };
 }

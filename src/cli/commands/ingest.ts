@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { AGENTS, PROVIDERS } from '../../adapters/agents.js';
+import { AGENTS } from '../../adapters/agents.js';
+import { PROVIDERS } from '../../model/event.js';
 import type { Adapter } from '../../adapters/types.js';
 import type { IngestReport } from '../../ingest/index.js';
-import { formatInt } from '../../reports/format.js';
-import { formatBytes } from '../../util/units.js';
+import { formatBytes, formatInt } from '../../util/units.js';
 import type { CliIo } from '../io.js';
 import { withStore } from '../io.js';
 import { progressBar } from '../progress.js';
@@ -71,7 +71,7 @@ An agent whose folder is missing is simply not used. The store lives in STACKUND
 Events are never deleted when a log file disappears: the store is your archive.`,
     )
     .action(async (flags: { provider?: string; json?: boolean }) => {
-      const { parseReportOptions } = await import('../../reports/options.js');
+      const { parseReportOptions } = await import('../../query/options.js');
       const { ADAPTERS, adaptersFor } = await import('../../adapters/index.js');
       const { ingest } = await import('../../ingest/index.js');
       const provider = parseReportOptions({ provider: flags.provider }).provider;

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import type { Db } from '../../store/db.js';
-import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
+import { printFromStore, useColor } from '../io.js';
 import { REPORT_KINDS, type ReportKind } from '../../reports/kinds.js';
-import type { ReportOptions } from '../../reports/options.js';
-import { PROVIDERS } from '../../adapters/agents.js';
+import type { ReportOptions } from '../../query/options.js';
+import { PROVIDERS } from '../../model/event.js';
 
 // Registrars only declare options; what a command runs loads when it runs (start-up time is
 // most of a report's time), so every command pays only for its own modules.
@@ -46,7 +45,7 @@ export function addFilterOptions(cmd: Command): Command {
 
 /** Turns flags into report options, rejecting bad values as usage errors. */
 export async function reportOptionsFromFlags(f: ReportFlags): Promise<ReportOptions> {
-  const { parseReportOptions } = await import('../../reports/options.js');
+  const { parseReportOptions } = await import('../../query/options.js');
   return parseReportOptions({
     since: f.since,
     until: f.until,
@@ -69,28 +68,6 @@ const DESCRIPTIONS: Record<ReportKind, string> = {
   model: 'tokens and cost per model',
 };
 
-/**
- * Runs a report on the store and prints it: JSON as is, or the table `render` makes (loaded
- * only then); an empty store says how to fill it.
- */
-async function printFromStore<R>(io: CliIo, json: boolean | undefined, make: (db: Db) => R, render: () => Promise<(r: R) => string>): Promise<void> {
-  const { storeIsEmpty } = await import('../../reports/reports.js');
-  await withReadStore(io, async ({ db, path }) => {
-    const empty = storeIsEmpty(db);
-    const report = make(db);
-    if (json) {
-      io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      if (empty) io.stderr.write(emptyStoreNotice(path));
-      return;
-    }
-    if (empty) {
-      io.stdout.write(emptyStoreNotice(path));
-      return;
-    }
-    io.stdout.write((await render())(report));
-  });
-}
-
 async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Promise<void> {
   const opts = await reportOptionsFromFlags(flags);
   if (io.clock) opts.now = io.clock.now();
@@ -102,10 +79,9 @@ async function printReport(io: CliIo, kind: ReportKind, flags: ReportFlags): Pro
 }
 
 async function printBlocks(io: CliIo, flags: BlocksFlags): Promise<void> {
-  const { parseBlocksOptions } = await import('../../reports/options.js');
+  const { blocksReport, parseBlocksOptions } = await import('../../reports/blocks-report.js');
   const opts = parseBlocksOptions({ ...flags });
   opts.now = io.clock?.now() ?? Date.now();
-  const { blocksReport } = await import('../../reports/blocks-report.js');
   await printFromStore(io, flags.json, (db) => blocksReport(db, opts, io.env), async () => {
     const { renderBlocks } = await import('../../reports/format-blocks.js');
     return (r) => renderBlocks(r, { color: useColor(io) });

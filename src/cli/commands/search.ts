@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { emptyStoreNotice, useColor, withReadStore, withStore } from '../io.js';
+import { printFromStore, useColor, withStore } from '../io.js';
+import type { Db } from '../../store/db.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, parseSearchLimit } from '../../search/limits.js';
 import { parseQuery, QUERY_SYNTAX_HELP } from '../../search/query.js';
 import { reportOptionsFromFlags, type ReportFlags } from './report.js';
-import { PROVIDERS } from '../../adapters/agents.js';
+import { PROVIDERS } from '../../model/event.js';
 
 interface SearchFlags extends ReportFlags {
   limit?: string;
@@ -56,7 +57,7 @@ Examples:
     const { pendingSearchIndex, reindex, renderSearch, search } = await import('../../search/index.js');
     if (flags.reindex) {
       const q = text.trim() === '' ? null : parseQuery(text);
-      const { formatInt } = await import('../../reports/format.js');
+      const { formatInt } = await import('../../util/units.js');
       await withStore(io, (db) => {
         const r = reindex(db);
         const line = `Rebuilt the search index: ${formatInt(r.events)} events, ${formatInt(r.withText)} with text, in ${formatInt(r.ms)} ms.\n`;
@@ -72,21 +73,12 @@ Examples:
       return;
     }
     const q = parseQuery(text);
-    const { storeIsEmpty } = await import('../../reports/reports.js');
-    await withReadStore(io, ({ db, path }) => {
-      const empty = storeIsEmpty(db);
+    const run = (db: Db) => {
       // A bulk ingest or a large sync pull leaves its events for the next search to index (once): say why this one waits.
       const pending = pendingSearchIndex(db);
       if (pending >= 10_000) io.stderr.write(`Indexing ${pending} new events for search (once)…\n`);
-      const result = search(db, q, opts, io.env);
-      if (flags.json) {
-        io.stdout.write(JSON.stringify(result, null, 2) + '\n');
-        if (empty) io.stderr.write(emptyStoreNotice(path));
-      } else if (empty) {
-        io.stdout.write(emptyStoreNotice(path));
-      } else {
-        io.stdout.write(renderSearch(result, { color: useColor(io) }));
-      }
-    });
+      return search(db, q, opts, io.env);
+    };
+    await printFromStore(io, flags.json, run, () => Promise.resolve((result) => renderSearch(result, { color: useColor(io) })));
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SuError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { emptyStoreNotice, useColor, withReadStore } from '../io.js';
+import { printFromStore, useColor } from '../io.js';
 import { addFilterOptions, reportOptionsFromFlags, type ReportFlags } from './report.js';
 
 function parseLimit(v: string | undefined): number | undefined {
@@ -18,19 +18,9 @@ export function registerSessions(program: Command, io: CliIo): void {
   cmd.action(async (flags: ReportFlags & { limit?: string }) => {
     const opts = { ...(await reportOptionsFromFlags(flags)), limit: parseLimit(flags.limit) };
     const { listSessions } = await import('../../reports/sessions.js');
-    const { storeIsEmpty } = await import('../../reports/reports.js');
-    const { renderSessionList } = await import('../../reports/format.js');
-    await withReadStore(io, ({ db, path }) => {
-      const empty = storeIsEmpty(db);
-      const list = listSessions(db, opts, io.env);
-      if (flags.json) {
-        io.stdout.write(JSON.stringify(list, null, 2) + '\n');
-        if (empty) io.stderr.write(emptyStoreNotice(path));
-      } else if (empty) {
-        io.stdout.write(emptyStoreNotice(path));
-      } else {
-        io.stdout.write(renderSessionList(list, { color: useColor(io) }));
-      }
+    await printFromStore(io, flags.json, (db) => listSessions(db, opts, io.env), async () => {
+      const { renderSessionList } = await import('../../reports/format.js');
+      return (list) => renderSessionList(list, { color: useColor(io) });
     });
   });
 }

@@ -23,7 +23,7 @@ Examples:
   stackunderflow show 7f2abd2d-7cfc-4447-9ddd-3ca8d14e02e9 --json | jq '.totals'`,
     )
     .action(async (ref: string, flags: { scope?: string; timezone?: string; json?: boolean }) => {
-      const { parseReportOptions } = await import('../../reports/options.js');
+      const { parseReportOptions } = await import('../../query/options.js');
       const { renderConversation, showSession } = await import('../../search/index.js');
       const opts = parseReportOptions({ scope: flags.scope, timezone: flags.timezone });
       await withReadStore(io, ({ db }) => {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { inertDeep } from '../../util/terminal.js';
-import { SuError } from '../../errors.js';
+import { messageOf, SuError } from '../../errors.js';
 import type { CliIo, Output } from '../io.js';
 import { withStore } from '../io.js';
-import { formatInt } from '../../reports/format.js';
-import { formatBytes, formatDuration } from '../../util/units.js';
+import { formatBytes, formatDuration, formatInt } from '../../util/units.js';
 import { progressBar } from '../progress.js';
-import type { PullResult, SyncStatus } from '../../sync/index.js';
+import type { PullResult, SyncProgress, SyncStatus } from '../../sync/index.js';
 
 // The sync modules (age, the AWS SDK) load only when a sync command runs.
 const loadSync = () => import('../../sync/index.js');
@@ -45,10 +44,51 @@ const THREAT_MODEL = `What each party can and cannot do (docs/specs/sync-protoco
 - A joining device trusts the manifests it finds on its first pull (check the generations shown).
 `;
 
-function progress(io: CliIo, label: string) {
-  if (!(io.stderrIsTTY ?? io.isTTY)) return { onProgress: undefined, stop: () => {} };
+/** Each action's flags as commander hands them over: long options camelCased, parsed values where an option has a parser. */
+interface JsonFlags {
+  json?: boolean;
+}
+interface InitFlags extends JsonFlags {
+  bucket: string;
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  /** Has a default: always set. */
+  keyFromEnv: string;
+  deviceName?: string;
+  force?: boolean;
+  newDeviceId?: boolean;
+}
+interface StatusFlags extends JsonFlags {
+  remote?: boolean;
+}
+interface AutoFlags extends JsonFlags {
+  enable?: boolean;
+  disable?: boolean;
+  status?: boolean;
+  pullInterval?: number;
+  pullActiveInterval?: number;
+  pushQuiet?: number;
+  pushMaxWait?: number;
+  keepDays?: number;
+  compactAfter?: number;
+  set?: string[];
+}
+interface PruneFlags extends JsonFlags {
+  keepDays?: number;
+  dryRun?: boolean;
+  compact?: boolean;
+}
+
+/** Runs `fn` with a progress bar under `label` (on a terminal only), cleared however `fn` ends. */
+async function withProgress<T>(io: CliIo, label: string, fn: (onProgress?: (p: SyncProgress) => void) => Promise<T>): Promise<T> {
+  if (!(io.stderrIsTTY ?? io.isTTY)) return fn(undefined);
   const bar = progressBar(io.stderr, `${label} [{bar}] {phase} {value}/{total}`);
-  return { onProgress: (p: { phase: string; done: number; total: number }) => bar.update(p.done, p.total, { phase: p.phase }), stop: () => bar.stop() };
+  try {
+    return await fn((p) => bar.update(p.done, p.total, { phase: p.phase }));
+  } finally {
+    bar.stop();
+  }
 }
 
 function json(out: Output, v: unknown): void {
@@ -85,7 +125,7 @@ export function registerSync(program: Command, io: CliIo): void {
     .option('--force', 'replace an existing key/bucket setup on this device')
     .option('--new-device-id', 'give this store a new device id and push everything again (for a copied or restored store)')
     .option('--json', 'machine-readable output (never contains the key)')
-    .action(async (flags) => {
+    .action(async (flags: InitFlags) => {
       const { initSync } = await loadSync();
       await withStore(io, async (db) => {
         const r = await initSync(db, {
@@ -129,7 +169,7 @@ export function registerSync(program: Command, io: CliIo): void {
     .command('export')
     .description('print the sync key for your next device (key on stdout, warning on stderr)')
     .option('--json', 'refused: the key never goes into JSON')
-    .action(async (flags) => {
+    .action(async (flags: JsonFlags) => {
       if (flags.json) throw new SuError('USAGE', 'sync key export has no --json: the key never goes into JSON output', { hint: 'run it without --json in a terminal' });
       const { loadContext } = await loadSync();
       await withStore(io, async (db) => {
@@ -144,19 +184,17 @@ export function registerSync(program: Command, io: CliIo): void {
     .command('push')
     .description('upload this device\'s new events (encrypted) and commit them with a manifest')
     .option('--json', 'machine-readable output')
-    .action(async (flags) => {
+    .action(async (flags: JsonFlags) => {
       const { loadContext, pushAndCompact, queuedSegments } = await loadSync();
       await withStore(io, async (db) => {
-        const bar = progress(io, 'Pushing');
-        const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress: bar.onProgress });
-        let result;
-        try {
-          result = await pushAndCompact(ctx);
-        } catch (err) {
-          throw queuedHint(err, queuedSegments(db));
-        } finally {
-          bar.stop();
-        }
+        const result = await withProgress(io, 'Pushing', async (onProgress) => {
+          const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress });
+          try {
+            return await pushAndCompact(ctx);
+          } catch (err) {
+            throw queuedHint(err, queuedSegments(db));
+          }
+        });
         const { compaction, ...r } = result;
         if (flags.json) return json(io.stdout, compaction ? { ...r, compaction } : r);
         if (r.generation === null) io.stdout.write('Nothing to push: the bucket already has every event of this device.\n');
@@ -169,23 +207,21 @@ export function registerSync(program: Command, io: CliIo): void {
     .command('pull')
     .description('merge every other device\'s new events (verified) into this store')
     .option('--json', 'machine-readable output')
-    .action(async (flags) => {
+    .action(async (flags: JsonFlags) => {
       const { loadContext, pull } = await loadSync();
       await withStore(io, async (db) => {
-        const bar = progress(io, 'Pulling');
-        const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress: bar.onProgress });
-        let r;
-        try {
-          r = await pull(ctx);
-        } catch (err) {
-          const partial = (err as { result?: unknown }).result;
-          if (flags.json && partial) json(io.stdout, partial);
-          else if (partial) io.stdout.write(renderPull(partial as PullResult));
-          if (partial) pullWarnings(io, partial as PullResult);
-          throw err;
-        } finally {
-          bar.stop();
-        }
+        const r = await withProgress(io, 'Pulling', async (onProgress) => {
+          const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress });
+          try {
+            return await pull(ctx);
+          } catch (err) {
+            const partial = (err as { result?: unknown }).result;
+            if (flags.json && partial) json(io.stdout, partial);
+            else if (partial) io.stdout.write(renderPull(partial as PullResult));
+            if (partial) pullWarnings(io, partial as PullResult);
+            throw err;
+          }
+        });
         if (flags.json) json(io.stdout, r);
         else io.stdout.write(renderPull(r));
         pullWarnings(io, r);
@@ -197,7 +233,7 @@ export function registerSync(program: Command, io: CliIo): void {
     .description('this device\'s sync state (instant, no network unless --remote)')
     .option('--remote', 'also list the bucket: objects and bytes per device')
     .option('--json', 'machine-readable output')
-    .action(async (flags) => {
+    .action(async (flags: StatusFlags) => {
       const { syncStatus, loadContext, remoteUsage } = await loadSync();
       await withStore(io, async (db) => {
         const s = syncStatus(db, io.env);
@@ -211,7 +247,7 @@ export function registerSync(program: Command, io: CliIo): void {
     .command('verify')
     .description('download, decrypt and hash-check every object this key can see')
     .option('--json', 'machine-readable output')
-    .action(async (flags) => {
+    .action(async (flags: JsonFlags) => {
       const { loadContext, verify } = await loadSync();
       await withStore(io, async (db) => {
         const ctx = await loadContext(db, { env: io.env, clock: io.clock });
@@ -368,7 +404,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .option('--set <key=value...>', 'other settings: active_window, prune_interval, ack_interval, backoff_min, backoff_max, rescan_interval (seconds)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `\nThe loop also runs inside \`stackunderflow serve\` when continuous sync is on (never two at once).\nForeground (systemd, launchd): \`stackunderflow sync daemon\`; sample units in docs/sync-daemon.md.`)
-    .action(async (flags) => {
+    .action(async (flags: AutoFlags) => {
       if (flags.enable && flags.disable) throw new SuError('USAGE', '--enable and --disable exclude each other', { hint: 'pick one' });
       const { syncStatus, parseSettingAssignments, writeAutoSettings, enableAuto, disableAuto } = await loadSync();
       await withStore(io, async (db) => {
@@ -382,7 +418,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
           keepDays: flags.keepDays,
           compactAfter: flags.compactAfter,
         };
-        Object.assign(values, parseSettingAssignments((flags.set as string[] | undefined) ?? []));
+        Object.assign(values, parseSettingAssignments(flags.set ?? []));
         writeAutoSettings(db, values);
         let action: Record<string, unknown> | null = null;
         if (flags.enable) {
@@ -442,7 +478,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
       }
       if (res.loop.error) {
         const e = res.loop.error;
-        throw e instanceof SuError ? e : new SuError('INTERNAL', `the sync loop stopped: ${e instanceof Error ? e.message : String(e)}`);
+        throw e instanceof SuError ? e : new SuError('INTERNAL', `the sync loop stopped: ${messageOf(e)}`);
       }
     });
 
@@ -454,7 +490,7 @@ function registerSyncAuto(sync: Command, io: CliIo): void {
     .option('--compact', 'compact our segment list first, even below the threshold')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `\nAn unlisted object goes only when it is older than keep-days and every active peer (manifest younger than\nkeep-days) has merged past it. Nothing a manifest lists, and nothing of another device, is ever deleted.`)
-    .action(async (flags) => {
+    .action(async (flags: PruneFlags) => {
       if (flags.compact && flags.dryRun) throw new SuError('USAGE', '--compact writes to the bucket; it cannot go with --dry-run');
       const { loadContext, prune, compact, keyWithinDevice: short } = await loadSync();
       await withStore(io, async (db) => {

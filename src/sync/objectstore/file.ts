@@ -4,7 +4,7 @@ import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, unlink }
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import lockfile from 'proper-lockfile';
-import { SuError } from '../../errors.js';
+import { SuError, messageOf } from '../../errors.js';
 import {
   checkKey,
   checkPutOptions,
@@ -365,7 +365,7 @@ function conflict(key: string, why: string): SuError {
 
 function fsError(op: string, what: string, err: unknown): SuError {
   const code = errno(err);
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = messageOf(err);
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EEXIST') {
     return new SuError('CONFIG', `${op} ${what}: ${detail}`, {
       hint: 'check that the bucket directory is a writable directory',

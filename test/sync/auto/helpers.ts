@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '../../helpers/devices.js';
 import { startS3rver, type RunningS3 } from '../../helpers/s3servers.js';
-import type { Clock } from '../../../src/util/clock.js';
+import type { Clock } from '../../../src/model/clock.js';
 
 export const DAY = 86_400_000;
 

@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventUid } from '../../../src/adapters/identity.js';
-import type { EventRecord } from '../../../src/adapters/types.js';
+import { eventUid } from '../../../src/model/identity.js';
+import type { EventRecord } from '../../../src/model/event.js';
 import { ensureDeviceId } from '../../../src/store/db.js';
 import { LocalEventWriter } from '../../../src/store/events.js';
-import { Hlc, systemClock } from '../../../src/util/clock.js';
+import { Hlc, systemClock } from '../../../src/model/clock.js';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
 import { FIXTURES_DIR } from '../../helpers/fixtures.js';
 

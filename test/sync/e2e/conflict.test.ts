@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ruleDaily } from '../../helpers/rule.js';
 import { Device, fileBucket, setupSync } from '../../helpers/devices.js';
-import { fixedClock } from '../../../src/util/clock.js';
+import { fixedClock } from '../../../src/model/clock.js';
 import { dashboardSummary } from '../../../src/reports/dashboard.js';
 
 const T0 = Date.parse('2026-09-01T12:00:00.000Z');

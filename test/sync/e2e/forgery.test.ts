@@ -20,7 +20,7 @@ import { encodeSegment } from '../../../src/sync/codec.js';
 import { asSealed, Identity, open, seal, asPlain } from '../../../src/sync/crypto.js';
 import { keyJsonKey, manifestKey, segmentKey } from '../../../src/sync/layout.js';
 import { openObjectStore, type ObjectStore } from '../../../src/sync/objectstore/index.js';
-import { canonicalJson, sha256Hex } from '../../../src/util/canonical.js';
+import { canonicalJson, sha256Hex } from '../../../src/model/canonical.js';
 
 const rgw = rgwFromEnv();
 if (!rgw) {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { lastPeriodsStart, parseLast, parseWeekday, weekStart } from '../../src/reports/periods.js';
-import { dateToDay, dayToDate } from '../../src/reports/timezone.js';
+import { lastPeriodsStart, parseLast, parseWeekday, weekStart } from '../../src/query/periods.js';
+import { dateToDay, dayToDate } from '../../src/query/timezone.js';
 import { dailyReport, monthlyReport, weeklyReport } from '../../src/reports/reports.js';
-import { parseReportOptions } from '../../src/reports/options.js';
-import { tempStore, write, usageEvent } from './helpers.js';
+import { parseReportOptions } from '../../src/query/options.js';
+import { tempStore, write, usageEvent } from '../reports/helpers.js';
 
 const day = (d: string) => dateToDay(d);
 

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { EventRecord } from '../adapters/types.js';
+import type { EventRecord } from './event.js';
 
 /**
  * Canonical JSON: object keys sorted, no whitespace, numbers as JSON prints them.

@@ -1,5 +1,5 @@
-import { sha256Hex } from '../util/canonical.js';
-import type { Provider } from './types.js';
+import { sha256Hex } from './canonical.js';
+import type { Provider } from './event.js';
 
 /**
  * Event identity. Deterministic and free of clocks or randomness, so the same log

@@ -178,9 +178,23 @@ export function parseReportDate(v: string, flag: string): string {
   return iso;
 }
 
+/**
+ * The first instant (epoch ms) whose local date in `tz` is `day` (days since 1970-01-01): also
+ * where a DST change skips midnight (the day begins at 01:00) or repeats it (at the first one).
+ */
+export function dayStartMs(tz: string, day: number): number {
+  const target = day * DAY_MS;
+  const seg = offsetSegments(tz, target - 2 * DAY_MS, target + 2 * DAY_MS);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < seg.offsets.length; i++) {
+    const end = i + 1 < seg.starts.length ? seg.starts[i + 1] : Number.POSITIVE_INFINITY;
+    const t = Math.max(seg.starts[i], target - seg.offsets[i]);
+    if (t < end && t < best) best = t;
+  }
+  return best;
+}
+
 /** The instant (epoch ms) the local day holding `ms` began in `timeZone`. */
 export function localDayStartMs(timeZone: string, ms: number): number {
-  const midnight = dateToDay(localDate(timeZone, ms)) * DAY_MS;
-  // The offset at midnight itself, which differs from now's when a DST change lies between.
-  return midnight - offsetAt(timeZone, midnight - offsetAt(timeZone, ms));
+  return dayStartMs(timeZone, Math.floor((ms + offsetAt(timeZone, ms)) / DAY_MS));
 }

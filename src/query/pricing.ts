@@ -3,6 +3,7 @@
  * never fetch prices; a model missing here is reported as unpriced (cost unknown), never
  * as free. Update by adding rows; names are matched after `normalizeModel`.
  */
+import { SYNTHETIC_MODEL } from './synthetic.js';
 
 /** USD per million tokens. */
 interface Rates {
@@ -180,4 +181,28 @@ export function costOf(t: TokenSums, p: ModelPrice): number {
       M;
   }
   return cost;
+}
+
+/**
+ * What summed usage of one model costs (a group, or one response with its own excess): a number,
+ * or null when the model is unpriced and there are tokens. Synthetic replies cost nothing.
+ */
+export function groupCost(r: TokenSums & { model: string | null }): number | null {
+  const tokens = r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
+  if (tokens === 0 || r.model === SYNTHETIC_MODEL) return 0;
+  const p = priceFor(r.model);
+  return p ? costOf(r, p) : null;
+}
+
+/** What one billed response costs: long-context rates apply per response, to its own tokens beyond the threshold. */
+export function responseCost(model: string | null, t: TokenSums): number | null {
+  const T = LONG_CONTEXT_THRESHOLD;
+  return groupCost({
+    ...t,
+    model,
+    inputAbove: Math.max(t.inputTokens - T, 0),
+    outputAbove: Math.max(t.outputTokens - T, 0),
+    cacheCreationAbove: Math.max(t.cacheCreationTokens - T, 0),
+    cacheReadAbove: Math.max(t.cacheReadTokens - T, 0),
+  });
 }

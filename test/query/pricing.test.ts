@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, normalizeModel, priceFor } from '../../src/reports/pricing.js';
+import { costOf, normalizeModel, priceFor } from '../../src/query/pricing.js';
 
 describe('normalizeModel', () => {
   it.each([

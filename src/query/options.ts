@@ -1,10 +1,9 @@
-import type { Provider } from '../adapters/types.js';
-import { PROVIDERS } from '../adapters/types.js';
+import type { Provider } from '../model/event.js';
+import { PROVIDERS } from '../model/event.js';
 import { SuError } from '../errors.js';
 import { parseScope, type Scope } from './scope.js';
 import { checkTimeZone, parseReportDate } from './timezone.js';
 import { parseLast, parseWeekday, type Weekday } from './periods.js';
-import type { BlocksOptions } from './blocks-report.js';
 
 /** Filters shared by every report. All optional. */
 export interface ReportOptions {
@@ -74,38 +73,5 @@ export function parseReportOptions(raw: RawReportOptions): ReportOptions {
   if (raw.last !== undefined && raw.last !== '') out.last = parseLast(raw.last);
   if (present(raw.startOfWeek)) out.startOfWeek = parseWeekday(raw.startOfWeek);
   if (raw.byDevice === true || raw.byDevice === 'true' || raw.byDevice === '1') out.byDevice = true;
-  return out;
-}
-
-/** Untyped blocks flags, beside the shared ones. */
-export interface RawBlocksOptions extends RawReportOptions {
-  active?: boolean | string;
-  recent?: boolean | string;
-  tokenLimit?: string;
-  sessionLength?: string;
-}
-
-/** Options of the blocks report: the shared filters plus the window's own switches. */
-export function parseBlocksOptions(raw: RawBlocksOptions): BlocksOptions {
-  const out: BlocksOptions = parseReportOptions(raw);
-  if (out.provider && out.provider !== 'claude') {
-    throw new SuError('USAGE', `blocks are Claude's 5-hour windows; --provider ${out.provider} has none`, { hint: 'leave out --provider' });
-  }
-  const flag = (v: boolean | string | undefined) => v === true || v === 'true' || v === '1';
-  if (flag(raw.active)) out.active = true;
-  if (flag(raw.recent)) out.recent = true;
-  if (raw.tokenLimit !== undefined && raw.tokenLimit !== '') {
-    const v = raw.tokenLimit.trim().toLowerCase();
-    if (v === 'max') out.tokenLimit = 'max';
-    else if (/^\d{1,12}$/.test(v) && Number(v) > 0) out.tokenLimit = Number(v);
-    else throw new SuError('USAGE', `--token-limit wants a number of tokens or 'max', got '${raw.tokenLimit}'`, { hint: 'e.g. --token-limit 500000, or --token-limit max for your largest past block' });
-  }
-  if (raw.sessionLength !== undefined && raw.sessionLength !== '') {
-    const h = Number(raw.sessionLength);
-    if (!/^\d+(\.\d+)?$/.test(raw.sessionLength.trim()) || !(h > 0) || h > 24 * 7) {
-      throw new SuError('USAGE', `--session-length wants hours (more than 0, at most 168), got '${raw.sessionLength}'`, { hint: 'e.g. --session-length 5' });
-    }
-    out.sessionHours = h;
-  }
   return out;
 }

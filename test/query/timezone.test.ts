@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkTimeZone, localDate, offsetAt, offsetSegments, parseReportDate } from '../../src/reports/timezone.js';
+import { checkTimeZone, dateToDay, dayStartMs, localDate, localDayStartMs, offsetAt, offsetSegments, parseReportDate } from '../../src/query/timezone.js';
 import { dailyReport } from '../../src/reports/index.js';
-import { tempStore, usageEvent, write } from './helpers.js';
+import { tempStore, usageEvent, write } from '../reports/helpers.js';
 
 /** The local date of an instant as Intl prints it: the reference our SQL must agree with. */
 function intlDate(tz: string, ms: number): string {
@@ -36,6 +36,31 @@ describe('offsets', () => {
       for (let i = 0; i < 200; i++) {
         const ms = Date.parse('2024-01-01T00:00:00Z') + Math.floor(rnd() * 3 * 365 * 86400_000);
         expect(localDate(tz, ms), `${tz} ${new Date(ms).toISOString()}`).toBe(intlDate(tz, ms));
+      }
+    }
+  });
+});
+
+describe('day starts', () => {
+  it('are the first instant of a local date, also where DST skips or repeats midnight', () => {
+    const at = (tz: string, date: string) => new Date(dayStartMs(tz, dateToDay(date))).toISOString();
+    expect(at('UTC', '2026-03-01')).toBe('2026-03-01T00:00:00.000Z');
+    expect(at('Europe/Berlin', '2026-03-29')).toBe('2026-03-28T23:00:00.000Z');
+    // Asunción skipped 00:00-01:00 on 2024-10-06; Havana had midnight twice on 2024-11-03 (04:00 and 05:00 UTC).
+    expect(at('America/Asuncion', '2024-10-06')).toBe('2024-10-06T04:00:00.000Z');
+    expect(at('America/Havana', '2024-11-03')).toBe('2024-11-03T04:00:00.000Z');
+    expect(new Date(localDayStartMs('America/Havana', Date.parse('2024-11-03T12:00:00Z'))).toISOString()).toBe('2024-11-03T04:00:00.000Z');
+  });
+
+  it('hold the instant and nothing earlier of its day, in every zone', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const tz of ZONES) {
+      for (let i = 0; i < 200; i++) {
+        const ms = Date.parse('2024-01-01T00:00:00Z') + Math.floor(rnd() * 3 * 365 * 86_400) * 1000;
+        const start = localDayStartMs(tz, ms);
+        expect(start <= ms && localDate(tz, start) === localDate(tz, ms), `${tz} ${new Date(ms).toISOString()}`).toBe(true);
+        expect(localDate(tz, start - 1000) < localDate(tz, ms), `${tz} ${new Date(ms).toISOString()}`).toBe(true);
       }
     }
   });
