@@ -2,7 +2,7 @@ import { statSync, type Stats } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
 import { LocalEventWriter, pendingSearchIndex, type WriteStats } from '../store/events.js';
-import type { Adapter, SourceFile, SourceReader } from '../adapters/types.js';
+import type { Adapter, ParserState, SourceFile, SourceReader } from '../adapters/types.js';
 import type { EventRecord } from '../model/event.js';
 import { Hlc, systemClock, type Clock } from '../model/clock.js';
 import type { FileMark, LineTask } from './read-lines.js';
@@ -162,7 +162,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
       report.filesUnchanged++;
       return;
     }
-    const r = reader.read(prev?.state ? JSON.parse(prev.state) : null);
+    const r = reader.read(prev?.state ? (JSON.parse(prev.state) as ParserState) : null);
     report.filesRead++;
     report.byProvider[file.provider].filesRead++;
     report.bytesRead += st.size;

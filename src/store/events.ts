@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
-import type { EventRecord } from '../model/event.js';
+import type { EventKind, EventRecord, Provider } from '../model/event.js';
 import { contentHash } from '../model/canonical.js';
 import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
 
@@ -99,8 +99,38 @@ export class LocalEventWriter {
   }
 }
 
+/** An event read back, with what its origin device stamped on it. */
+type StoredEvent = EventRecord & { seq: number; writtenAt: string };
+
+/** An events row as SQLite returns it (the columns store/rows.ts writes). */
+export interface EventsRow {
+  uid: string;
+  provider: Provider;
+  project: string;
+  project_path: string | null;
+  session_id: string;
+  record_id: string;
+  ts: string;
+  kind: EventKind;
+  model: string | null;
+  sidechain: number;
+  agent: string | null;
+  usage_key: string | null;
+  has_usage: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_tokens: number;
+  cache_read_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+  text: string | null;
+  extra: string | null;
+  seq: number;
+  written_at: string;
+}
+
 /** Reads events back as records (for sync push and tests), in seq order. */
-export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limit = 1_000_000): Array<EventRecord & { seq: number; writtenAt: string }> {
+export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limit = 1_000_000): StoredEvent[] {
   // Only the columns a record needs, as arrays: a first push reads every event, and `SELECT *`
   // as objects cost about twice as much (measured in bench/sync.ts).
   const rows = db
@@ -111,7 +141,7 @@ export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limi
       FROM events WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     )
     .raw(true)
-    .all(deviceId, afterSeq, limit) as any[][];
+    .all(deviceId, afterSeq, limit) as RecordTuple[];
   return rows.map((r) => ({
     uid: r[0],
     provider: r[1],
@@ -135,7 +165,13 @@ export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limi
   }));
 }
 
-export function rowToEvent(r: Record<string, any>): EventRecord & { seq: number; writtenAt: string } {
+/** readEventsSince's columns, in its SELECT's order. */
+type RecordTuple = [
+  string, Provider, string, string | null, string, string, string, EventKind, string | null, number, string | null, string | null,
+  number, number, number, number, number, number, number, string | null, string | null, number, string,
+];
+
+export function rowToEvent(r: EventsRow): StoredEvent {
   return {
     uid: r.uid,
     provider: r.provider,
