@@ -102,8 +102,10 @@ export class LocalEventWriter {
 /** An event read back, with what its origin device stamped on it. */
 type StoredEvent = EventRecord & { seq: number; writtenAt: string };
 
-/** An events row as SQLite returns it (the columns store/rows.ts writes). */
+/** An events row as SQLite returns it (migrations/001_core.sql; store/rows.ts writes it). */
 export interface EventsRow {
+  id: number;
+  device_id: string;
   uid: string;
   provider: Provider;
   project: string;
@@ -111,6 +113,7 @@ export interface EventsRow {
   session_id: string;
   record_id: string;
   ts: string;
+  ts_ms: number;
   kind: EventKind;
   model: string | null;
   sidechain: number;
@@ -125,6 +128,7 @@ export interface EventsRow {
   total_tokens: number;
   text: string | null;
   extra: string | null;
+  chash: string;
   seq: number;
   written_at: string;
 }
