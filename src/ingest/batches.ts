@@ -18,7 +18,7 @@ export interface ReadBatch {
 }
 
 /** Events per batch: small enough to keep the reader a few batches ahead in little memory. */
-const BATCH_EVENTS = 2_000;
+const BATCH_EVENTS = 1_000;
 /**
  * Files per batch across a thread: a message per small file would cost more than reading it.
  * Read here, every file is its own batch (nothing to save), so progress and commits follow the files.

@@ -20,10 +20,16 @@ export const THREAD_BYTES = 8 * 1024 * 1024;
 const READERS = 2;
 /** Young-generation size of a reader's heap, MiB. */
 const READER_YOUNG_MB = 8;
-/** Log bytes per run of files handed to one reader. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
-/** Batches a reader may run ahead of the writer (each ~2,000 events). */
-const AHEAD = 2;
+/**
+ * Log bytes per run of files handed to one reader: small, so that while the writer takes one
+ * reader's run the other is already several runs ahead rather than waiting on its own.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Batches a reader may run ahead of the writer (each ≤ 1,000 events): together the readers hold
+ * more than one transaction's worth (ingest's BATCH), so they keep reading while it commits.
+ */
+const AHEAD = 8;
 /** How long the writer waits for one batch before it calls the reader stuck. */
 const STALL_MS = 120_000;
 
