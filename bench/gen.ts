@@ -15,11 +15,12 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Named scales: bytes to write, days spanned, projects used. */
-export type SizePreset = 'tiny' | 'small' | 'medium' | 'large';
+export type SizePreset = 'tiny' | 'small' | 'hundred' | 'medium' | 'large';
 
 export const PRESETS: Record<SizePreset, { targetBytes: number; days: number; projects: number }> = {
   tiny: { targetBytes: 2_000_000, days: 5, projects: 3 },
   small: { targetBytes: 20_000_000, days: 14, projects: 6 },
+  hundred: { targetBytes: 100_000_000, days: 30, projects: 12 },
   medium: { targetBytes: 200_000_000, days: 45, projects: 16 },
   large: { targetBytes: 1_000_000_000, days: 90, projects: 30 },
 };
@@ -1169,7 +1170,7 @@ function parseArgs(argv: string[]): Record<string, string> {
 function main(): void {
   const a = parseArgs(process.argv.slice(2));
   if (!a.out) {
-    process.stderr.write('usage: tsx bench/gen.ts --seed N --size tiny|small|medium|large --out DIR [--target-bytes N] [--events N] [--days N] [--projects N]\n');
+    process.stderr.write('usage: tsx bench/gen.ts --seed N --size tiny|small|hundred|medium|large --out DIR [--target-bytes N] [--events N] [--days N] [--projects N]\n');
     process.exit(64);
   }
   const size = (a.size ?? 'small') as SizePreset;

@@ -1,9 +1,10 @@
 /**
- * Benchmark: cold ingest, warm re-ingest and `report daily` against `ccusage daily` on the same
- * generated logs. Every measured step runs as its own child process so wall time and peak RSS
+ * Benchmark: cold ingest, warm re-ingest, `report daily` and the first search against ccusage on
+ * the same generated logs: 20.0.24, the native binary users run today (installed into
+ * bench/out/ccusage20 on first use), and 18.0.11, the JavaScript one (a devDependency). Every measured step runs as its own child process so wall time and peak RSS
  * are those of a user running the command.
  *
- *   npm run bench -- [--size tiny|small|medium|large] [--seed N] [--skip-ccusage] [--no-claude-only]
+ *   npm run bench -- [--size tiny|small|hundred|medium|large] [--seed N] [--skip-ccusage] [--no-claude-only]
  *                    [--report-runs N] [--cpu-prof]
  *
  * Logs are generated once per seed+size under bench/out/ (gitignored) and reused.
@@ -14,6 +15,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate, presetOptions, PRESETS, type GenerateResult, type SizePreset } from './gen.js';
+import { CCUSAGE20, installCcusage20 } from '../test/helpers/ccusage20.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
@@ -223,6 +225,10 @@ async function main(): Promise<void> {
   const coldClaude = claudeOnly ? must('cold ingest (claude only)', await run(claudeEnv, ['ingest'], false)) : null;
   const reportClaudeOnly = claudeOnly ? must('report (claude-only home)', await run(claudeEnv, reportArgs, false)) : null;
 
+  // The first search after a cold ingest indexes what the bulk run left to it (once): its cost belongs to the ingest.
+  const firstSearch = ours.mode === 'cli' ? must('first search', await run(env, ['search', 'buffer', '--json'], false)) : null;
+  const secondSearch = ours.mode === 'cli' ? must('second search', await run(env, ['search', 'buffer', '--json'], false)) : null;
+  // Store size with the search index built (after the first search).
   const Database = (await import('better-sqlite3')).default;
   const db = new Database(join(home, 'store.db'), { readonly: true });
   const events = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
@@ -230,10 +236,20 @@ async function main(): Promise<void> {
   db.close();
   const storeBytes = readdirSync(home).filter((f) => f.startsWith('store.db')).reduce((a, f) => a + statSync(join(home, f)).size, 0);
 
+
   let cc: Measure | null = null;
+  let cc20: Measure | null = null;
+  let cc20Skip: string | null = null;
   if (!skipCcusage) {
     process.stderr.write('running ccusage ...\n');
-    cc = must('ccusage', await measure(process.execPath, [CCUSAGE, 'daily', '--offline', '--json', '-z', 'UTC'], { ...baseEnv, CLAUDE_CONFIG_DIR: join(dir, 'claude') }));
+    const ccEnv = { ...baseEnv, CLAUDE_CONFIG_DIR: join(dir, 'claude') };
+    cc = must('ccusage', await measure(process.execPath, [CCUSAGE, 'daily', '--offline', '--json', '-z', 'UTC'], ccEnv));
+    const native = installCcusage20(join(OUT, `ccusage-${CCUSAGE20}`));
+    if ('bin' in native) {
+      const ccHome = mkdtempSync(join(tmpdir(), 'su-bench-cchome-'));
+      cc20 = must('ccusage 20', await measure(native.bin, ['claude', 'daily', '--offline', '--json', '-z', 'UTC'], { ...ccEnv, HOME: ccHome, XDG_CONFIG_HOME: join(ccHome, '.config') }));
+      rmSync(ccHome, { recursive: true, force: true });
+    } else cc20Skip = native.reason;
   }
 
   // Correctness beside speed: per-day Claude tokens vs ccusage and vs the generator's ground truth.
@@ -245,6 +261,7 @@ async function main(): Promise<void> {
   const diffCodex = compareDays(byDay(ourCodex), expectCodex);
   const diffVsCcusage = cc ? compareDays(ourClaude, byDay(JSON.parse(cc.stdout))) : null;
   const ccVsTruth = cc ? compareDays(byDay(JSON.parse(cc.stdout)), expectClaude) : null;
+  const cc20VsTruth = cc20 ? compareDays(byDay(JSON.parse(cc20.stdout)), expectClaude) : null;
 
   const inMB = manifest.bytes / 1e6;
   const claudeMB = manifest.claude.bytes / 1e6;
@@ -260,14 +277,29 @@ async function main(): Promise<void> {
     // The tree changes under active development: record what was measured.
     git: gitState(),
     size, seed,
-    input: { files: manifest.files, MB: +inMB.toFixed(1), lines: manifest.lines, claudeMB: +claudeMB.toFixed(1), codexMB: +(manifest.codex.bytes / 1e6).toFixed(1), events, storeMB: +(storeBytes / 1e6).toFixed(1) },
+    input: {
+      files: manifest.files, MB: +inMB.toFixed(1), lines: manifest.lines, claudeMB: +claudeMB.toFixed(1), codexMB: +(manifest.codex.bytes / 1e6).toFixed(1), events,
+      storeMB: +(storeBytes / 1e6).toFixed(1), storeOverSource: +(storeBytes / manifest.bytes).toFixed(2),
+    },
     startup: startup ? { ms: Math.round(startup.wallMs), cpuMs: Math.round(startup.cpuMs) } : null,
     coldIngest: { ms: Math.round(cold.wallMs), cpuMs: Math.round(cold.cpuMs), MBps: +(inMB / (cold.wallMs / 1000)).toFixed(1), eventsPerSec: Math.round(events / (cold.wallMs / 1000)), peakRssMB: Math.round(cold.peakRssKb / 1024) },
     coldIngestClaudeOnly: coldClaude ? { ms: Math.round(coldClaude.wallMs), cpuMs: Math.round(coldClaude.cpuMs), MBps: +(claudeMB / (coldClaude.wallMs / 1000)).toFixed(1), peakRssMB: Math.round(coldClaude.peakRssKb / 1024) } : null,
     warmIngest: { ms: Math.round(warm.wallMs), cpuMs: Math.round(warm.cpuMs), peakRssMB: Math.round(warm.peakRssKb / 1024) },
     reportDaily: { ms: Math.round(report.wallMs), cpuMs: Math.round(report.cpuMs), runsMs: reports.map((m) => Math.round(m.wallMs)), peakRssMB: Math.round(report.peakRssKb / 1024) },
     reportDailyClaudeOnlyStore: reportClaudeOnly ? { ms: Math.round(reportClaudeOnly.wallMs), cpuMs: Math.round(reportClaudeOnly.cpuMs) } : null,
+    firstSearch: firstSearch ? { ms: Math.round(firstSearch.wallMs), cpuMs: Math.round(firstSearch.cpuMs), secondMs: Math.round(secondSearch!.wallMs) } : null,
     ccusage: cc ? { ms: Math.round(cc.wallMs), cpuMs: Math.round(cc.cpuMs), peakRssMB: Math.round(cc.peakRssKb / 1024) } : null,
+    ccusage20: cc20 ? { ms: Math.round(cc20.wallMs), cpuMs: Math.round(cc20.cpuMs), peakRssMB: Math.round(cc20.peakRssKb / 1024) } : cc20Skip,
+    ratios20:
+      cc20 && coldClaude && reportClaudeOnly
+        ? {
+            // Issue targets against the native ccusage: ≤ 2×, and the warm report ≥ 10× (~100 MB) / 30× (~1 GB).
+            claudeOnlyColdIngestPlusReportOverCcusage20: +((coldClaude.wallMs + reportClaudeOnly.wallMs) / cc20.wallMs).toFixed(2),
+            coldIngestPlusReportOverCcusage20: +((cold.wallMs + report.wallMs) / cc20.wallMs).toFixed(2),
+            ccusage20OverReport: +(cc20.wallMs / report.wallMs).toFixed(1),
+            ccusage20OverEmptyNode: +(cc20.wallMs / nodeStart.wallMs).toFixed(1),
+          }
+        : null,
     ratios: cc
       ? {
           ccusageOverReport: +(cc.wallMs / report.wallMs).toFixed(1),
@@ -286,6 +318,7 @@ async function main(): Promise<void> {
       oursVsCcusage: diffVsCcusage === null ? 'skipped' : diffVsCcusage.length === 0 ? 'equal' : diffVsCcusage.slice(0, 20),
       oursVsGenerator: diffVsTruth.length === 0 ? 'equal' : diffVsTruth.slice(0, 20),
       ccusageVsGenerator: ccVsTruth === null ? 'skipped' : ccVsTruth.length === 0 ? 'equal' : ccVsTruth.slice(0, 20),
+      ccusage20VsGenerator: cc20VsTruth === null ? 'skipped' : cc20VsTruth.length === 0 ? 'equal' : cc20VsTruth.slice(0, 20),
       codexOursVsGenerator: diffCodex.length === 0 ? 'equal' : diffCodex.slice(0, 20),
       malformedLines: { written: manifest.malformedLines, skippedByIngest: skippedLines },
     },
@@ -296,13 +329,14 @@ async function main(): Promise<void> {
 
   const p = (s: string) => process.stdout.write(s + '\n');
   p(`\nstackunderflow bench — ${size}, seed ${seed}, ${r.machine.cpus} cores, load ${loadAtStart}, ${r.machine.node}, ${ours.mode === 'cli' ? 'built CLI' : 'library via tsx (no CLI yet)'}`);
-  p(`input: ${manifest.files} files, ${inMB.toFixed(1)} MB (${claudeMB.toFixed(1)} MB Claude), ${manifest.lines} lines → ${events} events, store ${r.input.storeMB} MB`);
+  p(`input: ${manifest.files} files, ${inMB.toFixed(1)} MB (${claudeMB.toFixed(1)} MB Claude), ${manifest.lines} lines → ${events} events, store ${r.input.storeMB} MB (${r.input.storeOverSource}× the logs; target ≤ 1.0×)`);
   p(`empty node process (node -e 0) ${sec(nodeStart.wallMs)}${cpu(nodeStart)}${process.env.NODE_EXTRA_CA_CERTS ? '  (NODE_EXTRA_CA_CERTS is set: every Node start reads it)' : ''}`);
   if (startup) p(`process start (--version)     ${sec(startup.wallMs)}${cpu(startup)}`);
   p(`cold ingest                   ${sec(cold.wallMs)}${cpu(cold)}  ${r.coldIngest.MBps} MB/s  ${r.coldIngest.eventsPerSec} events/s  peak RSS ${mb(cold.peakRssKb)}`);
   if (coldClaude) p(`cold ingest (Claude only)     ${sec(coldClaude.wallMs)}${cpu(coldClaude)}  ${r.coldIngestClaudeOnly!.MBps} MB/s  peak RSS ${mb(coldClaude.peakRssKb)}`);
   p(`warm re-ingest                ${sec(warm.wallMs)}${cpu(warm)}  peak RSS ${mb(warm.peakRssKb)}`);
   p(`report daily --json           ${sec(report.wallMs)}${cpu(report)}  (median of ${reports.length}: ${r.reportDaily.runsMs.join(', ')} ms)  peak RSS ${mb(report.peakRssKb)}`);
+  if (firstSearch) p(`first search (indexes once)   ${sec(firstSearch.wallMs)}${cpu(firstSearch)}  then ${sec(secondSearch!.wallMs)}`);
   if (cc) {
     p(`ccusage daily --offline --json ${sec(cc.wallMs)}${cpu(cc)}  peak RSS ${mb(cc.peakRssKb)}`);
     const a = r.ratios!;
@@ -311,7 +345,14 @@ async function main(): Promise<void> {
     if (!Number.isNaN(cc.cpuMs)) p(`  by CPU time: ccusage / report ${a.cpu.ccusageOverReport}×, (cold ingest + report) / ccusage ${a.cpu.coldIngestPlusReportOverCcusage}×`);
     if (a.claudeOnlyColdIngestPlusReportOverCcusage !== null) p(`  same, Claude logs only (ccusage's input)     ${a.claudeOnlyColdIngestPlusReportOverCcusage}×`);
   }
-  p(`parity, per-day Claude tokens (${r.parity.claudeDays} days): ours vs ccusage: ${fmtParity(r.parity.oursVsCcusage)}; ours vs generator: ${fmtParity(r.parity.oursVsGenerator)}; ccusage vs generator: ${fmtParity(r.parity.ccusageVsGenerator)}`);
+  if (cc20) {
+    const a = r.ratios20!;
+    p(`ccusage ${CCUSAGE20} (native) claude daily ${sec(cc20.wallMs)}${cpu(cc20)}  peak RSS ${mb(cc20.peakRssKb)}`);
+    p(`ratio (cold ingest + report) / ccusage 20, Claude logs only  ${a.claudeOnlyColdIngestPlusReportOverCcusage20}×  (target ≤ 2×: ${a.claudeOnlyColdIngestPlusReportOverCcusage20 <= 2 ? 'met' : 'MISSED'}); all agents' logs ${a.coldIngestPlusReportOverCcusage20}×`);
+    p(`ratio ccusage 20 / report                      ${a.ccusage20OverReport}×  (an empty Node process would be ${a.ccusage20OverEmptyNode}×)`);
+  } else if (cc20Skip) p(`ccusage ${CCUSAGE20} (native): skipped: ${cc20Skip}`);
+  p(`peak RSS of the cold ingest ${mb(cold.peakRssKb)} (target ≤ 500 MB at ~1 GB); warm re-ingest ${sec(warm.wallMs)} for ${manifest.files} files (target ≤ 0.5 s at ~30k)`);
+  p(`parity, per-day Claude tokens (${r.parity.claudeDays} days): ours vs ccusage: ${fmtParity(r.parity.oursVsCcusage)}; ours vs generator: ${fmtParity(r.parity.oursVsGenerator)}; ccusage vs generator: ${fmtParity(r.parity.ccusageVsGenerator)}; ccusage 20 vs generator: ${fmtParity(r.parity.ccusage20VsGenerator)}`);
   p(`parity, per-day Codex tokens vs generator: ${fmtParity(r.parity.codexOursVsGenerator)}; malformed lines written ${manifest.malformedLines}, skipped by ingest ${skippedLines}`);
   p(`results: ${resultFile}`);
 

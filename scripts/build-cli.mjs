@@ -10,6 +10,7 @@
  *   dist/bin/statusline.cjs(.cache) Claude Code's status-line hook alone (src/cli/statusline-main.ts),
  *                                  which the launcher runs for `stackunderflow statusline`, and its cache
  *   dist/bin/decoder-worker.cjs    the sync pull's decoder thread (src/sync/decoder.ts starts it beside itself)
+ *   dist/bin/read-worker.cjs       ingest's reader thread (src/ingest/reader.ts)
  *
  * Why this shape: every command is a fresh process, and a report spends most of its time
  * starting (the 50× target against ccusage; BENCHMARKS.md). Measured on the 200 MB bench
@@ -45,7 +46,7 @@ const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d)
 rmSync(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: { cli: 'src/cli/main.ts', statusline: 'src/cli/statusline-main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', statusline: 'src/cli/statusline-main.ts', 'decoder-worker': 'src/sync/decoder-worker.ts', 'read-worker': 'src/ingest/read-worker.ts' },
   outdir: OUT,
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -20,6 +20,11 @@ const REGISTRY: Record<Provider, Adapter> = {
   pi: piAdapter,
 };
 
+/** The adapter of a provider as registered (ingest's reader thread finds parsers by provider). */
+export function registeredAdapter(provider: Provider): Adapter {
+  return REGISTRY[provider];
+}
+
 export const ADAPTERS: readonly Adapter[] = PROVIDERS.map((p) => REGISTRY[p]);
 
 /** The adapters for the given providers (all when none are given). */

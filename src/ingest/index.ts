@@ -1,11 +1,12 @@
-import { closeSync, openSync, readSync, statSync, fstatSync, type Stats } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { statSync, type Stats } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { ensureDeviceId } from '../store/db.js';
-import { LocalEventWriter, type WriteStats } from '../store/events.js';
-import type { Adapter, SourceFile, SourceReader } from '../adapters/types.js';
+import { LocalEventWriter, pendingSearchIndex, type WriteStats } from '../store/events.js';
+import type { Adapter, ParserState, SourceFile, SourceReader } from '../adapters/types.js';
 import type { EventRecord } from '../model/event.js';
 import { Hlc, systemClock, type Clock } from '../model/clock.js';
+import type { FileMark, LineTask } from './read-lines.js';
+import { readFiles, type ReadMode } from './reader.js';
 
 export interface IngestOptions {
   adapters: Adapter[];
@@ -15,6 +16,10 @@ export interface IngestOptions {
   batchEvents?: number;
   /** The adapters discover only some files (one transcript): leave the other known files alone. */
   partial?: boolean;
+  /** Log bytes from which a run leaves search indexing to the first search (default BULK_BYTES). */
+  bulkBytes?: number;
+  /** Where log files are read: 'auto' (a reader thread for a big run), or forced (tests compare the two). */
+  read?: ReadMode;
   /** Called as files are processed, for a progress bar. */
   onProgress?: (p: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }) => void;
 }
@@ -33,6 +38,8 @@ export interface IngestReport {
   malformed: Array<{ path: string; lines: number }>;
   /** Sources that could not be read at all this run (a database locked past the wait), and why; read again next run. */
   unreadable: Array<{ path: string; reason: string }>;
+  /** Events the search index still lacks after this run (a bulk run leaves them to the first search). */
+  searchPending: number;
   /** The same counts per agent (every adapter of the run has an entry, found or not). */
   byProvider: Record<string, ProviderCounts>;
 }
@@ -44,31 +51,23 @@ interface ProviderCounts {
   events: WriteStats;
 }
 
-interface FileRow {
+interface FileRow extends FileMark {
   path: string;
   size: number;
   mtime_ms: number;
-  offset: number;
-  head_hash: string;
-  state: string | null;
-  lines: number;
-  skipped: number;
   missing: number;
 }
 
-const HEAD_BYTES = 4096;
-const CHUNK = 4 * 1024 * 1024;
-/** Events written per transaction: large enough to amortize commits, small enough to bound memory. */
-const BATCH = 20_000;
-/** Page cache while ingesting, as SQLite's negative KiB (128 MiB). */
-const INGEST_CACHE_KIB = -131_072;
+/**
+ * Log bytes to read above which a run is a bulk load (a first ingest, a long-unread backlog):
+ * its full-text indexing is left to the first search, which does it once (fts_pending).
+ */
+const BULK_BYTES = 32 * 1024 * 1024;
 
-function headHash(fd: number, upTo: number): string {
-  const n = Math.min(upTo, HEAD_BYTES);
-  const buf = Buffer.alloc(n);
-  if (n > 0) readSync(fd, buf, 0, n, 0);
-  return createHash('sha256').update(buf).digest('hex');
-}
+/** Events written per transaction: large enough to amortize commits, small enough to bound memory. */
+const BATCH = 10_000;
+/** Page cache while ingesting, as SQLite's negative KiB (64 MiB). */
+const INGEST_CACHE_KIB = -65_536;
 
 /**
  * Incremental ingest. Per source file we remember size, mtime, the byte offset consumed
@@ -85,7 +84,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
   const report: IngestReport = {
     filesSeen: 0, filesRead: 0, filesUnchanged: 0, filesRewritten: 0, filesMissing: 0,
     bytesRead: 0, linesRead: 0, malformedLines: 0,
-    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [], unreadable: [], byProvider: {},
+    events: { inserted: 0, updated: 0, unchanged: 0 }, malformed: [], unreadable: [], searchPending: 0, byProvider: {},
   };
   const eventsByProvider: Record<string, WriteStats> = {};
   for (const a of opts.adapters) {
@@ -110,16 +109,26 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
 
   const stats = files.map(({ file }) => {
     try {
-      return statSync(file.path);
+      return statSync(file.path, { throwIfNoEntry: false }) ?? null; // no exception built for a file gone since discovery
     } catch {
       return null;
     }
   });
+  // What the store knows of each file, read in one query for a full run (a lookup per file cost
+  // a third of an ingest with nothing new at ~25,000 files); a partial run (the status line's one
+  // transcript) looks up its files alone.
+  const knownRows = opts.partial ? null : new Map((db.prepare('SELECT path, size, mtime_ms, missing FROM source_files').raw().all() as Array<[string, number, number, number]>).map((r) => [r[0], r]));
+  const known = (path: string): { size: number; mtime_ms: number; missing: number } | undefined => {
+    if (!knownRows) return getFile.get(path) as FileRow | undefined;
+    const r = knownRows.get(path);
+    return r && { size: r[1], mtime_ms: r[2], missing: r[3] };
+  };
   const bytesTotal = stats.reduce((a, s) => a + (s?.size ?? 0), 0);
   let bytesDone = 0;
 
   const batchEvents = opts.batchEvents ?? BATCH;
   let pending: EventRecord[] = [];
+  let chashes: Array<string | undefined> = [];
   let done: Array<() => void> = [];
   // A file's events and its bookkeeping row commit in the same transaction, so a crash never
   // records an offset whose events were not written. Files are grouped: one transaction per
@@ -130,11 +139,13 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     if (!force && pending.length < batchEvents) return;
     if (pending.length === 0 && done.length === 0) return;
     const batch = pending;
+    const hashes = chashes;
     const after = done;
     pending = [];
+    chashes = [];
     done = [];
     db.transaction(() => {
-      writer.write(batch, report.events, eventsByProvider);
+      writer.write(batch, report.events, eventsByProvider, hashes);
       for (const f of after) f();
     })();
   };
@@ -151,7 +162,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
       report.filesUnchanged++;
       return;
     }
-    const r = reader.read(prev?.state ? JSON.parse(prev.state) : null);
+    const r = reader.read(prev?.state ? (JSON.parse(prev.state) as ParserState) : null);
     report.filesRead++;
     report.byProvider[file.provider].filesRead++;
     report.bytesRead += st.size;
@@ -159,7 +170,10 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     report.malformedLines += r.malformed;
     if (r.malformed > 0) report.malformed.push({ path: file.path, lines: r.malformed });
     if (r.unreadable !== undefined) report.unreadable.push({ path: file.path, reason: r.unreadable });
-    for (const e of r.events) pending.push(e);
+    for (const e of r.events) {
+      pending.push(e);
+      chashes.push(undefined);
+    }
     done.push(() => putFile.run({
       path: file.path, provider: file.provider, size: st.size, mtime_ms: Math.trunc(st.mtimeMs), offset: st.size,
       head_hash: r.unreadable !== undefined ? '' : stamp, state: JSON.stringify(r.cursor),
@@ -168,123 +182,70 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     flush();
   };
   try {
-    // One read buffer for the whole run: most files are small, and zero-filling a fresh 4 MB per file dominated.
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // Sources read whole are read here, in order; log files are listed, then read in one
+    // stream (on the reader thread for a big run: reader.ts) while this thread writes.
+    const tasks: LineTask[] = [];
+    let taskBytes = 0;
     for (let i = 0; i < files.length; i++) {
       const { adapter, file } = files[i];
       const st = stats[i];
-      opts.onProgress?.({ filesDone: i, filesTotal: files.length, bytesDone, bytesTotal });
       if (!st) continue;
-      bytesDone += st.size;
-      const prev = getFile.get(file.path) as FileRow | undefined;
+      const mark = known(file.path);
+      const unchanged = mark !== undefined && mark.size === st.size && mark.mtime_ms === Math.trunc(st.mtimeMs) && mark.missing === 0;
+      if (!file.reader && unchanged) {
+        report.filesUnchanged++;
+        bytesDone += st.size;
+        continue;
+      }
+      const prev = mark && (getFile.get(file.path) as FileRow);
       if (file.reader) {
+        bytesDone += st.size;
+        opts.onProgress?.({ filesDone: i, filesTotal: files.length, bytesDone, bytesTotal });
         readWhole(file, file.reader, st, prev);
         continue;
       }
-      if (prev && prev.size === st.size && prev.mtime_ms === Math.trunc(st.mtimeMs) && prev.missing === 0) {
-        report.filesUnchanged++;
-        continue;
-      }
-      const fd = openSync(file.path, 'r');
-      try {
-        const size = fstatSync(fd).size;
-        let start = 0;
-        let state = null;
-        let lines = 0;
-        let skipped = 0;
-        if (prev && size >= prev.offset && headHash(fd, prev.offset) === prev.head_hash) {
-          start = prev.offset;
-          state = prev.state ? JSON.parse(prev.state) : null;
-          lines = prev.lines;
-          skipped = prev.skipped;
-        } else if (prev) {
-          report.filesRewritten++;
-        }
-        const parser = adapter.parser(file, state);
-        let offset: number;
-        let carry = Buffer.alloc(0);
-        let pos = start;
-        let skippedNow = 0;
-        const handle = (lineBuf: Buffer) => {
-          const text = lineBuf.toString('utf8').trim();
-          lines++;
-          if (text === '') return;
-          const evs = parser.line(text);
-          if (evs === null) {
-            skipped++;
-            skippedNow++;
-            return;
-          }
-          for (const e of evs) pending.push(e);
-          flush();
-        };
-        while (pos < size) {
-          const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
-          if (n <= 0) break;
-          pos += n;
-          report.bytesRead += n;
-          const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-          let lineStart = 0;
-          let nl: number;
-          while ((nl = data.indexOf(10, lineStart)) !== -1) {
-            handle(data.subarray(lineStart, nl));
-            lineStart = nl + 1;
-          }
-          carry = Buffer.from(data.subarray(lineStart));
-        }
-        offset = pos - carry.length;
-        if (carry.length > 0) {
-          // A final line without newline: consume it only if it is a complete record.
-          const text = carry.toString('utf8').trim();
-          let complete = false;
-          try {
-            JSON.parse(text);
-            complete = true;
-          } catch {
-            /* torn: leave it for next time */
-          }
-          if (complete) {
-            handle(carry);
-            offset = pos;
-          }
-        }
-        report.linesRead += lines - (prev && start > 0 ? prev.lines : 0);
-        report.byProvider[adapter.provider].filesRead++;
-        report.malformedLines += skippedNow;
-        if (skippedNow > 0) report.malformed.push({ path: file.path, lines: skippedNow });
-        report.filesRead++;
-        const headNow = headHash(fd, offset);
-        done.push(() => putFile.run({
-          path: file.path,
-          provider: file.provider,
-          size: offset === size ? size : offset,
-          mtime_ms: offset === size ? Math.trunc(st.mtimeMs) : -1,
-          offset,
-          head_hash: headNow,
-          state: JSON.stringify(parser.state()),
-          lines,
-          skipped,
-        }));
-        flush();
-      } finally {
-        closeSync(fd);
-      }
+      const bytes = st.size - (prev && prev.offset <= st.size ? prev.offset : 0);
+      tasks.push({ provider: adapter.provider, path: file.path, root: file.root, mtimeMs: st.mtimeMs, prev: prev ?? null, bytes });
+      taskBytes += bytes;
     }
+    writer.deferSearch = taskBytes >= (opts.bulkBytes ?? BULK_BYTES);
+    let filesDone = files.length - tasks.length;
+    opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
+    readFiles(tasks, taskBytes, opts.adapters, opts.read ?? 'auto', (batch) => {
+      for (let k = 0; k < batch.events.length; k++) {
+        pending.push(batch.events[k]);
+        chashes.push(batch.chashes[k]);
+      }
+      for (const d of batch.done) {
+        report.bytesRead += d.bytesRead;
+        report.linesRead += d.linesRead;
+        report.malformedLines += d.malformed;
+        if (d.malformed > 0) report.malformed.push({ path: d.path, lines: d.malformed });
+        if (d.rewritten) report.filesRewritten++;
+        report.filesRead++;
+        report.byProvider[d.provider].filesRead++;
+        done.push(() => putFile.run({ path: d.path, provider: d.provider, ...d.row }));
+        filesDone++;
+        bytesDone += d.row.size;
+      }
+      if (batch.done.length) opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
+      flush();
+    });
     flush(true);
   } finally {
     db.pragma(`cache_size = ${cacheSize}`);
   }
   // Files we knew that are gone: their events stay (the store is the archive); just mark them.
   const seen = new Set(files.map((f) => f.file.path));
-  const known = opts.partial ? [] : (db.prepare('SELECT path FROM source_files WHERE missing = 0').pluck().all() as string[]);
   const markMissing = db.prepare('UPDATE source_files SET missing = 1 WHERE path = ?');
-  for (const p of known) {
-    if (!seen.has(p)) {
+  for (const [p, , , missing] of knownRows?.values() ?? []) {
+    if (missing === 0 && !seen.has(p)) {
       markMissing.run(p);
       report.filesMissing++;
     }
   }
   db.transaction(() => writer.flush())();
+  report.searchPending = pendingSearchIndex(db);
   opts.onProgress?.({ filesDone: files.length, filesTotal: files.length, bytesDone: bytesTotal, bytesTotal });
   return report;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './canonical.js';
 import type { Provider } from './event.js';
 
 /**
@@ -7,10 +7,8 @@ import type { Provider } from './event.js';
  * an event seen on two devices once).
  */
 function h(parts: string[]): string {
-  const hash = createHash('sha256');
   // NUL-separated: no field can contain NUL in JSON-derived text, so the encoding is unambiguous.
-  hash.update(parts.join('\u0000'));
-  return hash.digest('hex');
+  return sha256Hex(parts.join('\u0000'));
 }
 
 /** uid = sha256(provider, session, record id). */

@@ -3,6 +3,7 @@
  * cost on the turn that carried them. Backs `stackunderflow show` and `GET /api/sessions/:id`.
  */
 import type { Db } from '../store/db.js';
+import type { EventsRow } from '../store/events.js';
 import type { EventKind, Provider, TokenUsage } from '../model/event.js';
 import { SuError } from '../errors.js';
 import { responseCost } from '../query/pricing.js';
@@ -136,21 +137,7 @@ function resolveSession(db: Db, ref: string, scope: ResolvedScope): { provider: 
   });
 }
 
-interface EventRow {
-  id: number;
-  uid: string;
-  device_id: string;
-  project: string;
-  project_path: string | null;
-  ts: string;
-  kind: EventKind;
-  model: string | null;
-  sidechain: number;
-  agent: string | null;
-  usage_key: string | null;
-  text: string | null;
-  extra: string | null;
-}
+type EventRow = Pick<EventsRow, 'id' | 'uid' | 'device_id' | 'project' | 'project_path' | 'ts' | 'kind' | 'model' | 'sidechain' | 'agent' | 'usage_key' | 'text' | 'extra'>;
 
 interface UsageRow {
   usage_key: string;

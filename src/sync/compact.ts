@@ -13,7 +13,7 @@
  * {@link recoverCompaction}, which adopts the manifest when it lists the snapshots.
  */
 import type { Db } from '../store/db.js';
-import { rowToEvent } from '../store/events.js';
+import { rowToEvent, type EventsRow } from '../store/events.js';
 import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';
 import { withSyncLock } from './locks.js';
@@ -173,7 +173,7 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
     // One cutter across batches: snapshots are cut at the bounds, not where a batch ends.
     const cutter = new SegmentCutter();
     for (;;) {
-      const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as Record<string, unknown>[];
+      const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as EventsRow[];
       if (rows.length === 0) break;
       for (const r of rows) {
         const event = rowToEvent(r);
@@ -182,7 +182,7 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
         const done = cutter.add(ev);
         if (done) await upload(done);
       }
-      cursor = rows[rows.length - 1].seq as number;
+      cursor = rows[rows.length - 1].seq;
     }
     const last = cutter.flush();
     if (last) await upload(last);

@@ -5,8 +5,12 @@ let nf: Intl.NumberFormat | undefined;
 
 /** 1234567 → "1,234,567". */
 export function formatInt(n: number): string {
+  const r = Math.round(n);
+  // Grouped by hand for the integers every command prints: building Intl's formatter (ICU's
+  // locale data) cost ~20 ms of a 0.5 s ingest; anything a regular expression cannot group goes to Intl.
+  if (Number.isSafeInteger(r)) return String(r).replace(/\B(?=(\d{3})+$)/g, ',');
   nf ??= new Intl.NumberFormat('en-US');
-  return nf.format(Math.round(n));
+  return nf.format(r);
 }
 
 /** USD with cents and thousands separators; null (unknown) → "?". */

@@ -11,6 +11,8 @@ import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { Device, fileBucket, setupSync } from '../helpers/devices.js';
 import { copyFixture, FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { usageEvent } from '../reports/helpers.js';
+import { generate, genEnv } from '../../bench/gen.js';
+import { THREAD_BYTES } from '../../src/ingest/reader.js';
 
 /**
  * The bundled bin (scripts/build-cli.mjs → dist/bin/) is what `npx stackunderflow` runs,
@@ -55,7 +57,7 @@ describe('the bundled bin', () => {
   it('is a launcher beside one CommonJS bundle, and prints the package version', async () => {
     expect(BIN).toBe(join(ROOT, 'dist', 'bin', 'stackunderflow.js'));
     expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
-    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'package.json', 'stackunderflow.js', 'statusline.cjs', 'statusline.cjs.cache']);
+    expect(readdirSync(join(ROOT, 'dist', 'bin')).filter((f) => !f.endsWith('.map')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache', 'decoder-worker.cjs', 'package.json', 'read-worker.cjs', 'stackunderflow.js', 'statusline.cjs', 'statusline.cjs.cache']);
     const { stdout } = await bin(['--version'], env(tempDir()));
     expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
@@ -76,10 +78,11 @@ describe('the bundled bin', () => {
     const picked = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout;
     expect(JSON.parse(picked)).toEqual(['statusline.cjs', 'cli.cjs', 'cli.cjs', 'cli.cjs', 'cli.cjs']);
     // What it holds (esbuild names each bundled module by its path): the hook's own code, no other
-    // command's. (src/reports/reports.ts is in it, unrun: io.ts imports it lazily for the reports.)
+    // command's. (src/reports/reports.ts is in it, unrun: io.ts imports it lazily for the reports;
+    // so is every adapter: ingest's reader looks parsers up in the registry.)
     const bundled = new Set(readFileSync(join(ROOT, 'dist', 'bin', 'statusline.cjs'), 'utf8').match(/"(src|node_modules)\/[^"]+\.(ts|js)"/g));
     expect([...bundled]).toEqual(expect.arrayContaining(['"src/store/db.ts"', '"src/reports/statusline.ts"', '"src/ingest/transcript.ts"', '"src/adapters/claude/parser.ts"']));
-    expect([...bundled].filter((m) => /commander|src\/(sync|api|search)\/|src\/adapters\/(?!claude\/|instant|tokens)|src\/reports\/(dashboard|rollup|sessions|devices)\.ts|src\/cli\/(run|commands)/.test(m))).toEqual([]);
+    expect([...bundled].filter((m) => /commander|src\/(sync|api|search)\/|src\/reports\/(dashboard|rollup|sessions|devices)\.ts|src\/cli\/(run|commands)/.test(m))).toEqual([]);
 
     // The same payload, store and transcript twice: once through the hook's bundle, once through cli.cjs.
     const run = (argv: string[], extra: NodeJS.ProcessEnv = {}) => {
@@ -135,6 +138,22 @@ describe('the bundled bin', () => {
     const loaded = readFileSync(log, 'utf8');
     expect(loaded).toMatch(/node_modules\/better-sqlite3\//);
     for (const pkg of ['@aws-sdk', 'age-encryption', 'chokidar', 'hono', 'proper-lockfile']) expect(loaded).not.toContain(`node_modules/${pkg}/`);
+  });
+
+  it('reads a big first ingest on its reader threads (dist/bin/read-worker.cjs) and stores what the sources store', async () => {
+    const logs = tempDir('su-gen-');
+    // Over THREAD_BYTES (src/ingest/reader.ts), with every agent's logs: the readers find each parser by provider.
+    const made = generate({ seed: 11, outDir: logs, targetBytes: THREAD_BYTES + 1_000_000, days: 6, projects: 3, otherShare: 0.2 });
+    expect(made.bytes).toBeGreaterThan(THREAD_BYTES);
+    const e = { ...env(tempDir()), ...genEnv(logs) };
+    const viaBin = JSON.parse((await bin(['ingest', '--json'], e)).stdout);
+    const e2 = { ...e, STACKUNDERFLOW_HOME: join(tempDir(), 'su') };
+    const inSource = JSON.parse(await inProcess(['ingest', '--json'], e2));
+    for (const r of [viaBin, inSource]) delete r.store;
+    expect(viaBin.events.inserted).toBeGreaterThan(5000);
+    expect(viaBin).toEqual(inSource);
+    const daily = ['report', 'daily', '--json', '--timezone', 'UTC', '--scope', 'local'];
+    expect((await bin(daily, e)).stdout).toBe(await inProcess(daily, e2));
   });
 
   it('runs the demo: bundled samples and migrations found from dist/bin', async () => {

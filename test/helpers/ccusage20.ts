@@ -11,9 +11,8 @@ import { tempDir } from './fixtures.js';
  */
 export const CCUSAGE20 = '20.0.24';
 
-export function installCcusage20(): { bin: string } | { reason: string } {
+export function installCcusage20(dir = join(tmpdir(), `stackunderflow-ccusage-${CCUSAGE20}`)): { bin: string } | { reason: string } {
   const platformPkg = `@ccusage/ccusage-${process.platform}-${process.arch}`;
-  const dir = join(tmpdir(), `stackunderflow-ccusage-${CCUSAGE20}`);
   const bin = join(dir, 'node_modules', ...platformPkg.split('/'), 'bin', process.platform === 'win32' ? 'ccusage.exe' : 'ccusage');
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });

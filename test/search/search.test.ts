@@ -6,7 +6,7 @@ import { eventUid } from '../../src/model/identity.js';
 import type { EventRecord } from '../../src/model/event.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ensureDeviceId, loadMigrations, migrate, openDb, type Db } from '../../src/store/db.js';
-import { LocalEventWriter, rowToEvent } from '../../src/store/events.js';
+import { LocalEventWriter, rowToEvent, type EventsRow } from '../../src/store/events.js';
 import { SuError } from '../../src/errors.js';
 import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { parseQuery, reindex, search, type SearchResult } from '../../src/search/index.js';
@@ -26,7 +26,7 @@ function integrityOk(db: Db): void {
 
 /** The stored event of a session whose text contains `word`, as a record (for writing copies on another device). */
 function eventWith(db: Db, session: string, word: string): EventRecord {
-  const row = db.prepare(`SELECT * FROM events WHERE session_id = ? AND instr(text, ?) > 0 ORDER BY id LIMIT 1`).get(session, word) as Record<string, unknown>;
+  const row = db.prepare(`SELECT * FROM events WHERE session_id = ? AND instr(text, ?) > 0 ORDER BY id LIMIT 1`).get(session, word) as EventsRow;
   expect(row, `${session} has '${word}'`).toBeDefined();
   const { seq: _seq, writtenAt: _w, ...e } = rowToEvent(row);
   return e;

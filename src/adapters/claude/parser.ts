@@ -1,5 +1,5 @@
 import { derivedRecordId, eventUid } from '../../model/identity.js';
-import { parseInstant } from '../instant.js';
+import { isCanonicalInstant, parseInstant } from '../instant.js';
 import { BadTokenCount, tokenCount } from '../tokens.js';
 import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
 import type { FileParser, ParserState, SourceFile } from '../types.js';
@@ -207,9 +207,10 @@ export class ClaudeParser implements FileParser {
       return null;
     }
     if (!isObj(j) || Array.isArray(j)) return null;
-    if (j.timestamp !== undefined && (typeof j.timestamp !== 'string' || parseInstant(j.timestamp) === null)) return null;
+    const tsMs = typeof j.timestamp === 'string' ? parseInstant(j.timestamp) : null;
+    if (j.timestamp !== undefined && tsMs === null) return null;
     try {
-      const ev = this.toEvent(j);
+      const ev = this.toEvent(j, tsMs);
       if (ev) return [ev];
       return typeof j.type === 'string' ? [] : null;
     } catch {
@@ -218,13 +219,12 @@ export class ClaudeParser implements FileParser {
     }
   }
 
-  private toEvent(j: Json): EventRecord | null {
-    const tsMs = typeof j.timestamp === 'string' ? parseInstant(j.timestamp) : null;
+  private toEvent(j: Json, tsMs: number | null): EventRecord | null {
     const billed = lineUsage(j, tsMs);
     const kind: EventKind | undefined = KINDS.get(j.type) ?? (billed ? 'usage' : undefined);
     if (!kind) return null;
 
-    const ts = tsMs === null ? '' : new Date(tsMs).toISOString();
+    const ts = tsMs === null ? '' : isCanonicalInstant(j.timestamp as string) ? (j.timestamp as string) : new Date(tsMs).toISOString();
     const session = isNonEmptyStr(j.sessionId) ? j.sessionId : this.info.fallbackSession;
     let record: string;
     // A uuid names a record, but rewinds and forks reuse a uuid for another API message. The

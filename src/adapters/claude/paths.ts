@@ -84,7 +84,7 @@ export function discoverClaudeFiles(roots: string[]): Promise<SourceFile[]> {
         }
         if (kind === 'dir') walk(p);
         else if (kind === 'file' && e.name.endsWith('.jsonl')) {
-          if (isWorkflowJournal(relative(projects, p).split(sep))) continue;
+          if (e.name === 'journal.jsonl' && isWorkflowJournal(relative(projects, p).split(sep))) continue;
           if (!out.has(p)) out.set(p, { provider: 'claude', path: p, root });
         }
       }

@@ -42,6 +42,7 @@ export function renderIngestSummary(r: IngestReport, adapters: readonly Adapter[
   );
   out.push(`Events: ${formatInt(r.events.inserted)} new, ${formatInt(r.events.updated)} changed, ${formatInt(r.events.unchanged)} already stored.`);
   out.push(...agentLines(r, adapters));
+  if (r.searchPending) out.push(`Search: ${formatInt(r.searchPending)} events are indexed by your first search (once).`);
   if (r.filesMissing) out.push(`${formatInt(r.filesMissing)} files are gone from disk; their events stay in the store.`);
   if (r.malformedLines) {
     out.push(`Malformed lines skipped: ${formatInt(r.malformedLines)}`);

@@ -74,9 +74,9 @@ Examples:
     }
     const q = parseQuery(text);
     const run = (db: Db) => {
-      // A large sync pull leaves its events for the next search to index (once): say why this one waits.
+      // A bulk ingest or a large sync pull leaves its events for the next search to index (once): say why this one waits.
       const pending = pendingSearchIndex(db);
-      if (pending >= 10_000) io.stderr.write(`Indexing ${pending} event(s) merged by sync for search (once)…\n`);
+      if (pending >= 10_000) io.stderr.write(`Indexing ${pending} new events for search (once)…\n`);
       return search(db, q, opts, io.env);
     };
     await printFromStore(io, flags.json, run, () => Promise.resolve((result) => renderSearch(result, { color: useColor(io) })));
