@@ -211,7 +211,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     writer.deferSearch = taskBytes >= (opts.bulkBytes ?? BULK_BYTES);
     let filesDone = files.length - tasks.length;
     opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
-    readFiles(tasks, taskBytes, opts.adapters, opts.read ?? 'auto', (batch) => {
+    await readFiles(tasks, taskBytes, opts.adapters, opts.read ?? 'auto', (batch) => {
       for (let k = 0; k < batch.events.length; k++) {
         pending.push(batch.events[k]);
         chashes.push(batch.chashes[k]);

@@ -79,59 +79,56 @@ describe("ingest's reader thread", () => {
     expect(() => bulk.exec("INSERT INTO events_fts(events_fts) VALUES ('integrity-check')")).not.toThrow();
   });
 
-  it('reads on the thread when asked or when the run is big, here for a small run or an adapter of its own', () => {
+  it('reads on the thread when asked or when the run is big, here for a small run or an adapter of its own', async () => {
     const out = tempDir('su-gen-');
     generate({ seed: 3, outDir: out, targetBytes: 200_000, days: 2, projects: 1 });
     const root = join(out, 'claude');
     const tasks = jsonlFiles(root).map((path) => ({ provider: 'claude' as const, path, root, mtimeMs: 0, prev: null, bytes: statSync(path).size }));
     const claude = ADAPTERS.filter((a) => a.provider === 'claude');
-    const events = (mode: 'thread' | 'here' | 'auto', bytes: number, adapters = claude) => {
+    const events = async (mode: 'thread' | 'here' | 'auto', bytes: number, adapters = claude) => {
       let n = 0;
-      const where = readFiles(tasks, bytes, adapters, mode, (b) => (n += b.events.length));
+      const where = await readFiles(tasks, bytes, adapters, mode, (b) => (n += b.events.length));
       return `${where} ${n}`;
     };
-    const all = events('here', 0).split(' ')[1];
+    const all = (await events('here', 0)).split(' ')[1];
     expect(Number(all)).toBeGreaterThan(50);
-    expect(events('thread', 0)).toBe(`thread ${all}`);
-    expect(events('auto', THREAD_BYTES)).toBe(`thread ${all}`);
-    expect(events('auto', THREAD_BYTES - 1)).toBe(`here ${all}`);
+    expect(await events('thread', 0)).toBe(`thread ${all}`);
+    expect(await events('auto', THREAD_BYTES)).toBe(`thread ${all}`);
+    expect(await events('auto', THREAD_BYTES - 1)).toBe(`here ${all}`);
     const own = claude.map((a) => ({ ...a, parser: (f: Parameters<typeof a.parser>[0], s: Parameters<typeof a.parser>[1]) => a.parser(f, s) }));
-    expect(events('thread', 0, own)).toBe(`here ${all}`);
+    expect(await events('thread', 0, own)).toBe(`here ${all}`);
   });
 
-  it('two readers dealt runs of files in turn hand over every event in file order, as one reader here does', () => {
+  it('two readers dealt runs of files in turn hand over every event in file order, as one reader here does', async () => {
     const out = tempDir('su-gen-');
     generate({ seed: 9, outDir: out, targetBytes: 600_000, days: 3, projects: 2 });
     const root = join(out, 'claude');
     const tasks = jsonlFiles(root).map((path) => ({ provider: 'claude' as const, path, root, mtimeMs: 0, prev: null, bytes: statSync(path).size }));
     const claude = ADAPTERS.filter((a) => a.provider === 'claude');
-    const collect = (mode: 'thread' | 'here', chunkBytes?: number) => {
+    const collect = async (mode: 'thread' | 'here', chunkBytes?: number) => {
       const seen: { uids: string[]; chashes: string[]; files: string[] } = { uids: [], chashes: [], files: [] };
-      readFiles(tasks, 0, claude, mode, (b) => {
+      await readFiles(tasks, 0, claude, mode, (b) => {
         seen.uids.push(...b.events.map((e) => e.uid));
         seen.chashes.push(...b.chashes);
         seen.files.push(...b.done.map((d) => d.path));
       }, chunkBytes);
       return seen;
     };
-    const here = collect('here');
+    const here = await collect('here');
     expect(here.files).toEqual(tasks.map((t) => t.path));
     expect(here.uids.length).toBeGreaterThan(200);
     // ~20 runs of a few files each, over two readers.
-    expect(collect('thread', 30_000)).toEqual(here);
+    expect(await collect('thread', 30_000)).toEqual(here);
   });
 
-  it('a file the thread cannot read fails the run with the reason, as reading here does', () => {
+  it('a file the thread cannot read fails the run with the reason, as reading here does', async () => {
     const task = { provider: 'claude' as const, path: join(tempDir(), 'gone.jsonl'), root: tempDir(), mtimeMs: 0, prev: null, bytes: 1 };
-    const run = (mode: 'thread' | 'here') => {
-      try {
-        readFiles([task], 1 << 30, [...ADAPTERS], mode, () => {});
-        return null;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    };
-    expect(run('thread')).toMatch(/ENOENT.*gone\.jsonl/);
-    expect(run('here')).toBe(run('thread'));
+    const run = (mode: 'thread' | 'here') =>
+      readFiles([task], 1 << 30, [...ADAPTERS], mode, () => {}).then(
+        () => null,
+        (err: Error) => err.message,
+      );
+    expect(await run('thread')).toMatch(/ENOENT.*gone\.jsonl/);
+    expect(await run('here')).toBe(await run('thread'));
   });
 });
