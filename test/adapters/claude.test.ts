@@ -98,8 +98,9 @@ describe('claude discovery', () => {
     const inB = files.filter((f) => f.root === b).map((f) => relative(join(b, 'projects'), f.path));
     expect(inB.filter((p) => p.startsWith('-p'))).toEqual([join('-p', 's.jsonl')]);
     expect(inB.filter((p) => p.startsWith('-linked'))).toHaveLength(14);
-    const theirs = (await globUsageFiles([b])).map((f) => f.file);
-    expect(theirs.filter((p) => p.includes('-p'))).toEqual([join(b, 'projects', '-p', 's.jsonl')]);
+    // Relative to the projects folder: a temp folder's random name may itself contain "-p".
+    const theirs = (await globUsageFiles([b])).map((f) => relative(join(b, 'projects'), f.file));
+    expect(theirs.filter((p) => p.startsWith(`-p${sep}`))).toEqual([join('-p', 's.jsonl')]);
     expect(files.filter((f) => f.root === a)).toHaveLength(75);
   });
 
