@@ -1,5 +1,5 @@
 import type { FileParser, ParserState, SourceFile } from '../adapters/types.js';
-import type { EventRecord, Provider } from '../model/event.js';
+import type { EventRecord } from '../model/event.js';
 import { contentHash } from '../model/canonical.js';
 import { readBuffer, readLines, type FileDone, type LineTask } from './read-lines.js';
 
@@ -25,7 +25,7 @@ const BATCH_EVENTS = 1_000;
  */
 export const THREAD_BATCH_FILES = 100;
 
-export type ParserFor = (provider: Provider, file: SourceFile, state: ParserState | null) => FileParser;
+type ParserFor = (file: SourceFile, state: ParserState | null) => FileParser;
 
 /** Reads the files in order, handing each batch to `sink` as soon as it is full (a big file spans many). */
 export function readBatches(tasks: LineTask[], parserFor: ParserFor, sink: (batch: ReadBatch) => void, filesPerBatch = 1): void {
@@ -37,7 +37,7 @@ export function readBatches(tasks: LineTask[], parserFor: ParserFor, sink: (batc
   };
   for (const task of tasks) {
     const file: SourceFile = { provider: task.provider, path: task.path, root: task.root };
-    const parse = (state: ParserState | null) => parserFor(task.provider, file, state);
+    const parse = (state: ParserState | null) => parserFor(file, state);
     const done = readLines(task, parse, (events) => {
       for (const e of events) {
         batch.events.push(e);

@@ -10,5 +10,5 @@ const { data, post, run } = workerSide<{ chunks: LineTask[][] }>();
 
 // Each run of files ends with a batch marked last: the writer then turns to the next reader.
 run(() => {
-  for (const tasks of data.chunks) readBatches(tasks, (provider, file, state) => registeredAdapter(provider).parser(file, state), post, THREAD_BATCH_FILES);
+  for (const tasks of data.chunks) readBatches(tasks, (file, state) => registeredAdapter(file.provider).parser(file, state), post, THREAD_BATCH_FILES);
 });

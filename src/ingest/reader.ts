@@ -30,6 +30,6 @@ export async function readFiles(
     if (readOnThreads(tasks, adapters, sink, chunkBytes)) return 'thread';
   }
   const byProvider = new Map(adapters.map((a) => [a.provider, a]));
-  readBatches(tasks, (provider, file, state) => byProvider.get(provider)!.parser(file, state), sink);
+  readBatches(tasks, (file, state) => byProvider.get(file.provider)!.parser(file, state), sink);
   return 'here';
 }
