@@ -1,23 +1,30 @@
 import { runCli } from './run.js';
+import { stdoutOutput } from './fd-output.js';
 
 // `stackunderflow report daily | head` closes our stdout early: that is not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+const stdout = stdoutOutput(
+  () => process.stdout,
+  () => process.exit(0),
+);
 
 // The bin: real process streams in, exit code out. Everything else lives in runCli.
 // No top-level await: the bin is this file bundled as CommonJS (scripts/build-cli.mjs).
+// Node's streams are made on first use only: a command that never reads stdin or writes
+// stderr does not pay for them.
 void runCli(process.argv.slice(2), {
   env: process.env,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  // Made on first use only: creating process.stdin costs every command a stream it never reads.
+  stdout,
+  // The stream itself, not a wrapper: progress bars draw on it as a terminal.
+  get stderr() {
+    return process.stderr;
+  },
   get stdin() {
     return process.stdin;
   },
-  isTTY: process.stdout.isTTY === true,
-  stderrIsTTY: process.stderr.isTTY === true,
+  isTTY: stdout.isTTY(),
+  get stderrIsTTY() {
+    return process.stderr.isTTY === true;
+  },
 }).then((code) => {
   process.exitCode = code;
 });

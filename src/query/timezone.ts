@@ -1,3 +1,4 @@
+import { readlinkSync, statSync } from 'node:fs';
 import { SuError } from '../errors.js';
 
 /**
@@ -42,6 +43,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 export function checkTimeZone(tz: string): string {
   // UTC needs no zone data: skipping Intl here spares a UTC report ICU's start-up cost.
   if (tz.trim() === 'UTC') return 'UTC';
+  if (zoneFileExists(tz.trim())) return tz.trim();
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz.trim() });
     return tz.trim();
@@ -55,23 +57,92 @@ export function checkTimeZone(tz: string): string {
 /**
  * The zone reports use when none is given: `TZ` from the given environment when it names a
  * real zone (so a caller's env wins over the process's), else the system zone.
+ *
+ * Named without Intl where the system names it (see {@link processZone}): the first
+ * Intl.DateTimeFormat of a process loads ICU's locale data, 16-28 ms, a third of a warm
+ * report. Such a name is the zone as the system spells it (`Asia/Kolkata`, where ICU says
+ * `Asia/Calcutta`), as a `--timezone` is kept as given; UTC's aliases are `UTC`, as ICU says.
  */
 export function defaultTimeZone(env: NodeJS.ProcessEnv = process.env): string {
   const tz = env.TZ?.trim();
   if (tz) {
+    if (zoneFileExists(tz)) return utcAlias(tz);
     try {
       return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
     } catch {
       /* not an IANA name (e.g. a POSIX rule string): fall back to the system zone */
     }
   }
+  if (!process.env.TZ?.trim()) {
+    const sys = systemZone();
+    if (sys) return utcAlias(sys);
+  }
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
+
+/** Where systems keep the zone files /etc/localtime links to (Linux, macOS). */
+const ZONEINFO = ['/usr/share/zoneinfo/', '/var/db/timezone/zoneinfo/'];
+/** ECMA-402 names every one of these `UTC`. */
+const UTC_ALIASES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'UCT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu', 'Etc/Greenwich', 'Greenwich', 'GMT0', 'Etc/GMT0', 'GMT+0', 'GMT-0', 'Etc/GMT+0', 'Etc/GMT-0']);
+
+function utcAlias(zone: string): string {
+  return UTC_ALIASES.has(zone) ? 'UTC' : zone;
+}
+
+const zoneFiles = new Map<string, boolean>();
+
+/**
+ * Whether `name` is an IANA zone the system has a file for: a name only (no `.`, no leading
+ * `/` or `:`), not a folder, not a leap-second `right/` zone (ICU has none of those).
+ */
+function zoneFileExists(name: string): boolean {
+  let known = zoneFiles.get(name);
+  if (known === undefined) {
+    known =
+      /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name) &&
+      !/^(right|posix)\/|^posixrules$|^localtime$/.test(name) &&
+      ZONEINFO.some((dir) => statSync(dir + name, { throwIfNoEntry: false })?.isFile() === true);
+    zoneFiles.set(name, known);
+  }
+  return known;
+}
+
+let systemZoneName: string | null | undefined;
+
+/** The zone /etc/localtime links to, by its name under a zoneinfo folder; null if it is no such link. */
+function systemZone(): string | null {
+  if (systemZoneName !== undefined) return systemZoneName;
+  let name: string | null = null;
+  try {
+    const target = readlinkSync('/etc/localtime');
+    const at = target.lastIndexOf('/zoneinfo/');
+    if (at >= 0) name = target.slice(at + '/zoneinfo/'.length).replace(/^posix\//, '');
+  } catch {
+    /* not a link (a copy, or absent): Intl finds the zone */
+  }
+  systemZoneName = name && zoneFileExists(name) ? name : null;
+  return systemZoneName;
+}
+
+/**
+ * The name of the zone `Date`'s local time uses in this process, when known without Intl: `TZ`
+ * when it names a zone file, else /etc/localtime's link. Both Date and Intl take the zone
+ * from there (ICU reads `TZ`, then the link), so in this zone an offset comes from Date.
+ */
+function processZone(): string | null {
+  const tz = process.env.TZ?.trim();
+  if (tz) return zoneFileExists(tz) ? tz : null;
+  return systemZone();
+}
+
+/** 1972: every zone's offset since is whole minutes, which is all Date's offset gives. */
+const WHOLE_MINUTES_FROM = Date.UTC(1972, 0, 1);
 
 /** UTC offset (ms, east positive) of `timeZone` at instant `ms`, to the second. */
 export function offsetAt(timeZone: string, ms: number): number {
   if (timeZone === 'UTC') return 0;
   const instant = Math.floor(ms / 1000) * 1000;
+  if (instant >= WHOLE_MINUTES_FROM && timeZone === processZone()) return -new Date(instant).getTimezoneOffset() * 60_000 || 0;
   const parts = formatterFor(timeZone).formatToParts(new Date(instant));
   let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   let bc = false;

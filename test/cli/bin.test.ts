@@ -101,13 +101,36 @@ describe('the bundled bin', () => {
     expect(own.out).toMatch(/^🤖 Sonnet 4 \| 💰 \$\d+\.\d\d session \/ \$\d+\.\d\d today \/ (no active block|.* left\))/);
     expect(own.out).not.toMatch(/unavailable/);
     expect(own.out).toBe(full.out);
-    expect(full.builtins).toContain('NativeModule child_process');
     expect(own.builtins).not.toContain('NativeModule child_process');
 
     // Whatever breaks, the prompt gets a line and the exit code is 0: here a store that is not SQLite.
     const home = tempDir();
     writeFileSync(join(home, 'store.db'), 'this is not a SQLite database, just bytes '.repeat(200));
     expect(run(['statusline'], { STACKUNDERFLOW_HOME: home })).toMatchObject({ code: 0, out: '🤖 Sonnet 4 | 💰 usage unavailable (stackunderflow)\n' });
+  });
+
+  it("writes a report to a pipe or a file straight to the descriptor: no stream, net or child_process module; a reader gone early is exit 0", async () => {
+    const e = env(tempDir());
+    await bin(['ingest'], e);
+    const preload = join(tempDir(), 'builtins.cjs');
+    const log = join(tempDir(), 'builtins.txt');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));`);
+    const expected = await inProcess(['report', 'daily', '--json'], e);
+    const toPipe = await bin(['report', 'daily', '--json'], e, ['--require', preload]);
+    expect(toPipe.stdout).toBe(expected);
+    expect(readFileSync(log, 'utf8').split('\n').filter((m) => /^NativeModule (child_process|net|stream|tty)$/.test(m))).toEqual([]);
+    const file = join(tempDir(), 'report.json');
+    const toFile = spawnSync('sh', ['-c', `"$0" "$@" > ${JSON.stringify(file)}`, process.execPath, BIN, 'report', 'daily', '--json'], { env: e, encoding: 'utf8' });
+    expect([toFile.status, toFile.stderr, readFileSync(file, 'utf8')]).toEqual([0, '', expected]);
+    // The reader closes its end before the report is written: EPIPE, which is not an error.
+    const gone = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'report', 'daily', '--json'], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(gone).toEqual({ code: 0, stderr: '' });
   });
 
   it('runs the same without its code cache or with a damaged one', async () => {

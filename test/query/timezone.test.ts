@@ -148,6 +148,48 @@ describe('the start of today in the default zone (the status line)', () => {
   });
 });
 
+describe("the process's own zone: offsets from Date, the name from the system, no Intl", () => {
+  const processTz = process.env.TZ;
+  afterEach(() => {
+    if (processTz === undefined) delete process.env.TZ;
+    else process.env.TZ = processTz;
+  });
+
+  it('gives the offsets, transitions and local dates Intl gives', () => {
+    const wrong: string[] = [];
+    for (const tz of ZONES) {
+      // The reference: the zone read through Intl, while the process's zone is another one.
+      process.env.TZ = tz === 'Asia/Kolkata' ? 'Europe/Berlin' : 'Asia/Kolkata';
+      const from = Date.parse('2024-01-01T00:00:00Z');
+      const to = Date.parse('2027-01-01T00:00:00Z');
+      const viaIntl = offsetSegments(tz, from, to);
+      const offsets: number[] = [];
+      for (let ms = from; ms < to; ms += 5 * 3_600_000 + 17 * 60_000) offsets.push(offsetAt(tz, ms));
+      process.env.TZ = tz;
+      expect(offsetSegments(tz, from, to), tz).toEqual(viaIntl);
+      let k = 0;
+      for (let ms = from; ms < to; ms += 5 * 3_600_000 + 17 * 60_000, k++) {
+        if (offsetAt(tz, ms) !== offsets[k]) wrong.push(`${tz} ${new Date(ms).toISOString()}`);
+        if (k % 50 === 0 && localDate(tz, ms) !== intlDate(tz, ms)) wrong.push(`${tz} date ${new Date(ms).toISOString()}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('is named as TZ names it when that is a zone file, UTC for its aliases, else as Intl resolves it', () => {
+    process.env.TZ = 'Asia/Kolkata';
+    expect(defaultTimeZone()).toBe('Asia/Kolkata');
+    process.env.TZ = 'Etc/UTC';
+    expect(defaultTimeZone()).toBe('UTC');
+    // A folder of zone files, a leap-second zone and a path are not zone names: the system zone stands in.
+    for (const notAZone of ['America', 'right/Europe/Berlin', '../zoneinfo/UTC', ':Europe/Berlin']) {
+      expect(defaultTimeZone({ TZ: notAZone }), notAZone).toBe(defaultTimeZone({}));
+    }
+    expect(() => checkTimeZone('America')).toThrow(/unknown time zone/);
+    expect(checkTimeZone('Pacific/Chatham')).toBe('Pacific/Chatham');
+  });
+});
+
 describe('input checks', () => {
   it('rejects unknown zones and bad dates as usage errors', () => {
     expect(() => checkTimeZone('Mars/Olympus')).toThrow(/unknown time zone/);
