@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createUniqueHash, globUsageFiles, usageDataSchema } from 'ccusage/data-loader';
@@ -102,6 +102,21 @@ describe('claude discovery', () => {
     const theirs = (await globUsageFiles([b])).map((f) => relative(join(b, 'projects'), f.file));
     expect(theirs.filter((p) => p.startsWith(`-p${sep}`))).toEqual([join('-p', 's.jsonl')]);
     expect(files.filter((f) => f.root === a)).toHaveLength(75);
+  });
+
+  it('follows a symlink loop once: a folder linking to its ancestor, and a projects folder reached through a link', async () => {
+    const real = join(tempDir(), 'claude-real');
+    mkdirSync(join(real, 'projects', '-p', 'deep'), { recursive: true });
+    writeFileSync(join(real, 'projects', '-p', 's.jsonl'), '{}\n');
+    writeFileSync(join(real, 'projects', '-p', 'deep', 'agent-1.jsonl'), '{}\n');
+    symlinkSync(join(real, 'projects'), join(real, 'projects', '-p', 'deep', 'up'));
+    symlinkSync(join(real, 'projects', '-p'), join(real, 'projects', '-again'));
+    const linkedRoot = join(tempDir(), 'claude-link');
+    symlinkSync(real, linkedRoot);
+    const files = await discoverClaudeFiles([linkedRoot]);
+    // Each real file once, by whichever path reached it first (`-again` is the same folder as `-p`).
+    expect(files.map((f) => realpathSync(f.path)).sort()).toEqual([join(real, 'projects', '-p', 'deep', 'agent-1.jsonl'), join(real, 'projects', '-p', 's.jsonl')].map((p) => realpathSync(p)));
+    expect(files.every((f) => f.path.startsWith(join(linkedRoot, 'projects') + sep))).toBe(true);
   });
 
   it('derives slug, fallback session and agent from the path', () => {
