@@ -25,6 +25,7 @@ import type { ObjectStore } from './objectstore/index.js';
 import { prune } from './prune.js';
 import { pull, type PullResult } from './pull.js';
 import { importEsm } from '../util/esm.js';
+import { inertDeep } from '../util/terminal.js';
 
 /** One finished action, as reported to observers and the log. */
 export interface ActionReport {
@@ -357,6 +358,11 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
             result = partial;
           }
           for (const p of result.peers) if (p.outcome !== 'failed') quarantine.delete(p.device);
+          // The warning a one-shot `sync pull` prints, on every pull that refused a device: a
+          // refused device is not an error (the pull is ok and quiet), so without it a planted or
+          // foreign folder would go unmentioned in the daemon's log. Names come from manifests: inert.
+          const refused = inertDeep(result.peers.filter((p) => p.outcome === 'rejected'));
+          for (const p of refused) say(`pull: WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning ?? 'refused, nothing merged'}`);
           // A large landing left its events' search index for later: the daemon has the time.
           if (result.landedEvents > 0) catchUpSearchIndex(c.db);
           counters.pulls++;
@@ -375,7 +381,7 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
           }
           const landed = result.peers.filter((p) => p.outcome === 'landed');
           const detail = landed.length === 0 ? 'nothing new' : landed.map((p) => `${p.events} event(s) from ${p.name ?? p.device}`).join(', ');
-          const full = detail + (acked !== null ? `; acks published (generation ${acked})` : '');
+          const full = detail + (refused.length > 0 ? `; refused, nothing merged: ${refused.map((p) => `${p.name ?? '?'} (${p.device})`).join(', ')}` : '') + (acked !== null ? `; acks published (generation ${acked})` : '');
           if (peerFailure) return done({ ok: false, detail: `${full}; left alone until they change: ${[...quarantine.keys()].join(', ')}`, error: peerFailure, events: result.landedEvents });
           return done({ ok: true, detail: full, events: result.landedEvents });
         }

@@ -2,7 +2,7 @@ import { SuError, messageOf } from '../errors.js';
 import { MAX_SEALED_MANIFEST_BYTES, openManifest, openSegment } from './codec.js';
 import { asSealed } from './crypto.js';
 import type { SyncContext } from './context.js';
-import { manifestKey, segmentKey } from './layout.js';
+import { devicePrefix, manifestKey, segmentKey } from './layout.js';
 import { listDevices } from './pull.js';
 import { readPeer } from './state.js';
 
@@ -15,6 +15,24 @@ export interface DeviceVerification {
   bytes: number;
   ok: boolean;
   errors: Array<{ object: string; code: string; message: string }>;
+}
+
+/**
+ * The rule pull applies (spec §8.1): a manifest our key cannot open, from a device we never
+ * landed anything from, is a stranger's folder (another setup's device in a shared bucket, or a
+ * plant). That is a finding about the bucket, not a sign that our key is wrong, so it is not
+ * KEY (exit 2, which sends the user to re-key a device whose key is right) but INTEGRITY.
+ */
+function stranger(ctx: SyncContext, device: string, err: unknown): SuError | null {
+  if (!(err instanceof SuError) || err.code !== 'KEY' || device === ctx.deviceId) return null;
+  if ((readPeer(ctx.db, device)?.cursor_seq ?? 0) > 0) return null;
+  return new SuError(
+    'INTEGRITY',
+    `the manifest of device ${device} is sealed to a key that is not this bucket's, and this device never merged anything from it: ` +
+      'it is not one of this bucket\'s devices (one set up with another key writing to the same bucket, or a plant). Pulls refuse it; nothing from it was merged. ' +
+      `Nothing to fix on this device: if that device is yours, set it up again with this bucket's key (\`sync init --force\` there); if not, check who can write to the bucket and delete ${devicePrefix(device)}`,
+    { cause: err },
+  );
 }
 
 /**
@@ -52,7 +70,7 @@ export async function verify(ctx: SyncContext): Promise<{ devices: DeviceVerific
         });
       }
     } catch (err) {
-      fail(manifestKey(device), err);
+      fail(manifestKey(device), stranger(ctx, device, err) ?? err);
       continue;
     }
     for (const seg of manifest.segments) {

@@ -5,7 +5,7 @@
  * hash) are compared before and after. Re-init without --force and a key file others can
  * read are refused the same way.
  */
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Device, dumpStore, fileBucket, listTree, setupSync } from '../../helpers/devices.js';
@@ -117,7 +117,7 @@ describe('a second key', () => {
     expect(pulled.landedEvents).toBe(a.withDb((db) => db.prepare('SELECT COUNT(*) FROM events').pluck().get()));
   });
 
-  it('a never-landed device sealed to another key is a warning naming it; the others land (exit 0)', async () => {
+  it('a never-landed device sealed to another key: pull warns naming it and the others land (exit 0); verify fails it as integrity (exit 4)', async () => {
     // A device folder written with another key (as by a device of someone else's setup).
     const intruder = 'ffffffffffffffff';
     const recipient = await (await Identity.parse(keyOther)).recipient();
@@ -125,7 +125,6 @@ describe('a second key', () => {
     const real = await openManifest(asSealed(readFileSync(join(bucket.dir, manifestKey(a.id)))), await Identity.parse(keyA), { device: a.id, keyFingerprint: fpA });
     const other = await Identity.parse(keyOther);
     const manifest = encodeManifest({ device: intruder, name: 'intruder', generation: 1, keyFingerprint: fpOther, writtenAt: real.writtenAt, segments: [], acks: {} }, await other.manifestAuth());
-    const { writeFileSync, mkdirSync } = await import('node:fs');
     mkdirSync(join(bucket.dir, 'stackunderflow/v1/devices', intruder), { recursive: true });
     writeFileSync(join(bucket.dir, 'stackunderflow/v1/devices', intruder, 'manifest.age'), await seal(manifest, recipient));
     a.addClaudeProjects('-app');
@@ -139,6 +138,36 @@ describe('a second key', () => {
     expect(r.stderr).toMatch(new RegExp(`WARNING: device \\? \\(${intruder}\\)`));
     // Not a re-key hint: this device's key is right.
     expect(r.stderr).not.toMatch(/key export|different key than this device/);
+
+    // verify: an integrity finding about the bucket (exit 4), not a key error of this device (exit 2).
+    for (const json of [false, true]) {
+      const v = await b.run(['sync', 'verify', ...(json ? ['--json'] : [])]);
+      expect(v.code, v.stderr).toBe(4);
+      expect(v.stderr).not.toMatch(/different key than this device|key export|STACKUNDERFLOW_SYNC_KEY/);
+      if (json) {
+        const report = JSON.parse(v.stdout);
+        expect(report.devices.find((d: any) => d.device === a.id)).toMatchObject({ ok: true });
+        const stranger = report.devices.find((d: any) => d.device === intruder);
+        expect(stranger).toMatchObject({ ok: false, errors: [{ object: manifestKey(intruder), code: 'INTEGRITY' }] });
+        // What happened, and what to do: nothing here; on that device, or about the folder.
+        expect(stranger.errors[0].message).toMatch(/sealed to a key that is not this bucket's/);
+        expect(stranger.errors[0].message).toMatch(/never merged/);
+        expect(stranger.errors[0].message).toContain(`stackunderflow/v1/devices/${intruder}/`);
+      } else {
+        expect(v.stdout).toMatch(new RegExp(`^FAIL \\? \\(${intruder}\\)`, 'm'));
+        expect(v.stdout).toMatch(new RegExp(`^ok   \\S+ \\(${a.id}\\)`, 'm'));
+      }
+    }
+  });
+
+  it('a landed peer sealed to another key is still a key error for verify (exit 2), ahead of the stranger (exit 4)', async () => {
+    const other = await Identity.parse(keyOther);
+    const real = await openManifest(asSealed(readFileSync(join(bucket.dir, manifestKey(a.id)))), await Identity.parse(keyA), { device: a.id, keyFingerprint: fpA });
+    const resealed = encodeManifest({ ...real, generation: real.generation + 1 }, await other.manifestAuth());
+    writeFileSync(join(bucket.dir, manifestKey(a.id)), await seal(resealed, await other.recipient()));
+    const v = await b.run(['sync', 'verify', '--json']);
+    expect(v.code, v.stderr).toBe(2);
+    expect(JSON.parse(v.stdout).devices.find((d: any) => d.device === a.id).errors[0].code).toBe('KEY');
   });
 });
 
