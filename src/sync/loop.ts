@@ -162,6 +162,8 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
   let lastError: LoopState['lastError'] = null;
   /** Peers whose objects failed verification, by device: skipped while their manifest ETag stays the same. */
   const quarantine = new Map<string, { etag: string; since: string; code: string; message: string }>();
+  /** Refused devices already warned of, with the reason given: a pull warns of a device once per reason. */
+  const refusedWarned = new Map<string, string>();
 
   const wake = () => {
     const w = wakeUp;
@@ -358,11 +360,19 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
             result = partial;
           }
           for (const p of result.peers) if (p.outcome !== 'failed') quarantine.delete(p.device);
-          // The warning a one-shot `sync pull` prints, on every pull that refused a device: a
-          // refused device is not an error (the pull is ok and quiet), so without it a planted or
-          // foreign folder would go unmentioned in the daemon's log. Names come from manifests: inert.
+          // The warning a one-shot `sync pull` prints, when a device is first refused or refused
+          // for another reason: a refused device is not an error (the pull is ok and quiet), so
+          // without it a planted or foreign folder would go unmentioned in the daemon's log; said
+          // once, not every minute, as an idle loop must not grow its log (`sync status` lists
+          // them all the while). Names come from manifests: inert.
           const refused = inertDeep(result.peers.filter((p) => p.outcome === 'rejected'));
-          for (const p of refused) say(`pull: WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning ?? 'refused, nothing merged'}`);
+          const warned = new Map(refusedWarned);
+          refusedWarned.clear();
+          for (const p of refused) {
+            const why = p.warning ?? 'refused, nothing merged';
+            refusedWarned.set(p.device, why);
+            if (warned.get(p.device) !== why) say(`pull: WARNING: device ${p.name ?? '?'} (${p.device}): ${why}`);
+          }
           // A large landing left its events' search index for later: the daemon has the time.
           if (result.landedEvents > 0) catchUpSearchIndex(c.db);
           counters.pulls++;

@@ -70,13 +70,15 @@ describe('refused devices in the continuous loop', () => {
     await plant(FORGED, await ours.recipient());
   });
 
-  it('warns naming each refused device on every pull, lands the good peer, and the pulls succeed', async () => {
+  it('warns naming each refused device once, lands the good peer, and the pulls succeed', async () => {
     const { log, pulls } = await loopOnB(3);
+    expect(pulls.length).toBeGreaterThanOrEqual(3);
     expect(eventKeys(b, a.id)).toHaveLength(3);
     const warnings = (id: string) => log.filter((l) => l.includes(`pull: WARNING: device ? (${id}): `));
-    // One warning per pull for each refused device: pull re-reports them without downloading again.
-    expect(warnings(FOREIGN)).toHaveLength(pulls.length);
-    expect(warnings(FORGED)).toHaveLength(pulls.length);
+    // Once each, not on every pull: an idle loop must not grow its log by a line a minute. Every
+    // pull's report still names them.
+    expect(warnings(FOREIGN)).toHaveLength(1);
+    expect(warnings(FORGED)).toHaveLength(1);
     expect(warnings(FOREIGN)[0]).toMatch(/sealed to a key that is not this bucket's; nothing from it was merged/);
     expect(warnings(FORGED)[0]).toMatch(/not authenticated by this bucket's key/);
     for (const p of pulls) {
