@@ -1,5 +1,6 @@
 import { sha256Hex } from './canonical.js';
 import type { Provider } from './event.js';
+import { isCanonicalInstant, parseInstant } from './instant.js';
 
 /**
  * Event identity. Deterministic and free of clocks or randomness, so the same log
@@ -30,6 +31,10 @@ export { slugFromPath } from './slug.js';
 
 /** Normalize a provider timestamp to ISO-8601 UTC with milliseconds; '' if absent/invalid. */
 export function normalizeTs(v: unknown): string {
+  // Nearly every line is already in that form: checked without formatting it again (Date's
+  // parse and toISOString were ~5 % of a Codex reader's time). What Date alone would roll over
+  // (February 30, 24:00) is not a real instant here and takes Date's path, as before.
+  if (typeof v === 'string' && isCanonicalInstant(v) && parseInstant(v) !== null) return v;
   if (typeof v !== 'string' && typeof v !== 'number') return '';
   const d = new Date(v);
   const t = d.getTime();

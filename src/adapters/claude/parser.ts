@@ -1,5 +1,5 @@
 import { derivedRecordId, eventUid } from '../../model/identity.js';
-import { isCanonicalInstant, parseInstant } from '../instant.js';
+import { isCanonicalInstant, parseInstant } from '../../model/instant.js';
 import { BadTokenCount, tokenCount } from '../tokens.js';
 import type { EventKind, EventRecord, TokenUsage } from '../../model/event.js';
 import type { FileParser, ParserState, SourceFile } from '../types.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isCanonicalInstant, parseInstant } from '../../src/adapters/instant.js';
+import { normalizeTs } from '../../src/model/identity.js';
+import { isCanonicalInstant, parseInstant } from '../../src/model/instant.js';
 
 describe('parseInstant', () => {
   it('reads the millisecond Z form as Date.parse does, for every field value around the edges', () => {
@@ -38,5 +39,28 @@ describe('parseInstant', () => {
     expect(isCanonicalInstant('2026-03-01T10:00:00.000Z')).toBe(true);
     expect(isCanonicalInstant('2026-03-01T10:00:00Z')).toBe(false);
     expect(isCanonicalInstant('2026-03-01T10:00:00.123456Z')).toBe(false);
+  });
+});
+
+describe('normalizeTs', () => {
+  /** What it returned before the canonical form was checked first: Date's parse and print. */
+  const viaDate = (v: unknown) => {
+    if (typeof v !== 'string' && typeof v !== 'number') return '';
+    const t = new Date(v).getTime();
+    return Number.isFinite(t) ? new Date(t).toISOString() : '';
+  };
+
+  it("returns exactly what Date's parse and print give, the canonical form included", () => {
+    const inputs: unknown[] = [
+      '2026-01-01T10:00:00.123Z', '2024-02-29T23:59:59.999Z', '0999-12-31T00:00:00.000Z',
+      // Canonical-looking, but Date rolls them over: not returned as given.
+      '2026-02-30T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2025-02-29T12:00:00.000Z', '0050-01-01T00:00:00.000Z',
+      '2026-13-01T00:00:00.000Z', '2026-01-01T23:59:60.000Z', '2026-01-01T10:00:00,123Z',
+      '2026-01-01T10:00:00Z', '2026-01-01T10:00:00.123456Z', '2026-01-01T12:00:00.000+02:00', 1767261600123, '', null, {}, 'soon',
+    ];
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 2000; i++) inputs.push(new Date(Date.UTC(1970, 0, 1) + Math.floor(rnd() * 80 * 365 * 86_400_000)).toISOString());
+    for (const v of inputs) expect(normalizeTs(v), String(v)).toBe(viaDate(v));
   });
 });
