@@ -9,6 +9,15 @@ function intlDate(tz: string, ms: number): string {
   return p;
 }
 
+/** Tests that set the process's TZ put it back (Node re-reads the zone when TZ is assigned). */
+function restoreTzAfterEach(): void {
+  const processTz = process.env.TZ;
+  afterEach(() => {
+    if (processTz === undefined) delete process.env.TZ;
+    else process.env.TZ = processTz;
+  });
+}
+
 const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'America/Santiago', 'America/Havana', 'Europe/Dublin'];
 
 describe('offsets', () => {
@@ -115,11 +124,7 @@ describe('day grouping in SQL', () => {
 });
 
 describe('the start of today in the default zone (the status line)', () => {
-  const processTz = process.env.TZ;
-  afterEach(() => {
-    if (processTz === undefined) delete process.env.TZ;
-    else process.env.TZ = processTz;
-  });
+  restoreTzAfterEach();
 
   it("in the process's own zone (Date, no Intl): the first instant of the local date Intl names, midnight skipped or repeated", () => {
     const wrong: string[] = [];
@@ -149,11 +154,7 @@ describe('the start of today in the default zone (the status line)', () => {
 });
 
 describe("the process's own zone: offsets from Date, the name from the system, no Intl", () => {
-  const processTz = process.env.TZ;
-  afterEach(() => {
-    if (processTz === undefined) delete process.env.TZ;
-    else process.env.TZ = processTz;
-  });
+  restoreTzAfterEach();
 
   it('gives the offsets, transitions and local dates Intl gives', () => {
     const wrong: string[] = [];
