@@ -17,8 +17,11 @@ interface Rates {
 
 export interface ModelPrice extends Rates {
   /**
-   * Long-context rates: per token kind, a request's tokens beyond `threshold` cost these
-   * rates (the rule ccusage applies to Claude Sonnet 4/4.5's 1M-context pricing).
+   * Long-context rates: a request whose prompt (input, cache writes and cache reads together)
+   * exceeds `threshold` tokens bills **all** its tokens at these rates, output included, and
+   * its 1-hour cache writes at 2× this input rate. That is Anthropic's rule for Sonnet 4/4.5's
+   * 1M context and Google's for Gemini's >200K prompts; ccusage instead bills each kind's
+   * tokens beyond the threshold (docs/numbers.md says where the two differ).
    */
   above?: { threshold: number } & Rates;
   /** Multiplier for Claude's fast mode (model names ending in `-fast`). */
@@ -142,7 +145,10 @@ function lookupPrice(model: string): ModelPrice | null {
   return { input: p.input * m, output: p.output * m, cacheWrite: p.cacheWrite * m, cacheRead: p.cacheRead * m };
 }
 
-/** Token sums of one group; the `*Above` fields sum each request's tokens beyond the long-context threshold. */
+/**
+ * Token sums of one group. The `*Above` fields sum the same kinds over the group's long-context
+ * requests only: those whose prompt exceeds the threshold (see {@link ModelPrice.above}).
+ */
 export interface TokenSums {
   inputTokens: number;
   outputTokens: number;
@@ -154,13 +160,19 @@ export interface TokenSums {
   outputAbove?: number;
   cacheCreationAbove?: number;
   cacheReadAbove?: number;
+  cacheCreation1hAbove?: number;
 }
 
 /** A 1-hour cache write costs this many times the base input rate (5-minute writes: cacheWrite). */
 const ONE_HOUR_WRITE = 2;
 
-/** The per-request threshold the SQL sums `*Above` against. */
+/** The prompt size beyond which a request is long-context: the SQL sums `*Above` by it. */
 export const LONG_CONTEXT_THRESHOLD = 200_000;
+
+/** Whether a request's prompt makes it long-context (all its tokens then bill at the `above` rates). */
+function isLongContext(t: Pick<TokenSums, 'inputTokens' | 'cacheCreationTokens' | 'cacheReadTokens'>): boolean {
+  return t.inputTokens + t.cacheCreationTokens + t.cacheReadTokens > LONG_CONTEXT_THRESHOLD;
+}
 
 /**
  * Cost in USD. Codex usage is stored with `inputTokens` = non-cached input and
@@ -172,6 +184,7 @@ export function costOf(t: TokenSums, p: ModelPrice): number {
   // cacheWrite is the 5-minute rate (1.25x input); Anthropic bills 1-hour writes at 2x input.
   if (t.cacheCreation1hTokens && p.cacheWrite > 0) cost += (t.cacheCreation1hTokens * (ONE_HOUR_WRITE * p.input - p.cacheWrite)) / M;
   if (p.above) {
+    // Long-context requests' tokens, already counted at the base rates, take the difference.
     const a = p.above;
     cost +=
       ((t.inputAbove ?? 0) * (a.input - p.input) +
@@ -179,6 +192,9 @@ export function costOf(t: TokenSums, p: ModelPrice): number {
         (t.cacheCreationAbove ?? 0) * (a.cacheWrite - p.cacheWrite) +
         (t.cacheReadAbove ?? 0) * (a.cacheRead - p.cacheRead)) /
       M;
+    if (t.cacheCreation1hAbove && p.cacheWrite > 0) {
+      cost += (t.cacheCreation1hAbove * (ONE_HOUR_WRITE * a.input - a.cacheWrite - (ONE_HOUR_WRITE * p.input - p.cacheWrite))) / M;
+    }
   }
   return cost;
 }
@@ -194,15 +210,16 @@ export function groupCost(r: TokenSums & { model: string | null }): number | nul
   return p ? costOf(r, p) : null;
 }
 
-/** What one billed response costs: long-context rates apply per response, to its own tokens beyond the threshold. */
+/** What one billed response costs: a long-context response bills all its tokens at the long-context rates. */
 export function responseCost(model: string | null, t: TokenSums): number | null {
-  const T = LONG_CONTEXT_THRESHOLD;
+  const long = isLongContext(t);
   return groupCost({
     ...t,
     model,
-    inputAbove: Math.max(t.inputTokens - T, 0),
-    outputAbove: Math.max(t.outputTokens - T, 0),
-    cacheCreationAbove: Math.max(t.cacheCreationTokens - T, 0),
-    cacheReadAbove: Math.max(t.cacheReadTokens - T, 0),
+    inputAbove: long ? t.inputTokens : 0,
+    outputAbove: long ? t.outputTokens : 0,
+    cacheCreationAbove: long ? t.cacheCreationTokens : 0,
+    cacheReadAbove: long ? t.cacheReadTokens : 0,
+    cacheCreation1hAbove: long ? (t.cacheCreation1hTokens ?? 0) : 0,
   });
 }

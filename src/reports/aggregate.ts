@@ -26,6 +26,7 @@ export interface AggRow {
   outputAbove: number;
   cacheCreationAbove: number;
   cacheReadAbove: number;
+  cacheCreation1hAbove: number;
   requests: number;
   /** First and last request, epoch ms (made ISO strings only where a report prints them). */
   firstMs: number;
@@ -73,11 +74,13 @@ function segmentsFor(ctx: ReportContext, span: { lo: number; hi: number }): Offs
   return offsetSegments(ctx.timezone, Math.max(span.lo, from ?? span.lo), Math.min(span.hi, to ?? span.hi));
 }
 
-/** Any single token count above this in one request may be billed at long-context rates. */
-const T = LONG_CONTEXT_THRESHOLD;
+/** A usage row `u` is a long-context request (pricing.ts isLongContext, in SQL). */
+const LONG = `u.input_tokens + u.cache_creation_tokens + u.cache_read_tokens > ${LONG_CONTEXT_THRESHOLD}`;
 
-/** Per group, the tokens of each kind above the long-context threshold, summed request by request. */
-export const EXCESS_SUMS = `SUM(MAX(u.input_tokens - ${T}, 0)), SUM(MAX(u.output_tokens - ${T}, 0)), SUM(MAX(u.cache_creation_tokens - ${T}, 0)), SUM(MAX(u.cache_read_tokens - ${T}, 0))`;
+/** Per group, each kind's tokens over its long-context requests only (input, output, cache creation, cache read). */
+export const EXCESS_SUMS = ['input_tokens', 'output_tokens', 'cache_creation_tokens', 'cache_read_tokens'].map((c) => `SUM(CASE WHEN ${LONG} THEN u.${c} ELSE 0 END)`).join(', ');
+/** The same for the 1-hour cache writes (2× the long-context input rate). */
+export const EXCESS_1H_SUM = `SUM(CASE WHEN ${LONG} THEN u.cache_1h_tokens ELSE 0 END)`;
 
 /**
  * Sums usage per group in SQL (never row by row in JS). Groups always include provider and
@@ -154,7 +157,7 @@ function fromSlots(db: Db, ctx: ReportContext, keys: GroupKey[], seg: OffsetSegm
       `SELECT ${day} AS day, NULL AS project, NULL AS session, ${device} AS device, s.provider AS provider, CASE WHEN s.model_key = '' THEN NULL ELSE substr(s.model_key, 2) END,
         SUM(s.input_tokens), SUM(s.output_tokens), SUM(s.cache_creation_tokens), SUM(s.cache_read_tokens), SUM(s.reasoning_tokens),
         SUM(s.requests), MIN(s.first_ms), MAX(s.last_ms),
-        SUM(s.input_above), SUM(s.output_above), SUM(s.cache_creation_above), SUM(s.cache_read_above), SUM(s.cache_1h_tokens)
+        SUM(s.input_above), SUM(s.output_above), SUM(s.cache_creation_above), SUM(s.cache_read_above), SUM(s.cache_1h_tokens), SUM(s.cache_1h_above)
       FROM ${slotsTable(ctx.scope)} s WHERE ${clauses.length ? clauses.join(' AND ') : '1'} GROUP BY ${groupBy}`,
     )
     .raw()
@@ -203,9 +206,8 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
     .prepare(
       `SELECT ${cols},
         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-        ${EXCESS_SUMS}
-      FROM ${table} u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')})
-        AND (u.input_tokens > ${T} OR u.output_tokens > ${T} OR u.cache_creation_tokens > ${T} OR u.cache_read_tokens > ${T})
+        ${EXCESS_SUMS}, NULL, ${EXCESS_1H_SUM}
+      FROM ${table} u WHERE ${where} AND u.model IN (${tiered.map(() => '?').join(', ')}) AND ${LONG}
       GROUP BY ${groupBy}`,
     )
     .raw()
@@ -219,7 +221,8 @@ function fromUsage(db: Db, ctx: ReportContext, keys: GroupKey[], span: { lo: num
 /**
  * One group as SQL returns it, by position: day, project, session, device, provider, model,
  * input, output, cache creation, cache read, reasoning, requests, first and last ms, then
- * the long-context excess of input, output, cache creation, cache read, then the 1-hour cache writes. Rows come as arrays
+ * the long-context requests' input, output, cache creation, cache read, then the 1-hour cache writes, and the
+ * long-context requests' 1-hour cache writes. Rows come as arrays
  * (better-sqlite3's `raw`): the addon building an 18-key object per row took twice as long as
  * the query itself (the 320 groups of a daily report on the 200 MB bench store: 5.2 ms as
  * objects, 2.2 ms as arrays, 1.6 ms of it the query).
@@ -228,12 +231,13 @@ type RawAgg = [
   day: number | null, project: string | null, session: string | null, device: string | null, provider: Provider, model: string | null,
   input: number, output: number, cacheCreation: number, cacheRead: number, reasoning: number, requests: number, firstMs: number, lastMs: number,
   inputAbove?: number | null, outputAbove?: number | null, cacheCreationAbove?: number | null, cacheReadAbove?: number | null, cache1h?: number,
+  cache1hAbove?: number | null,
 ];
 
 /**
  * Built field by field: object rest/spread of these 14-field rows cost ~15 ms per report
  * in a fresh process (V8's generic copy path), more than the rest of the JS work together.
- * `x` holds the excess (positions 14-17), when the model has a long-context rate.
+ * `x` holds the long-context sums (positions 14-17 and 19), when the model has a long-context rate.
  */
 function aggRow(r: RawAgg, x: RawAgg | undefined): AggRow {
   return {
@@ -253,6 +257,7 @@ function aggRow(r: RawAgg, x: RawAgg | undefined): AggRow {
     outputAbove: x?.[15] ?? 0,
     cacheCreationAbove: x?.[16] ?? 0,
     cacheReadAbove: x?.[17] ?? 0,
+    cacheCreation1hAbove: x?.[19] ?? 0,
     requests: r[11],
     firstMs: r[12],
     lastMs: r[13],

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { baseWhere, dataSpan, EXCESS_SUMS } from './aggregate.js';
+import { baseWhere, dataSpan, EXCESS_1H_SUM, EXCESS_SUMS } from './aggregate.js';
 import type { ReportContext } from '../query/context.js';
 import { groupCost, responseCost } from '../query/pricing.js';
 import { usageTable } from '../query/scope.js';
@@ -116,11 +116,14 @@ export interface BilledSum {
   responses: number;
 }
 
-type RawSum = [model: string | null, responses: number, input: number, output: number, cc: number, cr: number, cc1h: number, inputAbove: number, outputAbove: number, ccAbove: number, crAbove: number];
+type RawSum = [
+  model: string | null, responses: number, input: number, output: number, cc: number, cr: number, cc1h: number,
+  inputAbove: number, outputAbove: number, ccAbove: number, crAbove: number, cc1hAbove: number,
+];
 
 /**
  * What the billed responses in a range cost, summed in SQL per model (prices are linear in
- * tokens, and the long-context excess is summed response by response): the sum of their
+ * tokens, and the long-context requests are summed apart): the sum of their
  * {@link billedEntries}' costs without a row reaching JS. `lean` does not apply.
  */
 export function billedSum(db: Db, ctx: ReportContext, range: EntryRange = {}): BilledSum {
@@ -128,7 +131,7 @@ export function billedSum(db: Db, ctx: ReportContext, range: EntryRange = {}): B
   if (!q) return { cost: 0, responses: 0 };
   const rows = db
     .prepare(
-      `SELECT u.model, COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_creation_tokens), SUM(u.cache_read_tokens), SUM(u.cache_1h_tokens), ${EXCESS_SUMS}
+      `SELECT u.model, COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_creation_tokens), SUM(u.cache_read_tokens), SUM(u.cache_1h_tokens), ${EXCESS_SUMS}, ${EXCESS_1H_SUM}
       FROM ${q.table} u WHERE ${q.where} GROUP BY u.model`,
     )
     .raw()
@@ -140,7 +143,7 @@ export function billedSum(db: Db, ctx: ReportContext, range: EntryRange = {}): B
     cost +=
       groupCost({
         model: r[0], inputTokens: r[2], outputTokens: r[3], cacheCreationTokens: r[4], cacheReadTokens: r[5], cacheCreation1hTokens: r[6],
-        inputAbove: r[7], outputAbove: r[8], cacheCreationAbove: r[9], cacheReadAbove: r[10],
+        inputAbove: r[7], outputAbove: r[8], cacheCreationAbove: r[9], cacheReadAbove: r[10], cacheCreation1hAbove: r[11],
       }) ?? 0;
   }
   return { cost, responses };

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Provider } from '../model/event.js';
 import { getMeta, type Db } from '../store/db.js';
-import { dataSpan, EXCESS_SUMS, type AggRow } from './aggregate.js';
+import { dataSpan, EXCESS_1H_SUM, EXCESS_SUMS, type AggRow } from './aggregate.js';
 import { type ReportContext } from '../query/context.js';
 import { localDaySql, offsetSegments } from '../query/timezone.js';
 
@@ -31,7 +31,7 @@ const rollups = new WeakMap<Db, Rollup>();
 
 const SUM_COLS = [
   'SUM(u.input_tokens)', 'SUM(u.output_tokens)', 'SUM(u.cache_creation_tokens)', 'SUM(u.cache_read_tokens)', 'SUM(u.reasoning_tokens)',
-  EXCESS_SUMS, 'COUNT(*)', 'MIN(u.ts_ms)', 'MAX(u.ts_ms)', 'SUM(u.cache_1h_tokens)',
+  EXCESS_SUMS, 'COUNT(*)', 'MIN(u.ts_ms)', 'MAX(u.ts_ms)', 'SUM(u.cache_1h_tokens)', EXCESS_1H_SUM,
 ].join(', ');
 
 /** One group as a report group: the six key columns, then the sums in SUM_COLS order (zeros when absent). */
@@ -57,6 +57,7 @@ function group(k: unknown[], r: unknown[] | undefined): AggRow {
     firstMs: n(10),
     lastMs: n(11),
     cacheCreation1hTokens: n(12),
+    cacheCreation1hAbove: n(13),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, normalizeModel, priceFor } from '../../src/query/pricing.js';
+import { costOf, normalizeModel, priceFor, responseCost } from '../../src/query/pricing.js';
 
 describe('normalizeModel', () => {
   it.each([
@@ -71,6 +71,20 @@ describe('costOf', () => {
     const p = priceFor('claude-sonnet-4-5-20250929')!;
     const cost = costOf({ inputTokens: 1_000_000, outputTokens: 1_000_000, cacheCreationTokens: 1_000_000, cacheReadTokens: 1_000_000 }, p);
     expect(cost).toBeCloseTo(3 + 15 + 3.75 + 0.3, 10);
+  });
+
+  it("a long-context request bills all its tokens at the long-context rates (the API's rule, not ccusage's excess)", () => {
+    const sonnet = 'claude-sonnet-4-5-20250929';
+    // Prompt 10k + 195k = 205k > 200k: every token at $6 / $22.50 / $0.60, though no one kind passes 200k.
+    expect(responseCost(sonnet, { inputTokens: 10_000, outputTokens: 2_000, cacheCreationTokens: 0, cacheReadTokens: 195_000 })).toBeCloseTo(0.06 + 0.045 + 0.117, 10);
+    // One token less than the threshold: the base rates, $3 / $15 / $0.30.
+    expect(responseCost(sonnet, { inputTokens: 4_999, outputTokens: 2_000, cacheCreationTokens: 0, cacheReadTokens: 195_000 })).toBeCloseTo(0.014997 + 0.03 + 0.0585, 10);
+    // 1-hour writes of a long request: 2x the long-context input rate, $12; 5-minute ones $7.50.
+    expect(responseCost(sonnet, { inputTokens: 1_000, outputTokens: 0, cacheCreationTokens: 250_000, cacheCreation1hTokens: 200_000, cacheReadTokens: 0 })).toBeCloseTo(0.006 + 2.4 + 0.375, 10);
+    // The same shape on a model without long-context rates: unchanged by the rule.
+    expect(responseCost('claude-opus-4-5', { inputTokens: 10_000, outputTokens: 2_000, cacheCreationTokens: 0, cacheReadTokens: 195_000 })).toBeCloseTo(0.05 + 0.05 + 0.0975, 10);
+    // Gemini 2.5 Pro: a 250k prompt bills input at $2.50 and output at $15 for the whole request.
+    expect(responseCost('gemini-2.5-pro', { inputTokens: 250_000, outputTokens: 1_000, cacheCreationTokens: 0, cacheReadTokens: 0 })).toBeCloseTo(0.625 + 0.015, 10);
   });
 
   it('long-context excess is charged the difference between tiers', () => {

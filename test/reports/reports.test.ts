@@ -8,6 +8,8 @@ import { dailyReport, listSessions, modelReport, monthlyReport, projectReport, r
 import { defaultScope } from '../../src/query/scope.js';
 import { parseReportOptions } from '../../src/query/options.js';
 import { aggregate } from '../../src/reports/aggregate.js';
+import { billedEntries, billedSum } from '../../src/reports/entries.js';
+import { groupCost } from '../../src/query/pricing.js';
 import { dashboardSessions } from '../../src/reports/dashboard.js';
 import { reportContext } from '../../src/query/context.js';
 import { fixedClock } from '../../src/model/clock.js';
@@ -164,6 +166,27 @@ describe('unit reports on hand-made usage', () => {
     expect(d.unpricedTokens).toBe(1000);
     expect(d.modelsUsed).toEqual(['claude-opus-4-7', 'claude-haiku-4-5-20251001', 'mystery-model', 'gpt-5-codex']);
     expect(d.providers).toEqual(['claude', 'codex']);
+  });
+
+  it('bill a long-context response whole, from the slots and from the bills alike, and as the billed entries do', () => {
+    const { db } = tempStore();
+    write(db, [
+      // Prompt 205k: all at $6 / $22.50 / $0.60 → 0.222.
+      usageEvent({ ts: '2026-03-01T10:00:00Z', input: 10_000, output: 2_000, cacheRead: 195_000 }),
+      // Prompt 199,999: the base rates → 0.103497.
+      usageEvent({ ts: '2026-03-01T10:05:00Z', input: 4_999, output: 2_000, cacheRead: 195_000 }),
+      // 1-hour writes of a long request at $12, the 5-minute rest at $7.50 → 2.781.
+      usageEvent({ ts: '2026-03-01T11:00:00Z', input: 1_000, output: 0, cacheCreate: 250_000, cache1h: 200_000 }),
+    ]);
+    const want = 0.222 + 0.103497 + (0.006 + 2.4 + 0.375);
+    for (const from of ['slots', 'usage'] as const) {
+      const rows = aggregate(db, reportContext(db, { timezone: 'UTC' }), ['day'], from);
+      expect(rows.reduce((c, r) => c + (groupCost(r) ?? 0), 0), from).toBeCloseTo(want, 10);
+    }
+    expect(dailyReport(db, { timezone: 'UTC' }).totals.totalCost).toBeCloseTo(want, 10);
+    const ctx = reportContext(db, { timezone: 'UTC' });
+    expect(billedEntries(db, ctx, {}).reduce((c, e) => c + (e.cost ?? 0), 0)).toBeCloseTo(want, 10);
+    expect(billedSum(db, ctx, {}).cost).toBeCloseTo(want, 10);
   });
 });
 

@@ -136,7 +136,7 @@ describe('usage slots kept by triggers', () => {
       .prepare(
         `SELECT slot_ms, device_id, provider, model_key, SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_tokens), SUM(cache_1h_tokens),
           SUM(cache_read_tokens), SUM(reasoning_tokens), SUM(input_above), SUM(output_above), SUM(cache_creation_above), SUM(cache_read_above),
-          COUNT(*), MIN(ts_ms), MAX(ts_ms)
+          COUNT(*), MIN(ts_ms), MAX(ts_ms), SUM(cache_1h_above)
         FROM ${view} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
       .raw()

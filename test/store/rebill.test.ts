@@ -9,6 +9,7 @@ import { LocalEventWriter } from '../../src/store/events.js';
 import { dailyReport } from '../../src/reports/index.js';
 import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { usageEvent } from '../reports/helpers.js';
 
 /**
  * A store written before the billing rule (keys `message.id:requestId`, the first line billed,
@@ -63,5 +64,29 @@ describe('re-billing a store written by the old rule (migration 035)', () => {
     const slots = (t: string) => db.prepare(`SELECT SUM(output_tokens), SUM(requests) FROM ${t}`).raw().get();
     expect(slots('usage_slots')).toEqual(db.prepare('SELECT SUM(output_tokens), COUNT(*) FROM usage WHERE ts_ms > 0').raw().get());
     expect(slots('union_slots')).toEqual(db.prepare('SELECT SUM(output_tokens), COUNT(*) FROM usage_union WHERE ts_ms > 0').raw().get());
+  });
+});
+
+describe('re-summing the slots by the whole-request long-context rule (migration 043)', () => {
+  it("a store whose slots held 035's per-kind excess reports the long-context response whole after the upgrade", () => {
+    const path = join(tempDir('su-long-'), 'store.db');
+    const raw = new Database(path);
+    migrate(raw, loadMigrations().filter((m) => m.version < 43));
+    const self = ensureDeviceId(raw);
+    // Prompt 10k + 195k: long-context, though no one kind passes 200k (035 saw no excess at all).
+    new LocalEventWriter(raw, self, new Hlc(fixedClock(1_700_000_000_000, 1))).write([
+      usageEvent({ ts: '2026-03-01T10:00:00Z', input: 10_000, output: 2_000, cacheRead: 195_000 }),
+      usageEvent({ ts: '2026-03-01T10:05:00Z', input: 100, output: 10, cacheRead: 250_000 }),
+    ]);
+    const above = (db: Database.Database) => db.prepare('SELECT SUM(input_above), SUM(output_above), SUM(cache_read_above) FROM usage_slots').raw().get();
+    expect(above(raw)).toEqual([0, 0, 50_000]);
+    raw.close();
+
+    const db = openDb(path);
+    expect(above(db)).toEqual([10_100, 2_010, 445_000]);
+    // $6 / $22.50 / $0.60 for both responses' every token.
+    const want = (10_100 * 6 + 2_010 * 22.5 + 445_000 * 0.6) / 1e6;
+    expect(dailyReport(db, { timezone: 'UTC' }).totals.totalCost).toBeCloseTo(want, 10);
+    db.close();
   });
 });

@@ -37,12 +37,13 @@ describe('store schema', () => {
 });
 
 describe('usage slots (migration 034)', () => {
-  it('bill long context above the threshold the prices use', async () => {
+  it('bill long context by the prompt size the prices use', async () => {
     const { LONG_CONTEXT_THRESHOLD } = await import('../../src/query/pricing.js');
     const db = openDb(join(tempDir(), 'store.db'));
-    const sql = (db.prepare(`SELECT group_concat(sql, ' ') FROM sqlite_master WHERE name IN ('usage_slot_rows', 'usage_slots_ai')`).pluck().get() as string);
-    const thresholds = [...sql.matchAll(/_tokens - (\d+), 0\)/g)].map((m) => Number(m[1]));
-    expect(thresholds.length).toBe(8);
+    const sql = (db.prepare(`SELECT group_concat(sql, ' ') FROM sqlite_master WHERE name IN ('usage_slot_rows', 'union_slot_rows', 'usage_slots_ai', 'usage_slots_raise')`).pluck().get() as string);
+    const thresholds = [...sql.matchAll(/input_tokens \+ (?:NEW\.|OLD\.)?cache_creation_tokens \+ (?:NEW\.|OLD\.)?cache_read_tokens > (\d+)/g)].map((m) => Number(m[1]));
+    // Five kinds in each view, the insert and the raise's new and old bill.
+    expect(thresholds.length).toBe(5 * 2 + 5 + 5 * 2);
     expect(new Set(thresholds)).toEqual(new Set([LONG_CONTEXT_THRESHOLD]));
   });
 });
