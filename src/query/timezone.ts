@@ -101,7 +101,13 @@ function zoneFileExists(name: string): boolean {
     known =
       /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name) &&
       !/^(right|posix)\/|^posixrules$|^localtime$/.test(name) &&
-      ZONEINFO.some((dir) => statSync(dir + name, { throwIfNoEntry: false })?.isFile() === true);
+      ZONEINFO.some((dir) => {
+        try {
+          return statSync(dir + name, { throwIfNoEntry: false })?.isFile() === true;
+        } catch {
+          return false; // e.g. ENOTDIR: a name below a zone file (`UTC/x`)
+        }
+      });
     zoneFiles.set(name, known);
   }
   return known;

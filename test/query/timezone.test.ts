@@ -183,7 +183,7 @@ describe("the process's own zone: offsets from Date, the name from the system, n
     process.env.TZ = 'Etc/UTC';
     expect(defaultTimeZone()).toBe('UTC');
     // A folder of zone files, a leap-second zone and a path are not zone names: the system zone stands in.
-    for (const notAZone of ['America', 'right/Europe/Berlin', '../zoneinfo/UTC', ':Europe/Berlin']) {
+    for (const notAZone of ['America', 'right/Europe/Berlin', '../zoneinfo/UTC', ':Europe/Berlin', 'UTC/below-a-file']) {
       expect(defaultTimeZone({ TZ: notAZone }), notAZone).toBe(defaultTimeZone({}));
     }
     expect(() => checkTimeZone('America')).toThrow(/unknown time zone/);
