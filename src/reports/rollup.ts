@@ -1,9 +1,9 @@
-import type { Statement } from 'better-sqlite3';
 import type { Provider } from '../model/event.js';
 import { getMeta, type Db } from '../store/db.js';
 import { dataSpan, EXCESS_1H_SUM, EXCESS_SUMS, type AggRow } from './aggregate.js';
 import { type ReportContext } from '../query/context.js';
 import { localDaySql, offsetSegments } from '../query/timezone.js';
+import { stmt } from '../store/statements.js';
 
 // ---------------------------------------------------------------------------------------------
 // The rollup: billed usage summed by SQL to one row per (origin device, local day, project,
@@ -59,18 +59,6 @@ function group(k: unknown[], r: unknown[] | undefined): AggRow {
     cacheCreation1hTokens: n(12),
     cacheCreation1hAbove: n(13),
   };
-}
-
-// Statements prepared once per connection.
-const statements = new WeakMap<Db, Map<string, Statement>>();
-
-/** A statement prepared once per connection (the dashboard runs the same few on every request). */
-export function stmt(db: Db, sql: string): Statement {
-  let m = statements.get(db);
-  if (!m) statements.set(db, (m = new Map<string, Statement>()));
-  let st = m.get(sql);
-  if (!st) m.set(sql, (st = db.prepare(sql)));
-  return st;
 }
 
 /** Changes whenever anything is committed to the store, by this connection or another. */

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import type { Provider } from '../model/event.js';
 import { aggregate } from './aggregate.js';
-import { stmt } from './rollup.js';
+import { stmt } from '../store/statements.js';
 import type { TokenCounts } from './reports.js';
 import { contextMeta, filterTerms, reportContext, type ReportContext, type ReportMeta } from '../query/context.js';
 import type { ReportOptions } from '../query/options.js';
