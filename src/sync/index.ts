@@ -5,7 +5,7 @@
 export { initSync, type InitOptions, type InitResult } from './init.js';
 export { loadContext, type SyncContext, type SyncProgress, type ContextOptions } from './context.js';
 export { push, type PushResult } from './push.js';
-export { pull, type PullResult, type PeerPullResult } from './pull.js';
+export { peerWarning, pull, type PullResult, type PeerPullResult } from './pull.js';
 export { syncStatus, remoteUsage, type SyncStatus } from './status.js';
 export { verify, type DeviceVerification } from './verify.js';
 export { requireIdentity, resolveIdentity, DEFAULT_KEY_ENV } from './keys.js';

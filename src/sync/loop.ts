@@ -23,7 +23,7 @@ import { pushAndCompact } from './pipeline.js';
 import { loadContext, type SyncContext } from './context.js';
 import type { ObjectStore } from './objectstore/index.js';
 import { prune } from './prune.js';
-import { pull, type PullResult } from './pull.js';
+import { peerWarning, pull, type PullResult } from './pull.js';
 import { importEsm } from '../util/esm.js';
 import { inertDeep } from '../util/terminal.js';
 
@@ -371,7 +371,7 @@ export function startSyncLoop(opts: SyncLoopOptions): SyncLoop {
           for (const p of refused) {
             const why = p.warning ?? 'refused, nothing merged';
             refusedWarned.set(p.device, why);
-            if (warned.get(p.device) !== why) say(`pull: WARNING: device ${p.name ?? '?'} (${p.device}): ${why}`);
+            if (warned.get(p.device) !== why) say(`pull: ${peerWarning(p, why)}`);
           }
           // A large landing left its events' search index for later: the daemon has the time.
           if (result.landedEvents > 0) catchUpSearchIndex(c.db);

@@ -28,6 +28,14 @@ export interface PeerPullResult {
   warning?: string;
 }
 
+/**
+ * The line naming a device a pull warns of (a refused one): `sync pull` prints it, the sync loop
+ * logs it. `p`'s name comes from a manifest: the caller makes it inert first.
+ */
+export function peerWarning(p: Pick<PeerPullResult, 'device' | 'name'>, why: string): string {
+  return `WARNING: device ${p.name ?? '?'} (${p.device}): ${why}`;
+}
+
 export interface PullResult {
   peers: PeerPullResult[];
   landedEvents: number;

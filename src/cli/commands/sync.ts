@@ -208,7 +208,11 @@ export function registerSync(program: Command, io: CliIo): void {
     .description('merge every other device\'s new events (verified) into this store')
     .option('--json', 'machine-readable output')
     .action(async (flags: JsonFlags) => {
-      const { loadContext, pull } = await loadSync();
+      const { loadContext, peerWarning, pull } = await loadSync();
+      /** A refused device is a warning on stderr, naming it; the pull itself went on. */
+      const pullWarnings = (r: PullResult) => {
+        for (const p of inertDeep(r.peers)) if (p.warning) io.stderr.write(peerWarning(p, p.warning) + '\n');
+      };
       await withStore(io, async (db) => {
         const r = await withProgress(io, 'Pulling', async (onProgress) => {
           const ctx = await loadContext(db, { env: io.env, clock: io.clock, onProgress });
@@ -218,13 +222,13 @@ export function registerSync(program: Command, io: CliIo): void {
             const partial = (err as { result?: unknown }).result;
             if (flags.json && partial) json(io.stdout, partial);
             else if (partial) io.stdout.write(renderPull(partial as PullResult));
-            if (partial) pullWarnings(io, partial as PullResult);
+            if (partial) pullWarnings(partial as PullResult);
             throw err;
           }
         });
         if (flags.json) json(io.stdout, r);
         else io.stdout.write(renderPull(r));
-        pullWarnings(io, r);
+        pullWarnings(r);
       });
     });
 
@@ -270,11 +274,6 @@ export function registerSync(program: Command, io: CliIo): void {
     });
 
   registerSyncAuto(sync, io);
-}
-
-/** A refused device is a warning on stderr, naming it; the pull itself went on. */
-function pullWarnings(io: CliIo, r: { peers: Array<{ device: string; name: string | null; warning?: string }> }): void {
-  for (const p of inertDeep(r.peers)) if (p.warning) io.stderr.write(`WARNING: device ${p.name ?? '?'} (${p.device}): ${p.warning}\n`);
 }
 
 function renderPull(result: { peers: Array<{ device: string; name: string | null; outcome: string; events: number; segments: number; error?: { message: string }; warning?: string }>; landedEvents: number; conflictCount: number; searchPending?: number }): string {
