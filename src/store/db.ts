@@ -39,18 +39,31 @@ export function migrate(db: Db, migrations?: Migration[]): number[] {
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   const done: number[] = [];
   const list: Array<Omit<Migration, 'sql'> & { sql?: string }> = migrations ?? migrationFiles(MIGRATIONS_DIR);
-  for (const m of list) {
-    if (applied.has(m.version)) continue;
-    const sql = m.sql ?? readFileSync(join(MIGRATIONS_DIR, m.name), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-    })();
-    done.push(m.version);
+  const pending = list.filter((m) => !applied.has(m.version));
+  if (pending.length === 0) return done;
+  // A migration that rewrites every event (035, 044) dirties the random-keyed uid index all over:
+  // with the default page cache those pages spilled to the WAL again and again. A ceiling, filled
+  // only as pages are touched, restored afterwards.
+  const cacheSize = db.pragma('cache_size', { simple: true }) as number;
+  db.pragma(`cache_size = ${MIGRATION_CACHE_KIB}`);
+  try {
+    for (const m of pending) {
+      const sql = m.sql ?? readFileSync(join(MIGRATIONS_DIR, m.name), 'utf8');
+      db.transaction(() => {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      })();
+      done.push(m.version);
+    }
+  } finally {
+    db.pragma(`cache_size = ${cacheSize}`);
   }
   return done;
 }
 
+
+/** Page cache while migrating, as SQLite's negative KiB (256 MiB). */
+const MIGRATION_CACHE_KIB = -262_144;
 
 /** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
 export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {

@@ -2,9 +2,9 @@ import type { Db } from './db.js';
 import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
 import type { EventKind, EventRecord, Provider } from '../model/event.js';
 import { contentHash } from '../model/canonical.js';
-import { EVENT_COLUMNS, eventRow, rowValues } from './rows.js';
+import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, eventRow, rowValues } from './rows.js';
 
-export { EVENT_COLUMNS } from './rows.js';
+export { EVENT_COLUMNS, EVENT_PLACEHOLDERS } from './rows.js';
 import type { Hlc } from '../model/clock.js';
 
 export interface WriteStats {
@@ -38,12 +38,12 @@ export class LocalEventWriter {
     this.nextSeq = Math.max(max ?? 0, Number(getMeta(db, 'last_seq') ?? 0)) + 1;
     const lastStamp = getMeta(db, 'last_hlc');
     if (lastStamp) hlc.observe(lastStamp);
-    this.existing = db.prepare('SELECT id, chash FROM events WHERE device_id = ? AND uid = ?');
+    this.existing = db.prepare('SELECT id, lower(hex(chash)) AS chash FROM events WHERE device_id = ? AND uid = unhex(?)');
     // Positional binds (binding 26 named parameters from an object per row cost ~17 % of an insert),
     // and insert-first: on a cold ingest nearly every event is new, so the lookup runs only on a conflict.
-    this.insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+    this.insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_PLACEHOLDERS})
       ON CONFLICT(device_id, uid) DO NOTHING`);
-    this.update = db.prepare(`UPDATE events SET ${EVENT_COLUMNS.filter((c) => c !== 'device_id' && c !== 'uid').map((c) => `${c} = ?`).join(', ')}
+    this.update = db.prepare(`UPDATE events SET ${EVENT_COLUMNS.filter((c) => c !== 'device_id' && c !== 'uid').map((c) => `${c} = ${c === 'chash' ? 'unhex(?)' : '?'}`).join(', ')}
       WHERE id = ?`);
   }
 
@@ -102,7 +102,7 @@ export class LocalEventWriter {
 /** An event read back, with what its origin device stamped on it. */
 type StoredEvent = EventRecord & { seq: number; writtenAt: string };
 
-/** An events row as SQLite returns it (migrations/001_core.sql; store/rows.ts writes it). */
+/** An events row (migrations/001_core.sql; store/rows.ts writes it), uid and chash selected as hex (migration 044). */
 export interface EventsRow {
   id: number;
   device_id: string;
@@ -133,19 +133,19 @@ export interface EventsRow {
   written_at: string;
 }
 
-/** Reads events back as records (for sync push and tests), in seq order. */
-export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limit = 1_000_000): StoredEvent[] {
+/** Reads events back as records (for sync push and compaction), in seq order: seq in (afterSeq, throughSeq]. */
+export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limit = 1_000_000, throughSeq = Number.MAX_SAFE_INTEGER): StoredEvent[] {
   // Only the columns a record needs, as arrays: a first push reads every event, and `SELECT *`
   // as objects cost about twice as much (measured in bench/sync.ts).
   const rows = db
     .prepare(
-      `SELECT uid, provider, project, project_path, session_id, record_id, ts, kind, model, sidechain, agent, usage_key,
+      `SELECT lower(hex(uid)), provider, project, project_path, session_id, record_id, ts, kind, model, sidechain, agent, usage_key,
         has_usage, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens,
         text, extra, seq, written_at
-      FROM events WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     )
     .raw(true)
-    .all(deviceId, afterSeq, limit) as RecordTuple[];
+    .all(deviceId, afterSeq, throughSeq, limit) as RecordTuple[];
   return rows.map((r) => ({
     uid: r[0],
     provider: r[1],
@@ -174,37 +174,6 @@ type RecordTuple = [
   string, Provider, string, string | null, string, string, string, EventKind, string | null, number, string | null, string | null,
   number, number, number, number, number, number, number, string | null, string | null, number, string,
 ];
-
-export function rowToEvent(r: EventsRow): StoredEvent {
-  return {
-    uid: r.uid,
-    provider: r.provider,
-    project: r.project,
-    projectPath: r.project_path,
-    session: r.session_id,
-    record: r.record_id,
-    ts: r.ts,
-    kind: r.kind,
-    model: r.model,
-    sidechain: r.sidechain === 1,
-    agent: r.agent,
-    usageKey: r.usage_key,
-    usage: r.has_usage
-      ? {
-          inputTokens: r.input_tokens,
-          outputTokens: r.output_tokens,
-          cacheCreationTokens: r.cache_creation_tokens,
-          cacheReadTokens: r.cache_read_tokens,
-          reasoningTokens: r.reasoning_tokens,
-          totalTokens: r.total_tokens,
-        }
-      : null,
-    text: r.text,
-    extra: r.extra,
-    seq: r.seq,
-    writtenAt: r.written_at,
-  };
-}
 
 /** The highest event row id (0 for an empty store): rows inserted later all have larger ids. */
 export function maxEventId(db: Db): number {

@@ -44,6 +44,13 @@ export const EVENT_COLUMNS = [
   'reasoning_tokens', 'total_tokens', 'has_usage', 'text', 'extra', 'chash', 'seq', 'written_at',
 ] as const satisfies readonly (keyof ReturnType<typeof eventRow>)[];
 
+/**
+ * The VALUES placeholders for {@link EVENT_COLUMNS}. uid and chash are SHA-256 hex in code and
+ * 32-byte blobs in the store (migration 044: half the bytes in the row and the uid index);
+ * readers select them back as `lower(hex(...))`.
+ */
+export const EVENT_PLACEHOLDERS = EVENT_COLUMNS.map((c) => (c === 'uid' || c === 'chash' ? 'unhex(?)' : '?')).join(', ');
+
 /** An event row as positional parameters, in {@link EVENT_COLUMNS} order. */
 export function rowValues(row: ReturnType<typeof eventRow>): unknown[] {
   return EVENT_COLUMNS.map((c) => row[c]);

@@ -13,7 +13,7 @@
  * {@link recoverCompaction}, which adopts the manifest when it lists the snapshots.
  */
 import type { Db } from '../store/db.js';
-import { rowToEvent, type EventsRow } from '../store/events.js';
+import { readEventsSince } from '../store/events.js';
 import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';
 import { withSyncLock } from './locks.js';
@@ -161,7 +161,6 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
     const entries: ManifestSegment[] = [];
     let cursor = after;
     let events = 0;
-    const read = db.prepare('SELECT * FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
     const upload = async (part: SegmentPart) => {
       const s = await sealSegmentPart(ctx.deviceId, 'snapshot', part, ctx.recipient);
       // Unlisted until the manifest below lands: invisible to readers if we crash here.
@@ -173,10 +172,9 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
     // One cutter across batches: snapshots are cut at the bounds, not where a batch ends.
     const cutter = new SegmentCutter();
     for (;;) {
-      const rows = read.all(ctx.deviceId, cursor, S, READ_BATCH) as EventsRow[];
+      const rows = readEventsSince(db, ctx.deviceId, cursor, READ_BATCH, S);
       if (rows.length === 0) break;
-      for (const r of rows) {
-        const event = rowToEvent(r);
+      for (const event of rows) {
         const ev = { seq: event.seq, writtenAt: event.writtenAt, event };
         if (!shippable(ctx, ev)) continue;
         const done = cutter.add(ev);

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../model/clock.js';
-import { EVENT_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
+import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError, messageOf } from '../errors.js';
 import { checkSealedSegment, ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
@@ -88,7 +88,7 @@ function planPeer(manifest: Manifest, known: { generation: number; cursor: numbe
  */
 export function landPeer(db: Db, manifest: Manifest, batches: Iterable<RowBatch> | SegmentEvent[], now: string, etag: string | null = null, opts: { size?: number } = {}): number {
   const insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')})
-    VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+    VALUES (${EVENT_PLACEHOLDERS})
     ON CONFLICT(device_id, uid) DO UPDATE SET provider=excluded.provider, project=excluded.project, project_path=excluded.project_path,
       session_id=excluded.session_id, record_id=excluded.record_id, ts=excluded.ts, ts_ms=excluded.ts_ms, kind=excluded.kind,
       model=excluded.model, sidechain=excluded.sidechain, agent=excluded.agent, usage_key=excluded.usage_key,

@@ -6,7 +6,7 @@ import { eventUid } from '../../src/model/identity.js';
 import type { EventRecord } from '../../src/model/event.js';
 import { ingest } from '../../src/ingest/index.js';
 import { ensureDeviceId, loadMigrations, migrate, openDb, type Db } from '../../src/store/db.js';
-import { LocalEventWriter, rowToEvent, type EventsRow } from '../../src/store/events.js';
+import { LocalEventWriter, readEventsSince } from '../../src/store/events.js';
 import { SuError } from '../../src/errors.js';
 import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { parseQuery, reindex, search, type SearchResult } from '../../src/search/index.js';
@@ -26,9 +26,11 @@ function integrityOk(db: Db): void {
 
 /** The stored event of a session whose text contains `word`, as a record (for writing copies on another device). */
 function eventWith(db: Db, session: string, word: string): EventRecord {
-  const row = db.prepare(`SELECT * FROM events WHERE session_id = ? AND instr(text, ?) > 0 ORDER BY id LIMIT 1`).get(session, word) as EventsRow;
+  const row = db.prepare(`SELECT device_id, seq FROM events WHERE session_id = ? AND instr(text, ?) > 0 ORDER BY id LIMIT 1`).get(session, word) as
+    | { device_id: string; seq: number }
+    | undefined;
   expect(row, `${session} has '${word}'`).toBeDefined();
-  const { seq: _seq, writtenAt: _w, ...e } = rowToEvent(row);
+  const [{ seq: _seq, writtenAt: _w, ...e }] = readEventsSince(db, row!.device_id, row!.seq - 1, 1);
   return e;
 }
 
@@ -224,9 +226,9 @@ describe('the index follows the events table', () => {
     expect(sessions(search(db, 'airship'))).toEqual([S.once]);
     expect(sessions(search(db, 'zeppelin'))).not.toContain(S.once);
     // Unchanged text (only seq/written_at move) leaves the index alone and consistent.
-    db.prepare('UPDATE events SET written_at = ? WHERE uid = ?').run('9999999999999.000000', e.uid);
+    db.prepare('UPDATE events SET written_at = ? WHERE uid = unhex(?)').run('9999999999999.000000', e.uid);
     integrityOk(db);
-    db.prepare('DELETE FROM events WHERE uid = ?').run(e.uid);
+    db.prepare('DELETE FROM events WHERE uid = unhex(?)').run(e.uid);
     expect(search(db, 'airship').results).toHaveLength(0);
     integrityOk(db);
     db.close();

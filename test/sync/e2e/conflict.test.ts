@@ -28,7 +28,7 @@ interface Row {
 }
 
 function rows(d: Device): Row[] {
-  return d.withDb((db) => db.prepare('SELECT uid, device_id, written_at, chash, session_id FROM events ORDER BY uid, device_id').all() as Row[]);
+  return d.withDb((db) => db.prepare('SELECT lower(hex(uid)) AS uid, device_id, written_at, lower(hex(chash)) AS chash, session_id FROM events ORDER BY uid, device_id').all() as Row[]);
 }
 
 /** The LWW winner per uid, computed here from the raw rows (not with the product's SQL). */
@@ -46,7 +46,7 @@ function storeWinners(d: Device): Array<Pick<Row, 'uid' | 'device_id' | 'written
   return d.withDb((db) =>
     db
       .prepare(
-        `SELECT e.uid, e.device_id, e.written_at, e.chash FROM events e WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.uid = e.uid
+        `SELECT lower(hex(e.uid)) AS uid, e.device_id, e.written_at, lower(hex(e.chash)) AS chash FROM events e WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.uid = e.uid
            AND w.device_id <> e.device_id AND (w.written_at > e.written_at OR (w.written_at = e.written_at AND w.device_id > e.device_id)))
          ORDER BY e.uid`,
       )
@@ -258,7 +258,7 @@ describe('an edit made after seeing the other version', () => {
       await d.ok(['sync', 'push']);
     }
     for (const d of [fast, slow]) await d.ok(['sync', 'pull']);
-    const uidOf = (d: Device) => d.withDb((db) => db.prepare(`SELECT uid FROM events WHERE device_id = ? AND record_id = 'u1'`).pluck().get(d.id) as string);
+    const uidOf = (d: Device) => d.withDb((db) => db.prepare(`SELECT lower(hex(uid)) FROM events WHERE device_id = ? AND record_id = 'u1'`).pluck().get(d.id) as string);
     const uid = uidOf(slow);
     expect(uidOf(fast)).toBe(uid);
     const winner = (d: Device) => storeWinners(d).find((r) => r.uid === uid)!;
@@ -276,7 +276,7 @@ describe('an edit made after seeing the other version', () => {
     for (const d of [fast, slow]) {
       const w = winner(d);
       expect(w.device_id, d.name).toBe(slow.id);
-      const text = d.withDb((db) => db.prepare('SELECT text FROM events WHERE device_id = ? AND uid = ?').pluck().get(slow.id, uid) as string);
+      const text = d.withDb((db) => db.prepare('SELECT text FROM events WHERE device_id = ? AND uid = unhex(?)').pluck().get(slow.id, uid) as string);
       expect(text).toContain('make all');
     }
     expect(storeWinners(fast)).toEqual(storeWinners(slow));

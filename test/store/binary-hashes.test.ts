@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ADAPTERS } from '../../src/adapters/index.js';
+import { ingest } from '../../src/ingest/index.js';
+import { dailyReport } from '../../src/reports/index.js';
+import { search } from '../../src/search/index.js';
+import { ensureDeviceId, loadMigrations, openDb, type Db } from '../../src/store/db.js';
+import { readEventsSince } from '../../src/store/events.js';
+import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { tempStore, usageEvent, write } from '../reports/helpers.js';
+
+/**
+ * Migration 044: an event's uid and content hash are stored as their 32 bytes, not 64 hex
+ * characters. Everything outside the store still sees hex, and a store written before reads,
+ * bills and re-ingests exactly as it did.
+ */
+const ENV = { CLAUDE_CONFIG_DIR: join(FIXTURES_DIR, 'claude'), CODEX_HOME: join(FIXTURES_DIR, 'codex'), TZ: 'UTC' };
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** 035's billed_lines, as a store before 044 had it (its line keys read the uid as stored). */
+function view035(): string {
+  const sql = loadMigrations().find((m) => m.version === 35)!.sql;
+  const start = sql.indexOf('CREATE VIEW billed_lines AS');
+  return sql.slice(start, sql.indexOf(';', start) + 1);
+}
+
+const notBlob32 = (db: Db) =>
+  db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid) <> 'blob' OR length(uid) <> 32 OR typeof(chash) <> 'blob' OR length(chash) <> 32`).pluck().get();
+
+function observed(db: Db, self: string) {
+  return {
+    events: readEventsSince(db, self, 0),
+    usage: db.prepare('SELECT * FROM usage ORDER BY usage_key, device_id').all(),
+    daily: dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } }),
+    hits: search(db, 'the', { limit: 50 }).results.map((h) => h.eventUid),
+  };
+}
+
+describe('identity hashes stored as 32 bytes (migration 044)', () => {
+  it('a new store writes blobs and reads them back as the hex the adapters computed', async () => {
+    const db = openDb(join(tempDir('su-044-'), 'store.db'));
+    await ingest(db, { adapters: [...ADAPTERS], env: ENV });
+    expect(db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBeGreaterThan(50);
+    expect(notBlob32(db)).toBe(0);
+    const self = ensureDeviceId(db);
+    for (const e of readEventsSince(db, self, 0)) expect(e.uid).toMatch(HEX64);
+    const hits = search(db, 'the').results;
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) expect(h.eventUid).toMatch(HEX64);
+  });
+
+  it('a store written with hex hashes is converted in place: same events, bills, reports and search, and its logs are nothing new', async () => {
+    const path = join(tempDir('su-044-'), 'store.db');
+    let db = openDb(path);
+    await ingest(db, { adapters: [...ADAPTERS], env: ENV });
+    const self = ensureDeviceId(db);
+    const before = observed(db, self);
+    // Back to the form a store had before 044: hex text, 035's view, 044 not yet applied.
+    db.exec(`UPDATE events SET uid = lower(hex(uid)), chash = lower(hex(chash));
+      DROP VIEW billed_lines; ${view035()}
+      DELETE FROM schema_migrations WHERE version = 44;`);
+    expect(db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid) = 'text' AND length(uid) = 64`).pluck().get()).toBe(before.events.length);
+    db.close();
+
+    db = openDb(path);
+    expect(notBlob32(db)).toBe(0);
+    expect(observed(db, self)).toEqual(before);
+    // The same logs read again from the start: every event is found by its identity, its content hash equal.
+    db.exec('DELETE FROM source_files');
+    const again = await ingest(db, { adapters: [...ADAPTERS], env: ENV });
+    expect(again.linesRead).toBeGreaterThan(50);
+    expect(again.events).toMatchObject({ inserted: 0, updated: 0 });
+    expect(observed(db, self)).toEqual(before);
+  });
+
+  it('a usage line billed under its own identity keeps its key in hex', () => {
+    const { db } = tempStore();
+    // A Claude line with an old-style key and neither id in extra bills as `uid:<its uid>`.
+    const e = usageEvent({ ts: '2026-01-05T10:00:00Z', usageKey: 'legacy-key', output: 42 });
+    write(db, [e]);
+    expect(db.prepare('SELECT usage_key, output_tokens FROM usage').raw().all()).toEqual([[`uid:${e.uid}`, 42]]);
+  });
+});
