@@ -133,8 +133,8 @@ export interface EventsRow {
   written_at: string;
 }
 
-/** Reads events back as records (for sync push and tests), in seq order. */
-export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limit = 1_000_000): StoredEvent[] {
+/** Reads a device's events with seq in (afterSeq, throughSeq] back as records, in seq order (for sync's push and compaction). */
+export function readEventsSince(db: Db, deviceId: string, afterSeq: number, throughSeq: number, limit: number): StoredEvent[] {
   // Only the columns a record needs, as arrays: a first push reads every event, and `SELECT *`
   // as objects cost about twice as much (measured in bench/sync.ts).
   const rows = db
@@ -142,10 +142,10 @@ export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limi
       `SELECT uid, provider, project, project_path, session_id, record_id, ts, kind, model, sidechain, agent, usage_key,
         has_usage, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens,
         text, extra, seq, written_at
-      FROM events WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     )
     .raw(true)
-    .all(deviceId, afterSeq, limit) as RecordTuple[];
+    .all(deviceId, afterSeq, throughSeq, limit) as RecordTuple[];
   return rows.map((r) => ({
     uid: r[0],
     provider: r[1],
