@@ -1,5 +1,6 @@
 /** The dashboard page: helpers. */
 import { state, devices } from './state.js';
+import { formatCost, formatInt } from '../src/util/units.js';
 
 export function $<T extends HTMLElement = HTMLElement>(sel: string, root: ParentNode = document): T {
   const el = root.querySelector<T>(sel);
@@ -15,30 +16,17 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string 
   return e;
 }
 
-const intFmt = new Intl.NumberFormat('en-US');
-const usdFmt = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-/** Whole number with thousands separators. */
-export function fmtInt(n: number): string {
-  return intFmt.format(Math.round(n));
-}
-
-/** USD with cents (what the totals show; the tests format the API's numbers the same way). */
-export function fmtUsd(n: number): string {
-  return usdFmt.format(n);
-}
-
 /** 1234567 → "1.23M". */
 export function fmtCompact(n: number): string {
   const a = Math.abs(n);
   const units: Array<[number, string]> = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
   for (const [v, u] of units) if (a >= v) return (n / v).toFixed(a / v >= 100 ? 0 : a / v >= 10 ? 1 : 2) + u;
-  return fmtInt(n);
+  return formatInt(n);
 }
 
 export function fmtCostShort(n: number): string {
   if (n >= 10_000) return '$' + fmtCompact(n);
-  return fmtUsd(n);
+  return formatCost(n);
 }
 
 export function ago(iso: string | null): string {

@@ -2,7 +2,8 @@
 import uPlot from 'uplot';
 import type { CurrentWindow, DashboardDevice as Device, DashboardSeries as Series, DashboardSessions as Sessions, DashboardSummary as Summary, DashboardTotals as Totals } from '../src/api/shapes.js';
 import { state, summary, devices, type Metric } from './state.js';
-import { $, el, fmtInt, fmtUsd, fmtCompact, fmtCostShort, ago, fmtTime, deviceName, projectLabel } from './helpers.js';
+import { $, el, fmtCompact, fmtCostShort, ago, fmtTime, deviceName, projectLabel } from './helpers.js';
+import { formatCost, formatInt } from '../src/util/units.js';
 
 export function renderTotals(t: Totals, days: number): void {
   for (const node of document.querySelectorAll<HTMLElement>('[data-total]')) {
@@ -14,9 +15,9 @@ export function renderTotals(t: Totals, days: number): void {
   for (const node of document.querySelectorAll<HTMLElement>('[data-exact]')) {
     const k = node.dataset.exact as keyof Totals;
     const v = t[k] as number;
-    node.textContent = k === 'totalCost' ? (days > 0 ? `${fmtUsd(v / days)} per day over ${fmtInt(days)} days` : '') : `${fmtInt(v)} tokens`;
+    node.textContent = k === 'totalCost' ? (days > 0 ? `${formatCost(v / days)} per day over ${formatInt(days)} days` : '') : `${formatInt(v)} tokens`;
   }
-  const parts = [`${fmtInt(t.requests)} requests`, `${fmtInt(t.sessions)} sessions`, `${fmtInt(t.projects)} projects`];
+  const parts = [`${formatInt(t.requests)} requests`, `${formatInt(t.sessions)} sessions`, `${formatInt(t.projects)} projects`];
   if (t.unpricedModels.length) parts.push(`cost excludes ${fmtCompact(t.unpricedTokens)} tokens of unpriced models (${t.unpricedModels.join(', ')})`);
   $('#subtotals').textContent = parts.join(' · ');
 }
@@ -31,10 +32,10 @@ export function renderWindow(w: CurrentWindow): void {
   }
   const left = b.remainingMinutes ?? 0;
   const parts = [
-    `Current 5-hour window (since ${fmtTime(b.startTime)}): ${fmtUsd(b.costUSD)} used, ${fmtInt(b.totalTokens)} tokens`,
+    `Current 5-hour window (since ${fmtTime(b.startTime)}): ${formatCost(b.costUSD)} used, ${formatInt(b.totalTokens)} tokens`,
     `${Math.floor(left / 60)}h ${String(left % 60).padStart(2, '0')}m left`,
   ];
-  if (b.projection) parts.push(`projected ${fmtUsd(b.projection.totalCost)}, ${fmtInt(b.projection.totalTokens)} tokens by ${fmtTime(b.endTime)}`);
+  if (b.projection) parts.push(`projected ${formatCost(b.projection.totalCost)}, ${formatInt(b.projection.totalTokens)} tokens by ${fmtTime(b.endTime)}`);
   node.textContent = parts.join(' · ');
 }
 
@@ -79,7 +80,7 @@ export function renderChart(): void {
   }
   // Drawing order is the reverse of the legend's (biggest first), so the legend is our own.
   const order = raw.map((_, i) => raw.length - 1 - i);
-  const fmtV = metric === 'cost' ? (v: number) => fmtUsd(v) : (v: number) => fmtInt(v);
+  const fmtV = metric === 'cost' ? (v: number) => formatCost(v) : (v: number) => formatInt(v);
   const axisV = metric === 'cost' ? (v: number) => (v >= 1000 ? '$' + fmtCompact(v) : '$' + (v < 10 ? v.toFixed(2) : v.toFixed(0))) : (v: number) => fmtCompact(v);
   const bars = uPlot.paths.bars!({ size: [0.82, 48], gap: 1 });
   const width = Math.max(320, host.clientWidth || host.parentElement!.clientWidth - 28);
@@ -167,7 +168,7 @@ export function renderModels(s: Summary): void {
     const tr = el('tr');
     const name = el('td', m.modelName);
     name.title = `${m.modelName} (${m.provider})`;
-    tr.append(name, el('td', m.provider, 'agent'), el('td', fmtInt(m.requests), 'num'), el('td', fmtCompact(m.totalTokens), 'num'), el('td', m.totalCost === null ? 'unpriced' : fmtUsd(m.totalCost), 'num'));
+    tr.append(name, el('td', m.provider, 'agent'), el('td', formatInt(m.requests), 'num'), el('td', fmtCompact(m.totalTokens), 'num'), el('td', m.totalCost === null ? 'unpriced' : formatCost(m.totalCost), 'num'));
     const share = el('td', null, 'share');
     const bar = el('div', null, 'sharebar');
     bar.style.width = `${max > 0 ? Math.max(1, ((m.totalCost ?? 0) / max) * 100) : 0}%`;
@@ -185,7 +186,7 @@ export function renderProjects(s: Summary): void {
     const tr = el('tr');
     const name = el('td', projectLabel(p.project, p.projectPath));
     name.title = p.projectPath ? `${p.projectPath}\n${p.project}` : p.project;
-    tr.append(name, el('td', p.providers.join(', '), 'agent'), el('td', fmtInt(p.sessions), 'num'), el('td', fmtCompact(p.totalTokens), 'num'), el('td', fmtUsd(p.totalCost), 'num'), el('td', p.lastActivity));
+    tr.append(name, el('td', p.providers.join(', '), 'agent'), el('td', formatInt(p.sessions), 'num'), el('td', fmtCompact(p.totalTokens), 'num'), el('td', formatCost(p.totalCost), 'num'), el('td', p.lastActivity));
     body.append(tr);
   }
   if (!s.projects.length) body.append(emptyRow(6, 'No projects in this range.'));
@@ -213,12 +214,12 @@ export function renderSessions(list: Sessions, openSession: (id: string) => void
     const proj = el('td', projectLabel(s.project, s.projectPath));
     proj.title = s.projectPath ? `${s.projectPath}\n${s.project}` : s.project;
     const dev = el('td', s.deviceIds.map(deviceName).join(', '));
-    tr.append(when, proj, dev, el('td', fmtCompact(s.totalTokens), 'num'), el('td', fmtUsd(s.totalCost), 'num'));
+    tr.append(when, proj, dev, el('td', fmtCompact(s.totalTokens), 'num'), el('td', formatCost(s.totalCost), 'num'));
     tr.addEventListener('click', () => openSession(s.sessionId));
     body.append(tr);
   }
   if (!list.sessions.length) body.append(emptyRow(5, 'No sessions in this range.'));
-  $('#sessions-count').textContent = list.total > list.sessions.length ? `latest ${list.sessions.length} of ${fmtInt(list.total)}` : `${fmtInt(list.total)}`;
+  $('#sessions-count').textContent = list.total > list.sessions.length ? `latest ${list.sessions.length} of ${formatInt(list.total)}` : `${formatInt(list.total)}`;
 }
 
 function freshness(d: Device): { cls: string; text: string } {
@@ -239,8 +240,8 @@ export function renderDevices(setScope: (scope: string) => void): void {
   const s = d.sync;
   if (s.enabled) {
     const line = el('div');
-    line.append(el('strong', 'Sync is on'), document.createTextNode(` · ${s.bucket ?? ''} · last sync ${ago(s.lastSyncTime)} · ${fmtInt(s.pendingEvents)} events to push`));
-    if (s.queuedSegments) line.append(document.createTextNode(` · ${fmtInt(s.queuedSegments)} segments queued`));
+    line.append(el('strong', 'Sync is on'), document.createTextNode(` · ${s.bucket ?? ''} · last sync ${ago(s.lastSyncTime)} · ${formatInt(s.pendingEvents)} events to push`));
+    if (s.queuedSegments) line.append(document.createTextNode(` · ${formatInt(s.queuedSegments)} segments queued`));
     box.append(line);
     if (s.lastError) {
       box.append(el('div', `Last error (${s.lastError.op}, ${ago(s.lastError.time)}): ${s.lastError.message ?? 'unknown'}`, 'err'));
@@ -255,14 +256,14 @@ export function renderDevices(setScope: (scope: string) => void): void {
     tr.dataset.device = dev.deviceId;
     if (scoped === `device:${dev.deviceId}` || (dev.local && scoped === 'local')) tr.classList.add('selected');
     const name = el('td', dev.name ?? dev.deviceId.slice(0, 8));
-    name.title = `${dev.deviceId}\nlatest event ${dev.lastEvent ? fmtTime(dev.lastEvent) : 'none'}\n${fmtInt(dev.sessions)} sessions`;
+    name.title = `${dev.deviceId}\nlatest event ${dev.lastEvent ? fmtTime(dev.lastEvent) : 'none'}\n${formatInt(dev.sessions)} sessions`;
     if (dev.local) name.append(el('span', 'this device', 'tag self'));
     const f = freshness(dev);
     const fresh = el('td');
     fresh.append(el('span', null, `dot ${f.cls}`), document.createTextNode(f.text));
     fresh.title = dev.local ? 'this machine: its own logs, read by ingest' : `its last push (as of our last pull): ${dev.lastPush ? fmtTime(dev.lastPush) : 'unknown'}`;
     const lastSync = dev.local ? dev.lastPush : dev.lastPulled;
-    tr.append(name, el('td', fmtInt(dev.events), 'num'), el('td', lastSync ? ago(lastSync) : s.enabled ? 'never' : '—'), fresh, el('td', fmtInt(dev.conflicts), 'num'));
+    tr.append(name, el('td', formatInt(dev.events), 'num'), el('td', lastSync ? ago(lastSync) : s.enabled ? 'never' : '—'), fresh, el('td', formatInt(dev.conflicts), 'num'));
     tr.addEventListener('click', () => setScope(dev.local ? 'local' : `device:${dev.deviceId}`));
     body.append(tr);
   }

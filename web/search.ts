@@ -1,7 +1,8 @@
 /** The dashboard page: search and conversations. */
 import type { Conversation, SearchResult, Turn } from '../src/api/shapes.js';
 import { writeState, state, devices } from './state.js';
-import { $, el, fmtInt, fmtUsd, fmtTime, deviceName, projectLabel, ApiError, api, scopeParams } from './helpers.js';
+import { $, el, fmtTime, deviceName, projectLabel, ApiError, api, scopeParams } from './helpers.js';
+import { formatCost, formatInt } from '../src/util/units.js';
 
 export async function runSearch(): Promise<void> {
   const panel = $('#search-panel');
@@ -53,7 +54,7 @@ function turnNode(t: Turn): HTMLLIElement {
   who.append(el('span', t.meta ? `${t.role} (context)` : t.role.replace('_', ' '), 'role'), el('span', fmtTime(t.timestamp)));
   if (t.model && t.role === 'assistant') who.append(el('span', t.model));
   if (devices && devices.devices.length > 1) who.append(el('span', deviceName(t.deviceId)));
-  if (t.usage) who.append(el('span', `${fmtInt(t.usage.totalTokens)} tokens · ${t.usage.cost === null ? 'unpriced' : fmtUsd(t.usage.cost)}`, 'usage'));
+  if (t.usage) who.append(el('span', `${formatInt(t.usage.totalTokens)} tokens · ${t.usage.cost === null ? 'unpriced' : formatCost(t.usage.cost)}`, 'usage'));
   li.append(who);
   const body = t.prose ?? (t.role === 'tool_call' || t.role === 'tool_result' ? null : t.text);
   if (body) {
@@ -74,7 +75,7 @@ function turnNode(t: Turn): HTMLLIElement {
   }
   for (const tool of t.tools ?? []) li.append(el('p', `→ ${tool.name}(${tool.args})`, 'tool'));
   if (t.result) {
-    const r = el('p', `← ${t.result.preview}${t.result.lines > 1 ? ` … (${fmtInt(t.result.lines)} lines, ${fmtInt(t.result.bytes)} bytes)` : ''}`, 'tool');
+    const r = el('p', `← ${t.result.preview}${t.result.lines > 1 ? ` … (${formatInt(t.result.lines)} lines, ${formatInt(t.result.bytes)} bytes)` : ''}`, 'tool');
     if (t.result.error) r.classList.add('err');
     li.append(r);
   }
@@ -102,9 +103,9 @@ export async function openSession(id: string, push: boolean): Promise<void> {
   }
   if (seq !== openSeq) return;
   const s = c.session;
-  $('#conv-meta').textContent = `${s.provider} · ${projectLabel(s.project, s.projectPath)} · ${s.deviceIds.map(deviceName).join(', ')} · ${fmtTime(s.firstTimestamp)} → ${fmtTime(s.lastTimestamp)} · ${fmtInt(s.events)} events`;
+  $('#conv-meta').textContent = `${s.provider} · ${projectLabel(s.project, s.projectPath)} · ${s.deviceIds.map(deviceName).join(', ')} · ${fmtTime(s.firstTimestamp)} → ${fmtTime(s.lastTimestamp)} · ${formatInt(s.events)} events`;
   const t = c.totals;
-  $('#conv-totals').textContent = `${fmtInt(t.requests)} requests · ${fmtInt(t.totalTokens)} tokens · ${fmtUsd(t.totalCost)}${t.unpricedModels.length ? ` (+ unpriced: ${t.unpricedModels.join(', ')})` : ''} · ${t.modelsUsed.join(', ')}`;
+  $('#conv-totals').textContent = `${formatInt(t.requests)} requests · ${formatInt(t.totalTokens)} tokens · ${formatCost(t.totalCost)}${t.unpricedModels.length ? ` (+ unpriced: ${t.unpricedModels.join(', ')})` : ''} · ${t.modelsUsed.join(', ')}`;
   const frag = document.createDocumentFragment();
   for (const turn of c.turns) frag.append(turnNode(turn));
   $('#conv-turns').replaceChildren(frag);

@@ -6,11 +6,11 @@ import type {
   MonthlyReport,
   WeeklyReport,
   ProjectReport,
-  ReportKind,
   SessionReport,
   TokenCounts,
   UsageTotals,
 } from './reports.js';
+import type { ReportKind } from './kinds.js';
 import { inertDeep } from '../util/terminal.js';
 import { formatCost, formatInt } from '../util/units.js';
 import type { SessionList } from './sessions.js';

@@ -6,41 +6,14 @@
  */
 export {
   dailyReport,
-  weeklyReport,
   monthlyReport,
   sessionReport,
   projectReport,
   modelReport,
   runReport,
-  storeIsEmpty,
-  REPORT_KINDS,
-  type ReportKind,
-  type AnyReport,
-  type DailyReport,
-  type DailyEntry,
-  type WeeklyReport,
-  type WeeklyEntry,
-  type MonthlyReport,
-  type MonthlyEntry,
-  type SessionReport,
   type SessionEntry,
-  type ProjectReport,
-  type ProjectEntry,
-  type ModelReport,
-  type ModelEntry,
-  type ModelBreakdown,
-  type UsageTotals,
-  type DeviceShare,
 } from './reports.js';
-export { listSessions, type SessionList, type SessionListOptions } from './sessions.js';
-export { renderReport, renderSessionList, type FormatOptions } from './format.js';
-export {
-  blocksReport,
-  activeBlock,
-  currentWindow,
-  parseBlocksOptions,
-  type BlocksReport,
-  type BlocksOptions,
-  type BlockEntry,
-  type CurrentWindow,
-} from './blocks-report.js';
+export { REPORT_KINDS } from './kinds.js';
+export { listSessions } from './sessions.js';
+export { renderReport } from './format.js';
+export { blocksReport, currentWindow, parseBlocksOptions } from './blocks-report.js';

@@ -23,7 +23,7 @@ export interface ModelBreakdown {
 }
 
 /** One agent's share of a row (a project, a day…): its models' sums. */
-export interface AgentBreakdown extends TokenCounts {
+interface AgentBreakdown extends TokenCounts {
   provider: Provider;
   reasoningTokens: number;
   /** Cost of its priced models. */
@@ -81,9 +81,9 @@ interface RowExtras {
   devices?: DeviceShare[];
 }
 
-export type DailyEntry = { date: string } & RowCommon & RowExtras;
-export type WeeklyEntry = { week: string } & RowCommon & RowExtras;
-export type MonthlyEntry = { month: string } & RowCommon & RowExtras;
+type DailyEntry = { date: string } & RowCommon & RowExtras;
+type WeeklyEntry = { week: string } & RowCommon & RowExtras;
+type MonthlyEntry = { month: string } & RowCommon & RowExtras;
 export type SessionEntry = { sessionId: string } & RowCommon & {
   lastActivity: string;
   projectPath: string;
@@ -92,11 +92,11 @@ export type SessionEntry = { sessionId: string } & RowCommon & {
   firstTimestamp: string;
   lastTimestamp: string;
 } & RowExtras;
-export type ProjectEntry = { project: string; projectPath: string | null } & RowCommon & {
+type ProjectEntry = { project: string; projectPath: string | null } & RowCommon & {
   lastActivity: string;
   sessions: number;
 } & RowExtras;
-export interface ModelEntry extends TokenCounts {
+interface ModelEntry extends TokenCounts {
   modelName: string;
   provider: Provider;
   /** null when the model has no price. */
@@ -456,8 +456,6 @@ export function modelReport(db: Db, opts: ReportOptions = {}, env?: NodeJS.Proce
   models.sort((a, b) => (b.totalCost ?? -1) - (a.totalCost ?? -1) || b.totalTokens - a.totalTokens || a.modelName.localeCompare(b.modelName));
   return { models, totals: r.totals.totals(), meta: r.meta };
 }
-
-export { REPORT_KINDS, type ReportKind } from './kinds.js';
 
 /** True when the store holds no events at all (nothing was ingested or synced yet). */
 export function storeIsEmpty(db: Db): boolean {

@@ -133,8 +133,8 @@ export interface EventsRow {
   written_at: string;
 }
 
-/** Reads events back as records (for sync push and compaction), in seq order: seq in (afterSeq, throughSeq]. */
-export function readEventsSince(db: Db, deviceId: string, afterSeq: number, limit = 1_000_000, throughSeq = Number.MAX_SAFE_INTEGER): StoredEvent[] {
+/** Reads a device's events with seq in (afterSeq, throughSeq] back as records, in seq order (for sync's push and compaction). */
+export function readEventsSince(db: Db, deviceId: string, afterSeq: number, throughSeq: number, limit: number): StoredEvent[] {
   // Only the columns a record needs, as arrays: a first push reads every event, and `SELECT *`
   // as objects cost about twice as much (measured in bench/sync.ts).
   const rows = db

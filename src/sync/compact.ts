@@ -13,13 +13,12 @@
  * {@link recoverCompaction}, which adopts the manifest when it lists the snapshots.
  */
 import type { Db } from '../store/db.js';
-import { readEventsSince } from '../store/events.js';
-import { SEGMENT_LIMITS, SegmentCutter, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
+import { SEGMENT_LIMITS, sealSegmentPart, type ManifestSegment, type SegmentPart } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';
 import { withSyncLock } from './locks.js';
 import { segmentKey } from './layout.js';
 import { commitManifest, currentAcks, readOwnManifest, toEntry } from './manifest.js';
-import { shippable } from './shippable.js';
+import { cutOwnEvents } from './shippable.js';
 import { committedSegments, logSync, outboxSegments, type SegmentRow } from './state.js';
 import { getSetting, readAutoSettings, setSettings, writeSettings } from './settings.js';
 import { messageOf } from '../errors.js';
@@ -50,11 +49,6 @@ interface PendingCompaction {
 }
 
 const PENDING_KEY = 'compaction_pending';
-/**
- * Rows read per round while building a snapshot: bounds memory on a large store, and small
- * enough that a round's rows die in V8's young generation (as push's STAGE_BATCH).
- */
-const READ_BATCH = 2_000;
 /** The "mostly superseded" rule applies from this many listed segments on. */
 const SUPERSEDED_MIN_SEGMENTS = 8;
 
@@ -159,7 +153,6 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
 
   try {
     const entries: ManifestSegment[] = [];
-    let cursor = after;
     let events = 0;
     const upload = async (part: SegmentPart) => {
       const s = await sealSegmentPart(ctx.deviceId, 'snapshot', part, ctx.recipient);
@@ -169,21 +162,7 @@ async function compactLocked(ctx: SyncContext, opts: { force?: boolean }): Promi
       events += s.entry.count;
       ctx.onProgress?.({ phase: 'upload', done: events, total: 0, bytes: s.entry.bytes });
     };
-    // One cutter across batches: snapshots are cut at the bounds, not where a batch ends.
-    const cutter = new SegmentCutter();
-    for (;;) {
-      const rows = readEventsSince(db, ctx.deviceId, cursor, READ_BATCH, S);
-      if (rows.length === 0) break;
-      for (const event of rows) {
-        const ev = { seq: event.seq, writtenAt: event.writtenAt, event };
-        if (!shippable(ctx, ev)) continue;
-        const done = cutter.add(ev);
-        if (done) await upload(done);
-      }
-      cursor = rows[rows.length - 1].seq;
-    }
-    const last = cutter.flush();
-    if (last) await upload(last);
+    await cutOwnEvents(ctx, after, S, upload);
     if (entries.length === 0) return null;
 
     const intent: PendingCompaction = { through: S, entries, replaced: replaced.map((s) => s.name) };

@@ -2,16 +2,15 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, 
 import { privateDir } from '../store/private.js';
 import { join } from 'node:path';
 import { syncDir } from '../paths.js';
-import { readEventsSince } from '../store/events.js';
 import { sha256Hex } from '../model/canonical.js';
 import { recoverCompactionLocked } from './compact.js';
-import { sealSegmentPart, SegmentCutter, type SealedSegment, type SegmentPart } from './codec.js';
+import { sealSegmentPart, type SealedSegment, type SegmentPart } from './codec.js';
 import { isoNow, type SyncContext } from './context.js';
 import { withSyncLock } from './locks.js';
 import { segmentKey } from './layout.js';
 import { committedSegments, logSync, outboxSegments } from './state.js';
 import { commitManifest, toEntry } from './manifest.js';
-import { shippable } from './shippable.js';
+import { cutOwnEvents } from './shippable.js';
 import { writeSettings } from './settings.js';
 import { messageOf } from '../errors.js';
 
@@ -31,13 +30,6 @@ function outboxDir(env: NodeJS.ProcessEnv): string {
   return join(syncDir(env), 'outbox');
 }
 
-/**
- * Events read from the store per staging round. Small enough that a round's rows (~1.3 KB each
- * here) fit V8's young generation and die there: 20,000 rows (26 MB) were promoted to the old
- * generation on every round, and collecting them cost more than the reads themselves. The
- * cutter carries a segment across rounds, so the size of a round does not shape the segments.
- */
-const STAGE_BATCH = 2_000;
 /**
  * Segments being sealed at once. sealSegmentPart encodes on the main thread, then gzips on
  * libuv's pool: with one more in flight, the next segment (or the next batch's read) is
@@ -73,7 +65,7 @@ export async function stage(ctx: SyncContext): Promise<number> {
 
   const pushed = (db.prepare('SELECT last_sync_event_id FROM sync_state WHERE id = 1').pluck().get() as number | null) ?? 0;
   const spooled = (db.prepare('SELECT MAX(seq_to) FROM sync_outbox').pluck().get() as number | null) ?? 0;
-  let cursor = Math.max(pushed, spooled);
+  const cursor = Math.max(pushed, spooled);
   const total = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ? AND seq > ?').pluck().get(ctx.deviceId, cursor) as number;
   const insert = db.prepare(`INSERT INTO sync_outbox(name, kind, seq_from, seq_to, count, bytes, sha256, created_at)
     VALUES (@name, @kind, @seqFrom, @seqTo, @count, @bytes, @sha256, @createdAt)`);
@@ -94,23 +86,7 @@ export async function stage(ctx: SyncContext): Promise<number> {
     sealed.catch(() => undefined);
     sealing.push(sealed);
   };
-  // One cutter across batches: a segment is cut at the bounds, not where a batch happens to end.
-  const cutter = new SegmentCutter();
-  for (;;) {
-    const rows = readEventsSince(db, ctx.deviceId, cursor, STAGE_BATCH);
-    if (rows.length === 0) break;
-    for (const r of rows) {
-      // The row is the event (its extra seq and writtenAt are not event fields, nothing reads
-      // them there): no per-row copy.
-      const ev = { seq: r.seq, writtenAt: r.writtenAt, event: r };
-      if (!shippable(ctx, ev)) continue;
-      const done = cutter.add(ev);
-      if (done) await sealNext(done);
-    }
-    cursor = rows[rows.length - 1].seq;
-  }
-  const last = cutter.flush();
-  if (last) await sealNext(last);
+  await cutOwnEvents(ctx, cursor, Number.MAX_SAFE_INTEGER, sealNext);
   while (sealing.length > 0) await spoolNext();
   return staged;
 }

@@ -1,7 +1,12 @@
-/** Counts, dollars, byte sizes and durations as people read them, the same in every command and message. */
+/**
+ * Counts, dollars, byte sizes and durations as people read them, the same in every command and
+ * message, and on the dashboard: web/ bundles this file, so it imports nothing (no Node modules;
+ * web/tsconfig.json, which type-checks it without Node's types, fails the build if it does).
+ */
 
 // Made on first use: the first Intl object loads ICU data (tens of ms), which a JSON report never needs.
 let nf: Intl.NumberFormat | undefined;
+let usd: Intl.NumberFormat | undefined;
 
 /** 1234567 → "1,234,567". */
 export function formatInt(n: number): string {
@@ -13,10 +18,13 @@ export function formatInt(n: number): string {
   return nf.format(r);
 }
 
-/** USD with cents and thousands separators; null (unknown) → "?". */
+/** USD with cents and thousands separators ("$1,234.56"); null (unknown) → "?". */
 export function formatCost(n: number | null): string {
   if (n === null) return '?';
-  return '$' + n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // Intl's currency style, not '$' + a decimal: it puts a sign before the '$' ("-$1.00", as the
+  // dashboard always wrote it); costs are never negative, so the CLI's output is unchanged.
+  usd ??= new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return usd.format(n);
 }
 
 /** 512 B, 1.5 KB, 12.3 MB, 1.25 GB (binary multiples). */

@@ -50,7 +50,7 @@ const maybe = <T>(r: () => number, v: () => T): T | null => (r() < 0.3 ? null : 
 const int = (r: () => number, max: number) => Math.floor(r() * max);
 
 /** One random but valid EventRecord. */
-export function randomEvent(r: () => number): EventRecord {
+function randomEvent(r: () => number): EventRecord {
   const provider = r() < 0.5 ? 'claude' : 'codex';
   const session = nonEmpty(r);
   const record = nonEmpty(r);

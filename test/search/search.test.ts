@@ -30,7 +30,7 @@ function eventWith(db: Db, session: string, word: string): EventRecord {
     | { device_id: string; seq: number }
     | undefined;
   expect(row, `${session} has '${word}'`).toBeDefined();
-  const [{ seq: _seq, writtenAt: _w, ...e }] = readEventsSince(db, row!.device_id, row!.seq - 1, 1);
+  const [{ seq: _seq, writtenAt: _w, ...e }] = readEventsSince(db, row!.device_id, row!.seq - 1, row!.seq, 1);
   return e;
 }
 

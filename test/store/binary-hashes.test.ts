@@ -29,7 +29,7 @@ const notBlob32 = (db: Db) =>
 
 function observed(db: Db, self: string) {
   return {
-    events: readEventsSince(db, self, 0),
+    events: readEventsSince(db, self, 0, Number.MAX_SAFE_INTEGER, 1_000_000),
     usage: db.prepare('SELECT * FROM usage ORDER BY usage_key, device_id').all(),
     daily: dailyReport(db, { timezone: 'UTC', scope: { kind: 'local' } }),
     hits: search(db, 'the', { limit: 50 }).results.map((h) => h.eventUid),
@@ -43,7 +43,7 @@ describe('identity hashes stored as 32 bytes (migration 044)', () => {
     expect(db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBeGreaterThan(50);
     expect(notBlob32(db)).toBe(0);
     const self = ensureDeviceId(db);
-    for (const e of readEventsSince(db, self, 0)) expect(e.uid).toMatch(HEX64);
+    for (const e of readEventsSince(db, self, 0, Number.MAX_SAFE_INTEGER, 1_000_000)) expect(e.uid).toMatch(HEX64);
     const hits = search(db, 'the').results;
     expect(hits.length).toBeGreaterThan(0);
     for (const h of hits) expect(h.eventUid).toMatch(HEX64);

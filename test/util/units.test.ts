@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatInt } from '../../src/util/units.js';
+import { formatBytes, formatCost, formatDuration, formatInt } from '../../src/util/units.js';
 
 describe('byte sizes', () => {
   it('reads in the largest binary unit below the size, up to GB', () => {
@@ -37,5 +37,19 @@ describe('formatInt', () => {
     expect(formatInt(-0.4)).toBe('0');
     expect(formatInt(1e21)).toBe('1,000,000,000,000,000,000,000');
     expect(formatInt(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('formatCost', () => {
+  it('is USD with cents and thousands separators, as the CLI and the dashboard print it', () => {
+    expect(formatCost(0)).toBe('$0.00');
+    expect(formatCost(0.005)).toBe('$0.01');
+    expect(formatCost(1234.565)).toBe('$1,234.57');
+    expect(formatCost(123_456_789.125)).toBe('$123,456,789.13');
+    expect(formatCost(null)).toBe('?');
+  });
+
+  it('writes a sign before the dollar sign', () => {
+    expect(formatCost(-1)).toBe('-$1.00');
   });
 });

@@ -13,4 +13,4 @@ export const claudeAdapter: Adapter = {
 };
 
 export { claudeRoots, discoverClaudeFiles, claudeFileInfo } from './paths.js';
-export { claudeUsageKey, lineUsage, createClaudeParser, TEXT_CAP_BYTES } from './parser.js';
+export { createClaudeParser, TEXT_CAP_BYTES } from './parser.js';

@@ -49,7 +49,7 @@ function isObj(v: unknown): v is Json {
 const isNonEmptyStr = (v: unknown): v is string => typeof v === 'string' && v.length >= 1;
 
 /** A line's billed usage and what identifies the response it belongs to. */
-export interface LineUsage {
+interface LineUsage {
   usage: TokenUsage;
   /** The 1-hour part of `usage.cacheCreationTokens` (the rest are 5-minute writes). */
   cache1h: number;
@@ -67,7 +67,7 @@ export interface LineUsage {
  * `ephemeral_5m_input_tokens` / `ephemeral_1h_input_tokens` split it by lifetime where the log
  * says (1-hour writes cost more). Without the total, the split's sum is the total.
  */
-export function lineUsage(j: Json, tsMs: number | null): LineUsage | null {
+function lineUsage(j: Json, tsMs: number | null): LineUsage | null {
   if (tsMs === null) return null;
   const m = j.message;
   if (!isObj(m) || Array.isArray(m)) return null;
@@ -98,7 +98,7 @@ export function lineUsage(j: Json, tsMs: number | null): LineUsage | null {
  * The prefixes keep the three apart, and apart from keys written by earlier versions
  * (`message.id:requestId`), which the store re-derives (migration 035).
  */
-export function claudeUsageKey(messageId: string | undefined, requestId: string | undefined, uid: string): string {
+function claudeUsageKey(messageId: string | undefined, requestId: string | undefined, uid: string): string {
   if (messageId) return `m:${messageId}`;
   if (requestId) return `r:${requestId}`;
   return `uid:${uid}`;
@@ -184,7 +184,7 @@ interface ClaudeState {
  * A parser for one Claude transcript. Its only state is the per-timestamp ordinal counter for
  * records without a `uuid`, so resuming from an offset gives the same identities as a full read.
  */
-export class ClaudeParser implements FileParser {
+class ClaudeParser implements FileParser {
   private readonly info: ClaudeFileInfo;
   private readonly ords: Record<string, number>;
 

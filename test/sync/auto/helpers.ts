@@ -9,7 +9,7 @@ import type { Device } from '../../helpers/devices.js';
 import { startS3rver, type RunningS3 } from '../../helpers/s3servers.js';
 import type { Clock } from '../../../src/model/clock.js';
 
-export const DAY = 86_400_000;
+const DAY = 86_400_000;
 
 /** The real clock moved by `days` (fractions allowed). */
 export function shifted(days: number): Clock {
@@ -70,13 +70,6 @@ export async function s3Bucket(name = 'test-bucket'): Promise<RunningS3 & { args
     args: (endpoint = s3.endpoint) => ['--bucket', `s3://${name}`, '--endpoint', endpoint, '--region', s3.region],
     childEnv: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
   };
-}
-
-/** Rows of `device_id → events` in a device's store. */
-export function eventsByDevice(dev: Device): Record<string, number> {
-  return dev.withDb((db) =>
-    Object.fromEntries((db.prepare('SELECT device_id, COUNT(*) AS n FROM events GROUP BY device_id').all() as Array<{ device_id: string; n: number }>).map((r) => [r.device_id, r.n])),
-  );
 }
 
 /** Every (device, uid) pair in a device's store, sorted. */
