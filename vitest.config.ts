@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The second names every skipped test: a test that cannot run here says so, with its reason.
     reporters: ['default', './test/helpers/skipped-reporter.ts'],
+    globalSetup: ['./test/helpers/temp-root.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

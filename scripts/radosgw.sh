@@ -141,6 +141,9 @@ osd pool default pg num = 8
 osd pool default pgp num = 8
 osd pool default pg autoscale mode = off
 mon allow pool size one = true
+# The mon refuses to start when its filesystem has under 5 % free (a big disk can have 14 GiB
+# free at 95 % full); its data here is a few MB and the OSD lives in memory.
+mon data avail crit = 0
 osd objectstore = memstore
 memstore device bytes = 2147483648
 osd crush chooseleaf type = 0
