@@ -41,12 +41,17 @@ async function openStoreForRead(io: CliIo): Promise<{ db: Db; path: string; exis
   const { openDb } = await loadDb();
   const path = storePath(io.env);
   if (!existsSync(path)) return { db: openDb(':memory:'), path, exists: false };
-  const db = openDb(path);
+  const db = openDb(path, { onUpgrade: upgradeNotice(io, path) });
   // A report reads most of an index once, cold: mapping the file spares a read() and a copy
   // per page (~20 ms of the daily report's ~60 ms of SQL on a 200 MB store). Not on Windows,
   // where another process cannot shrink a file (VACUUM) while it is mapped.
   if (process.platform !== 'win32') db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
   return { db, path, exists: true };
+}
+
+/** The line a command prints before a store written by an older version is brought up to date: it may take seconds. */
+function upgradeNotice(io: CliIo, path: string): (steps: number) => void {
+  return (steps) => io.stderr.write(`Upgrading the store at ${path} to this version (${steps} step${steps === 1 ? '' : 's'}, once)…\n`);
 }
 
 /** Address space, not memory: pages are mapped on first touch and shared with the OS cache. */
@@ -66,7 +71,7 @@ export async function withReadStore<T>(io: CliIo, fn: (s: { db: Db; path: string
 export async function withStore<T>(io: CliIo, fn: (db: Db, path: string) => T | Promise<T>): Promise<T> {
   const { openDb } = await loadDb();
   const path = storePath(io.env);
-  const db = openDb(path);
+  const db = openDb(path, { onUpgrade: upgradeNotice(io, path) });
   try {
     return await fn(db, path);
   } finally {

@@ -34,13 +34,15 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * Without a list, the files in MIGRATIONS_DIR; only pending ones are read, since every command
  * opens the store and the store is almost always current.
  */
-export function migrate(db: Db, migrations?: Migration[]): number[] {
+export function migrate(db: Db, migrations?: Migration[], onUpgrade?: (steps: number) => void): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   const done: number[] = [];
   const list: Array<Omit<Migration, 'sql'> & { sql?: string }> = migrations ?? migrationFiles(MIGRATIONS_DIR);
   const pending = list.filter((m) => !applied.has(m.version));
   if (pending.length === 0) return done;
+  // A new store is created in milliseconds; an existing one may be rewritten (044 takes ~10 s on 1 GB).
+  if (applied.size > 0) onUpgrade?.(pending.length);
   // A migration that rewrites every event (035, 044) dirties the random-keyed uid index all over:
   // with the default page cache those pages spilled to the WAL again and again. A ceiling, filled
   // only as pages are touched, restored afterwards.
@@ -65,8 +67,11 @@ export function migrate(db: Db, migrations?: Migration[]): number[] {
 /** Page cache while migrating, as SQLite's negative KiB (256 MiB). */
 const MIGRATION_CACHE_KIB = -262_144;
 
-/** Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned. */
-export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
+/**
+ * Opens (creating if needed) the store: WAL mode, migrations applied, a device id assigned.
+ * `onUpgrade` hears, before it starts, that an existing store is being brought up to date.
+ */
+export function openDb(path: string, opts: { readonly?: boolean; onUpgrade?: (steps: number) => void } = {}): Db {
   const onDisk = path !== ':memory:' && !opts.readonly;
   if (onDisk) {
     // The store's folder is the stackunderflow home: private, and so is the store (SQLite gives
@@ -98,7 +103,7 @@ export function openDb(path: string, opts: { readonly?: boolean } = {}): Db {
     // Left by an older version or another umask: the WAL holds recent rows in clear.
     for (const side of ['-wal', '-shm']) privateFile(path + side);
     db.pragma('synchronous = NORMAL');
-    migrate(db);
+    migrate(db, undefined, opts.onUpgrade);
     ensureDeviceId(db);
   }
   return db;

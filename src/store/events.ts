@@ -2,7 +2,7 @@ import type { Db } from './db.js';
 import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
 import type { EventKind, EventRecord, Provider } from '../model/event.js';
 import { contentHash } from '../model/canonical.js';
-import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, eventRow, rowValues } from './rows.js';
+import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, eventRow, placeholder, rowValues } from './rows.js';
 
 export { EVENT_COLUMNS, EVENT_PLACEHOLDERS } from './rows.js';
 import type { Hlc } from '../model/clock.js';
@@ -43,7 +43,7 @@ export class LocalEventWriter {
     // and insert-first: on a cold ingest nearly every event is new, so the lookup runs only on a conflict.
     this.insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_PLACEHOLDERS})
       ON CONFLICT(device_id, uid) DO NOTHING`);
-    this.update = db.prepare(`UPDATE events SET ${EVENT_COLUMNS.filter((c) => c !== 'device_id' && c !== 'uid').map((c) => `${c} = ${c === 'chash' ? 'unhex(?)' : '?'}`).join(', ')}
+    this.update = db.prepare(`UPDATE events SET ${EVENT_COLUMNS.filter((c) => c !== 'device_id' && c !== 'uid').map((c) => `${c} = ${placeholder(c)}`).join(', ')}
       WHERE id = ?`);
   }
 

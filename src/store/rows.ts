@@ -45,11 +45,16 @@ export const EVENT_COLUMNS = [
 ] as const satisfies readonly (keyof ReturnType<typeof eventRow>)[];
 
 /**
- * The VALUES placeholders for {@link EVENT_COLUMNS}. uid and chash are SHA-256 hex in code and
- * 32-byte blobs in the store (migration 044: half the bytes in the row and the uid index);
- * readers select them back as `lower(hex(...))`.
+ * The SQL placeholder of an events column. uid and chash are SHA-256 hex in code and 32-byte
+ * blobs in the store (migration 044: half the bytes in the row and the uid index); readers
+ * select them back as `lower(hex(...))`.
  */
-export const EVENT_PLACEHOLDERS = EVENT_COLUMNS.map((c) => (c === 'uid' || c === 'chash' ? 'unhex(?)' : '?')).join(', ');
+export function placeholder(column: (typeof EVENT_COLUMNS)[number]): string {
+  return column === 'uid' || column === 'chash' ? 'unhex(?)' : '?';
+}
+
+/** The VALUES placeholders for {@link EVENT_COLUMNS}. */
+export const EVENT_PLACEHOLDERS = EVENT_COLUMNS.map(placeholder).join(', ');
 
 /** An event row as positional parameters, in {@link EVENT_COLUMNS} order. */
 export function rowValues(row: ReturnType<typeof eventRow>): unknown[] {

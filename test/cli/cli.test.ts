@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runCli } from '../../src/cli/run.js';
 import { fixedClock } from '../../src/model/clock.js';
+import { asBefore044 } from '../helpers/old-store.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -136,6 +137,26 @@ describe('runCli in-process', () => {
     expect(j.err).toMatch(/stackunderflow ingest/);
     const s = await run(['sessions'], e);
     expect(s.out).toMatch(/stackunderflow ingest/);
+  });
+
+  it('a store written by an older version is upgraded once, and the command says so on stderr first', async () => {
+    const e = env();
+    expect((await run(['ingest'], e)).code).toBe(0);
+    const want = JSON.parse((await run(['report', 'daily', '--json'], e)).out);
+    const { openDb } = await import('../../src/store/db.js');
+    const db = openDb(join(e.STACKUNDERFLOW_HOME!, 'store.db'));
+    asBefore044(db);
+    db.close();
+
+    const r = await run(['report', 'daily', '--json'], e);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^Upgrading the store at .*store\.db to this version \(1 step, once\)…\n/);
+    expect(JSON.parse(r.out)).toEqual(want);
+    const again = await run(['report', 'daily', '--json'], e);
+    expect(again.err).toBe('');
+    expect(JSON.parse(again.out)).toEqual(want);
+    // A new store is made, not upgraded: no notice.
+    expect((await run(['ingest'], env())).err).toBe('');
   });
 
   it('usage errors: error + hint on stderr, exit 64, no stack trace', async () => {

@@ -4,9 +4,10 @@ import { ADAPTERS } from '../../src/adapters/index.js';
 import { ingest } from '../../src/ingest/index.js';
 import { dailyReport } from '../../src/reports/index.js';
 import { search } from '../../src/search/index.js';
-import { ensureDeviceId, loadMigrations, openDb, type Db } from '../../src/store/db.js';
+import { ensureDeviceId, openDb, type Db } from '../../src/store/db.js';
 import { readEventsSince } from '../../src/store/events.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { asBefore044 } from '../helpers/old-store.js';
 import { tempStore, usageEvent, write } from '../reports/helpers.js';
 
 /**
@@ -16,13 +17,6 @@ import { tempStore, usageEvent, write } from '../reports/helpers.js';
  */
 const ENV = { CLAUDE_CONFIG_DIR: join(FIXTURES_DIR, 'claude'), CODEX_HOME: join(FIXTURES_DIR, 'codex'), TZ: 'UTC' };
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/** 035's billed_lines, as a store before 044 had it (its line keys read the uid as stored). */
-function view035(): string {
-  const sql = loadMigrations().find((m) => m.version === 35)!.sql;
-  const start = sql.indexOf('CREATE VIEW billed_lines AS');
-  return sql.slice(start, sql.indexOf(';', start) + 1);
-}
 
 const notBlob32 = (db: Db) =>
   db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid) <> 'blob' OR length(uid) <> 32 OR typeof(chash) <> 'blob' OR length(chash) <> 32`).pluck().get();
@@ -55,10 +49,7 @@ describe('identity hashes stored as 32 bytes (migration 044)', () => {
     await ingest(db, { adapters: [...ADAPTERS], env: ENV });
     const self = ensureDeviceId(db);
     const before = observed(db, self);
-    // Back to the form a store had before 044: hex text, 035's view, 044 not yet applied.
-    db.exec(`UPDATE events SET uid = lower(hex(uid)), chash = lower(hex(chash));
-      DROP VIEW billed_lines; ${view035()}
-      DELETE FROM schema_migrations WHERE version = 44;`);
+    asBefore044(db);
     expect(db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid) = 'text' AND length(uid) = 64`).pluck().get()).toBe(before.events.length);
     db.close();
 

@@ -13,6 +13,8 @@ describe('store schema', () => {
     expect(indexes).toEqual(['events_device_seq', 'events_session', 'events_uid_device']);
     expect(plan(db, 'SELECT id FROM events WHERE uid = ? OR uid = ?')).toMatch(/events_uid_device/);
     expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid = ?')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
+    // The writer looks a hex uid up as its stored bytes (migration 044).
+    expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid = unhex(?)')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
     // ON CONFLICT(device_id, uid) must still find a unique index on those columns.
     expect(() => db.prepare(`INSERT INTO events(device_id, uid, provider, project, session_id, record_id, ts, ts_ms, kind, chash, seq, written_at)
       VALUES ('d', 'u', 'claude', 'p', 's', 'r', '', 0, 'user', 'h', 1, 'w') ON CONFLICT(device_id, uid) DO NOTHING`).run()).not.toThrow();
