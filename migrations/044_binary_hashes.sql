@@ -1,11 +1,18 @@
 -- An event's identity (uid) and content hash (chash) are SHA-256 digests. They were kept as 64 hex
 -- characters; they are now the 32 bytes themselves: ~96 bytes less per event in the row and the
 -- uid index (~9 % of a store of short lines). The code still speaks hex: writers bind unhex(?),
--- readers select lower(hex(...)); the wire format is unchanged. A value that is not hex (no
--- writer makes one) is left as it was rather than lost.
+-- readers select lower(hex(...)); the wire format is unchanged (src/store/rows.ts).
+--
+-- The columns are renamed as well, so that SQL still writing hex fails instead of adding a second
+-- row for an event it cannot find: a sync daemon of the previous version, started before the
+-- upgrade, keeps its statements (they are prepared again against this schema, and stop). The
+-- index and triggers follow the rename. A value that is not hex (no writer makes one) is left
+-- as it was rather than lost.
 
-UPDATE events SET uid = coalesce(unhex(uid), uid), chash = coalesce(unhex(chash), chash)
-  WHERE typeof(uid) = 'text' OR typeof(chash) = 'text';
+ALTER TABLE events RENAME COLUMN uid TO uid_bytes;
+ALTER TABLE events RENAME COLUMN chash TO chash_bytes;
+UPDATE events SET uid_bytes = coalesce(unhex(uid_bytes), uid_bytes), chash_bytes = coalesce(unhex(chash_bytes), chash_bytes)
+  WHERE typeof(uid_bytes) = 'text' OR typeof(chash_bytes) = 'text';
 
 -- 035's view, with the line's own key spelt in hex as before.
 DROP VIEW billed_lines;
@@ -16,7 +23,7 @@ CREATE VIEW billed_lines AS
       WHEN json_valid(extra) AND json_type(extra, '$.messageId') = 'text' AND json_extract(extra, '$.messageId') <> '' THEN 'm:' || json_extract(extra, '$.messageId')
       WHEN json_valid(extra) AND json_type(extra, '$.requestId') = 'text' AND json_extract(extra, '$.requestId') <> '' THEN 'r:' || json_extract(extra, '$.requestId')
       WHEN substr(usage_key, 1, 4) = 'uid:' THEN usage_key
-      ELSE 'uid:' || lower(hex(uid))
+      ELSE 'uid:' || lower(hex(uid_bytes))
     END AS usage_key,
     input_tokens, output_tokens, cache_creation_tokens,
     CASE WHEN instr(extra, '"cache1hTokens":') > 0 AND json_valid(extra) AND json_type(extra, '$.cache1hTokens') = 'integer'

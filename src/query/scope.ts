@@ -125,7 +125,7 @@ export function eventsScopeSql(scope: ResolvedScope, a = 'e'): SqlFragment {
   if (scope.kind !== 'device' && !scope.multiDevice) return { sql: '1', params: [] };
   if (scope.kind !== 'all') return { sql: `${a}.device_id = ?`, params: [scope.deviceId] };
   return {
-    sql: `NOT EXISTS (SELECT 1 FROM events w WHERE w.uid = ${a}.uid AND w.device_id <> ${a}.device_id
+    sql: `NOT EXISTS (SELECT 1 FROM events w WHERE w.uid_bytes = ${a}.uid_bytes AND w.device_id <> ${a}.device_id
       AND (w.written_at > ${a}.written_at OR (w.written_at = ${a}.written_at AND w.device_id > ${a}.device_id)))`,
     params: [],
   };

@@ -29,7 +29,7 @@ export function conflictsByDevice(db: Db): Map<string, number> {
     const rows = db
       .prepare(
         `SELECT e.device_id AS device, COUNT(*) AS n
-         FROM (SELECT uid FROM events GROUP BY uid HAVING COUNT(*) > 1) d JOIN events e ON e.uid = d.uid
+         FROM (SELECT uid_bytes FROM events GROUP BY uid_bytes HAVING COUNT(*) > 1) d JOIN events e ON e.uid_bytes = d.uid_bytes
          GROUP BY e.device_id`,
       )
       .all() as Array<{ device: string; n: number }>;

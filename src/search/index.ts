@@ -137,7 +137,7 @@ export function search(db: Db, query: string | ParsedQuery, opts: SearchOptions 
     where.push('u.ts_ms < ?');
     params.push(dayStartMs(ctx.timezone, dateToDay(ctx.until) + 1));
   }
-  const sql = `SELECT lower(hex(u.uid)) AS uid, u.device_id, u.provider, u.project, u.session_id, u.ts, u.kind, u.model, u.extra,
+  const sql = `SELECT lower(hex(u.uid_bytes)) AS uid, u.device_id, u.provider, u.project, u.session_id, u.ts, u.kind, u.model, u.extra,
       bm25(events_fts) AS rank, snippet(events_fts, 0, '${OPEN}', '${CLOSE}', '…', ${SNIPPET_TOKENS}) AS snip
     FROM events_fts JOIN events u ON u.id = events_fts.rowid
     WHERE ${where.join(' AND ')}

@@ -236,7 +236,7 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
   const es = eventsScopeSql(scope, 'u');
   const events = db
     .prepare(
-      `SELECT u.id, lower(hex(u.uid)) AS uid, u.device_id, u.project, u.project_path, u.ts, u.kind, u.model, u.sidechain, u.agent, u.usage_key, u.text, u.extra
+      `SELECT u.id, lower(hex(u.uid_bytes)) AS uid, u.device_id, u.project, u.project_path, u.ts, u.kind, u.model, u.sidechain, u.agent, u.usage_key, u.text, u.extra
        FROM events u WHERE u.provider = ? AND u.session_id = ? AND ${es.sql} ORDER BY u.ts, u.id`,
     )
     .all(provider, sessionId, ...es.params) as EventRow[];
@@ -244,7 +244,7 @@ export function showSession(db: Db, ref: string, opts: ShowOptions = {}, env: No
   // ts_ms > 0: the reports leave out usage they cannot place on a day, and so do these totals.
   const usageRows = db
     .prepare(
-      `SELECT u.usage_key, u.ts, u.device_id, nullif(lower(hex(e.uid)), '') AS uid, u.model, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_1h_tokens,
+      `SELECT u.usage_key, u.ts, u.device_id, nullif(lower(hex(e.uid_bytes)), '') AS uid, u.model, u.input_tokens, u.output_tokens, u.cache_creation_tokens, u.cache_1h_tokens,
          u.cache_read_tokens, u.reasoning_tokens, u.total_tokens
        FROM ${usageTable(scope)} u LEFT JOIN events e ON e.id = u.event_id
        WHERE u.provider = ? AND u.session_id = ? AND u.ts_ms > 0 AND ${us.sql} ORDER BY u.ts, u.usage_key`,

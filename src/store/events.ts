@@ -2,9 +2,9 @@ import type { Db } from './db.js';
 import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
 import type { EventKind, EventRecord, Provider } from '../model/event.js';
 import { contentHash } from '../model/canonical.js';
-import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, eventRow, placeholder, rowValues } from './rows.js';
+import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, EVENT_SQL_COLUMNS, eventRow, placeholder, rowValues, storedColumn } from './rows.js';
 
-export { EVENT_COLUMNS, EVENT_PLACEHOLDERS } from './rows.js';
+export { EVENT_COLUMNS, EVENT_PLACEHOLDERS, EVENT_SQL_COLUMNS } from './rows.js';
 import type { Hlc } from '../model/clock.js';
 
 export interface WriteStats {
@@ -38,12 +38,12 @@ export class LocalEventWriter {
     this.nextSeq = Math.max(max ?? 0, Number(getMeta(db, 'last_seq') ?? 0)) + 1;
     const lastStamp = getMeta(db, 'last_hlc');
     if (lastStamp) hlc.observe(lastStamp);
-    this.existing = db.prepare('SELECT id, lower(hex(chash)) AS chash FROM events WHERE device_id = ? AND uid = unhex(?)');
+    this.existing = db.prepare('SELECT id, lower(hex(chash_bytes)) AS chash FROM events WHERE device_id = ? AND uid_bytes = unhex(?)');
     // Positional binds (binding 26 named parameters from an object per row cost ~17 % of an insert),
     // and insert-first: on a cold ingest nearly every event is new, so the lookup runs only on a conflict.
-    this.insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_PLACEHOLDERS})
-      ON CONFLICT(device_id, uid) DO NOTHING`);
-    this.update = db.prepare(`UPDATE events SET ${EVENT_COLUMNS.filter((c) => c !== 'device_id' && c !== 'uid').map((c) => `${c} = ${placeholder(c)}`).join(', ')}
+    this.insert = db.prepare(`INSERT INTO events(${EVENT_SQL_COLUMNS}) VALUES (${EVENT_PLACEHOLDERS})
+      ON CONFLICT(device_id, uid_bytes) DO NOTHING`);
+    this.update = db.prepare(`UPDATE events SET ${EVENT_COLUMNS.filter((c) => c !== 'device_id' && c !== 'uid').map((c) => `${storedColumn(c)} = ${placeholder(c)}`).join(', ')}
       WHERE id = ?`);
   }
 
@@ -139,7 +139,7 @@ export function readEventsSince(db: Db, deviceId: string, afterSeq: number, thro
   // as objects cost about twice as much (measured in bench/sync.ts).
   const rows = db
     .prepare(
-      `SELECT lower(hex(uid)), provider, project, project_path, session_id, record_id, ts, kind, model, sidechain, agent, usage_key,
+      `SELECT lower(hex(uid_bytes)), provider, project, project_path, session_id, record_id, ts, kind, model, sidechain, agent, usage_key,
         has_usage, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens,
         text, extra, seq, written_at
       FROM events WHERE device_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,

@@ -44,16 +44,28 @@ export const EVENT_COLUMNS = [
   'reasoning_tokens', 'total_tokens', 'has_usage', 'text', 'extra', 'chash', 'seq', 'written_at',
 ] as const satisfies readonly (keyof ReturnType<typeof eventRow>)[];
 
+type EventColumn = (typeof EVENT_COLUMNS)[number];
+
 /**
- * The SQL placeholder of an events column. uid and chash are SHA-256 hex in code and 32-byte
- * blobs in the store (migration 044: half the bytes in the row and the uid index); readers
- * select them back as `lower(hex(...))`.
+ * uid and chash are SHA-256 hex in code and their 32 bytes in the store, in columns named for
+ * that (migration 044: half the bytes in the row and the uid index). Writers bind hex through
+ * unhex(?), readers select lower(hex(...)). The new names make SQL of a version that still
+ * wrote hex fail, not land a second row per event: a sync daemon started before an upgrade.
  */
-export function placeholder(column: (typeof EVENT_COLUMNS)[number]): string {
-  return column === 'uid' || column === 'chash' ? 'unhex(?)' : '?';
+const STORED_AS: Partial<Record<EventColumn, string>> = { uid: 'uid_bytes', chash: 'chash_bytes' };
+
+/** The events column an event field is stored in. */
+export function storedColumn(c: EventColumn): string {
+  return STORED_AS[c] ?? c;
 }
 
-/** The VALUES placeholders for {@link EVENT_COLUMNS}. */
+/** The SQL placeholder of an event field's value. */
+export function placeholder(c: EventColumn): string {
+  return c in STORED_AS ? 'unhex(?)' : '?';
+}
+
+/** The INSERT column list and VALUES placeholders for {@link EVENT_COLUMNS}. */
+export const EVENT_SQL_COLUMNS = EVENT_COLUMNS.map(storedColumn).join(', ');
 export const EVENT_PLACEHOLDERS = EVENT_COLUMNS.map(placeholder).join(', ');
 
 /** An event row as positional parameters, in {@link EVENT_COLUMNS} order. */

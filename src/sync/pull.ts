@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import { Hlc } from '../model/clock.js';
-import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
+import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, EVENT_SQL_COLUMNS, indexNewEvents, maxEventId, pendingSearchIndex } from '../store/events.js';
 import { decodeHere, decodeInWorker, peerRows, type RowBatch, type SealedItem, type UnsealedSegment } from './decoder.js';
 import { SuError, messageOf } from '../errors.js';
 import { checkSealedSegment, ForgedManifestError, MAX_SEALED_MANIFEST_BYTES, openManifest, type Manifest, type ManifestSegment, type SegmentEvent } from './codec.js';
@@ -87,14 +87,14 @@ function planPeer(manifest: Manifest, known: { generation: number; cursor: numbe
  * batch that fails to decode throws, which rolls the whole landing back.
  */
 export function landPeer(db: Db, manifest: Manifest, batches: Iterable<RowBatch> | SegmentEvent[], now: string, etag: string | null = null, opts: { size?: number } = {}): number {
-  const insert = db.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')})
+  const insert = db.prepare(`INSERT INTO events(${EVENT_SQL_COLUMNS})
     VALUES (${EVENT_PLACEHOLDERS})
-    ON CONFLICT(device_id, uid) DO UPDATE SET provider=excluded.provider, project=excluded.project, project_path=excluded.project_path,
+    ON CONFLICT(device_id, uid_bytes) DO UPDATE SET provider=excluded.provider, project=excluded.project, project_path=excluded.project_path,
       session_id=excluded.session_id, record_id=excluded.record_id, ts=excluded.ts, ts_ms=excluded.ts_ms, kind=excluded.kind,
       model=excluded.model, sidechain=excluded.sidechain, agent=excluded.agent, usage_key=excluded.usage_key,
       input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens, cache_creation_tokens=excluded.cache_creation_tokens,
       cache_read_tokens=excluded.cache_read_tokens, reasoning_tokens=excluded.reasoning_tokens, total_tokens=excluded.total_tokens,
-      has_usage=excluded.has_usage, text=excluded.text, extra=excluded.extra, chash=excluded.chash, seq=excluded.seq,
+      has_usage=excluded.has_usage, text=excluded.text, extra=excluded.extra, chash_bytes=excluded.chash_bytes, seq=excluded.seq,
       written_at=excluded.written_at
     WHERE excluded.written_at > events.written_at`);
   const cursor = Math.max(0, ...manifest.segments.map((s) => s.seqTo));

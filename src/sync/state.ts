@@ -110,5 +110,5 @@ export function lastSyncError(db: Db): { ts: string; op: string; detail: string 
 
 /** Identities (uids) present under more than one device: the conflicts the LWW rule resolves. */
 export function countConflicts(db: Db): number {
-  return db.prepare('SELECT COUNT(*) FROM (SELECT uid FROM events GROUP BY uid HAVING COUNT(*) > 1)').pluck().get() as number;
+  return db.prepare('SELECT COUNT(*) FROM (SELECT uid_bytes FROM events GROUP BY uid_bytes HAVING COUNT(*) > 1)').pluck().get() as number;
 }

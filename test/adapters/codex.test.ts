@@ -555,7 +555,7 @@ describe('codex through the real ingest engine', () => {
     const expected = { '2025-12-09': EXPECTED_DAYS['2025-12-09'] };
     expect(usageByDay(d1)).toEqual(expected);
     expect(usageByDay(d2)).toEqual(expected);
-    const rows = (d: Db) => d.prepare('SELECT uid, kind, input_tokens, output_tokens, total_tokens, text FROM events ORDER BY uid').all();
+    const rows = (d: Db) => d.prepare('SELECT lower(hex(uid_bytes)) AS uid, kind, input_tokens, output_tokens, total_tokens, text FROM events ORDER BY uid').all();
     expect(rows(d2)).toEqual(rows(d1));
   });
 

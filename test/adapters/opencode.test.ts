@@ -29,7 +29,7 @@ function setup(root: string): { db: Db; run: () => ReturnType<typeof ingest> } {
 }
 
 // uid is stored as 32 bytes (migration 044); the later column of the same name, in hex, is the one returned.
-const event = (db: Db, record: string) => db.prepare('SELECT *, lower(hex(uid)) AS uid FROM events WHERE record_id = ?').get(record) as Record<string, any>;
+const event = (db: Db, record: string) => db.prepare('SELECT *, lower(hex(uid_bytes)) AS uid FROM events WHERE record_id = ?').get(record) as Record<string, any>;
 const billed = (db: Db) => db.prepare("SELECT usage_key, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, total_tokens FROM usage WHERE provider = 'opencode' ORDER BY ts").all() as Array<Record<string, any>>;
 
 describe('OpenCode adapter', () => {

@@ -31,7 +31,7 @@ function setup(initial: string): Env {
 
 const lines = (from: number, to: number) => LINES.slice(from, to).map((l) => l + '\n').join('');
 const count = (db: Db, sql = 'SELECT COUNT(*) FROM events') => db.prepare(sql).pluck().get() as number;
-const uids = (db: Db) => (db.prepare('SELECT uid FROM events ORDER BY uid').pluck().all() as string[]);
+const uids = (db: Db) => (db.prepare('SELECT lower(hex(uid_bytes)) AS uid FROM events ORDER BY uid').pluck().all() as string[]);
 
 describe('incremental ingest of Claude logs', () => {
   it('reads only the appended lines; a later line that raises a response\'s usage raises its bill on the next ingest', async () => {
@@ -150,7 +150,7 @@ describe('incremental ingest of Claude logs', () => {
     expect(r.filesMissing).toBe(1);
     expect(r.events.inserted).toBe(1);
     // Only the summary line has neither uuid nor sessionId: its session falls back to the file name.
-    const added = (env.db.prepare('SELECT kind, session_id FROM events WHERE uid NOT IN (' + before.map(() => '?').join(',') + ')').all(...before));
+    const added = (env.db.prepare('SELECT kind, session_id FROM events WHERE lower(hex(uid_bytes)) NOT IN (' + before.map(() => '?').join(',') + ')').all(...before));
     expect(added).toEqual([{ kind: 'summary', session_id: 'renamed' }]);
   });
 

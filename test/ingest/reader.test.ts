@@ -14,8 +14,8 @@ import { tempDir } from '../helpers/fixtures.js';
 function contents(db: Db) {
   const q = (sql: string) => db.prepare(sql).raw().all();
   return {
-    events: q(`SELECT uid, provider, project, project_path, session_id, record_id, ts, kind, model, agent, usage_key,
-      input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, has_usage, text, extra, chash, seq FROM events ORDER BY id`),
+    events: q(`SELECT lower(hex(uid_bytes)) AS uid, provider, project, project_path, session_id, record_id, ts, kind, model, agent, usage_key,
+      input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, has_usage, text, extra, lower(hex(chash_bytes)), seq FROM events ORDER BY id`),
     usage: q('SELECT usage_key, event_id, ts, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens FROM usage ORDER BY usage_key'),
     files: q('SELECT path, provider, size, mtime_ms, offset, head_hash, state, lines, skipped, missing FROM source_files ORDER BY path'),
     sessions: q('SELECT provider, session_id, project, first_ts, last_ts, events FROM sessions ORDER BY provider, session_id'),

@@ -12,6 +12,7 @@ import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { parseQuery, reindex, search, type SearchResult } from '../../src/search/index.js';
 import { prng, propertyRuns } from '../helpers/sync-events.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
+import { writeBefore044 } from '../helpers/old-store.js';
 import { S, writeSearchLogs } from './logs.js';
 
 const OTHER = 'ffff00000000beef';
@@ -226,9 +227,9 @@ describe('the index follows the events table', () => {
     expect(sessions(search(db, 'airship'))).toEqual([S.once]);
     expect(sessions(search(db, 'zeppelin'))).not.toContain(S.once);
     // Unchanged text (only seq/written_at move) leaves the index alone and consistent.
-    db.prepare('UPDATE events SET written_at = ? WHERE uid = unhex(?)').run('9999999999999.000000', e.uid);
+    db.prepare('UPDATE events SET written_at = ? WHERE uid_bytes = unhex(?)').run('9999999999999.000000', e.uid);
     integrityOk(db);
-    db.prepare('DELETE FROM events WHERE uid = unhex(?)').run(e.uid);
+    db.prepare('DELETE FROM events WHERE uid_bytes = unhex(?)').run(e.uid);
     expect(search(db, 'airship').results).toHaveLength(0);
     integrityOk(db);
     db.close();
@@ -244,7 +245,7 @@ describe('the index follows the events table', () => {
       uid: eventUid('claude', 'old-session', record), provider: 'claude', project: '-old', projectPath: null, session: 'old-session', record,
       ts: '2025-01-01T00:00:00.000Z', kind: 'user', model: null, sidechain: false, agent: null, usageKey: null, usage: null, text, extra: null,
     });
-    new LocalEventWriter(raw, self, new Hlc()).write([mk('r1', 'archived narwhal notes'), mk('r2', 'nothing'), mk('r3', null as unknown as string)]);
+    writeBefore044(raw, self, [mk('r1', 'archived narwhal notes'), mk('r2', 'nothing'), mk('r3', null as unknown as string)]);
     raw.close();
     const db = openDb(path); // applies 030
     expect(search(db, 'narwhal').results.map((h) => h.sessionId)).toEqual(['old-session']);

@@ -1,11 +1,14 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../../src/adapters/index.js';
 import { ingest } from '../../src/ingest/index.js';
 import { dailyReport } from '../../src/reports/index.js';
 import { search } from '../../src/search/index.js';
 import { ensureDeviceId, openDb, type Db } from '../../src/store/db.js';
-import { readEventsSince } from '../../src/store/events.js';
+import { EVENT_COLUMNS, readEventsSince } from '../../src/store/events.js';
+import { eventRow, rowValues } from '../../src/store/rows.js';
+import { contentHash } from '../../src/model/canonical.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { asBefore044 } from '../helpers/old-store.js';
 import { tempStore, usageEvent, write } from '../reports/helpers.js';
@@ -19,7 +22,7 @@ const ENV = { CLAUDE_CONFIG_DIR: join(FIXTURES_DIR, 'claude'), CODEX_HOME: join(
 const HEX64 = /^[0-9a-f]{64}$/;
 
 const notBlob32 = (db: Db) =>
-  db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid) <> 'blob' OR length(uid) <> 32 OR typeof(chash) <> 'blob' OR length(chash) <> 32`).pluck().get();
+  db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid_bytes) <> 'blob' OR length(uid_bytes) <> 32 OR typeof(chash_bytes) <> 'blob' OR length(chash_bytes) <> 32`).pluck().get();
 
 function observed(db: Db, self: string) {
   return {
@@ -62,6 +65,26 @@ describe('identity hashes stored as 32 bytes (migration 044)', () => {
     expect(again.linesRead).toBeGreaterThan(50);
     expect(again.events).toMatchObject({ inserted: 0, updated: 0 });
     expect(observed(db, self)).toEqual(before);
+  });
+
+  it('a process of the previous version, still running after the upgrade, fails to write instead of adding rows', async () => {
+    const path = join(tempDir('su-044-'), 'store.db');
+    let db = openDb(path);
+    await ingest(db, { adapters: [...ADAPTERS], env: ENV });
+    asBefore044(db);
+    db.close();
+    // An old sync daemon: its connection and its statements were made before the upgrade.
+    const old = new Database(path);
+    const e = usageEvent({ ts: '2026-01-05T10:00:00Z' });
+    const oldInsert = old.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+      ON CONFLICT(device_id, uid) DO NOTHING`);
+    const oldRead = old.prepare('SELECT uid, chash FROM events ORDER BY id LIMIT 1');
+    db = openDb(path); // the new version upgrades the store
+    const count = db.prepare('SELECT COUNT(*) FROM events').pluck().get();
+    expect(() => oldInsert.run(rowValues(eventRow(e, 'dev-old', contentHash(e), 1, '1800000000000.000000')))).toThrow(/no such column|has no column named uid/);
+    expect(() => oldRead.get()).toThrow(/no such column/);
+    expect(db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(count);
+    old.close();
   });
 
   it('a usage line billed under its own identity keeps its key in hex', () => {

@@ -5,11 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { createClaudeParser } from '../../src/adapters/claude/index.js';
 import type { EventRecord } from '../../src/model/event.js';
 import { ensureDeviceId, loadMigrations, migrate, openDb } from '../../src/store/db.js';
-import { LocalEventWriter } from '../../src/store/events.js';
 import { dailyReport } from '../../src/reports/index.js';
-import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { usageEvent } from '../reports/helpers.js';
+import { writeBefore044 } from '../helpers/old-store.js';
 
 /**
  * A store written before the billing rule (keys `message.id:requestId`, the first line billed,
@@ -37,9 +36,9 @@ describe('re-billing a store written by the old rule (migration 035)', () => {
     migrate(raw, loadMigrations().filter((m) => m.version < 35));
     const self = ensureDeviceId(raw);
     const lines = readFileSync(FILE, 'utf8').split('\n').filter((l) => l.trim() !== '');
-    new LocalEventWriter(raw, self, new Hlc(fixedClock(1_700_000_000_000, 1))).write(oldEvents(lines));
+    writeBefore044(raw, self, oldEvents(lines), 1_700_000_000_000);
     // The peer holds a copy that stops before the response's last line (output 8 so far).
-    new LocalEventWriter(raw, PEER, new Hlc(fixedClock(1_800_000_000_000, 1))).write(oldEvents(lines.slice(0, 4)));
+    writeBefore044(raw, PEER, oldEvents(lines.slice(0, 4)), 1_800_000_000_000);
     // What the old rule billed: the first line of the response (output 8), on both devices.
     const key = 'msg_01RcDNkcZxwfy4UY9xdcSoX3:req_011CVwh2DE1xa9DhWJk67F7N';
     for (const d of [self, PEER]) {
@@ -74,7 +73,7 @@ describe('re-summing the slots by the whole-request long-context rule (migration
     migrate(raw, loadMigrations().filter((m) => m.version < 43));
     const self = ensureDeviceId(raw);
     // Prompt 10k + 195k: long-context, though no one kind passes 200k (035 saw no excess at all).
-    new LocalEventWriter(raw, self, new Hlc(fixedClock(1_700_000_000_000, 1))).write([
+    writeBefore044(raw, self, [
       usageEvent({ ts: '2026-03-01T10:00:00Z', input: 10_000, output: 2_000, cacheRead: 195_000 }),
       usageEvent({ ts: '2026-03-01T10:05:00Z', input: 100, output: 10, cacheRead: 250_000 }),
     ]);

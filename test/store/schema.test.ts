@@ -11,13 +11,16 @@ describe('store schema', () => {
     const db = openDb(join(tempDir(), 'store.db'));
     const indexes = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
     expect(indexes).toEqual(['events_device_seq', 'events_session', 'events_uid_device']);
-    expect(plan(db, 'SELECT id FROM events WHERE uid = ? OR uid = ?')).toMatch(/events_uid_device/);
-    expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid = ?')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
+    expect(plan(db, 'SELECT id FROM events WHERE uid_bytes = ? OR uid_bytes = ?')).toMatch(/events_uid_device/);
+    expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid_bytes = ?')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
     // The writer looks a hex uid up as its stored bytes (migration 044).
-    expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid = unhex(?)')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
-    // ON CONFLICT(device_id, uid) must still find a unique index on those columns.
+    expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid_bytes = unhex(?)')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
+    // ON CONFLICT(device_id, uid_bytes) must still find a unique index on those columns.
+    expect(() => db.prepare(`INSERT INTO events(device_id, uid_bytes, provider, project, session_id, record_id, ts, ts_ms, kind, chash_bytes, seq, written_at)
+      VALUES ('d', x'00', 'claude', 'p', 's', 'r', '', 0, 'user', x'01', 1, 'w') ON CONFLICT(device_id, uid_bytes) DO NOTHING`).run()).not.toThrow();
+    // SQL that still names the hex columns fails rather than writing a second row per event.
     expect(() => db.prepare(`INSERT INTO events(device_id, uid, provider, project, session_id, record_id, ts, ts_ms, kind, chash, seq, written_at)
-      VALUES ('d', 'u', 'claude', 'p', 's', 'r', '', 0, 'user', 'h', 1, 'w') ON CONFLICT(device_id, uid) DO NOTHING`).run()).not.toThrow();
+      VALUES ('d', 'u', 'claude', 'p', 's', 'r', '', 0, 'user', 'h', 1, 'w')`)).toThrow(/no column named uid/);
   });
 
   it('a new store gets 16 KiB pages; an existing store keeps its own', () => {
@@ -34,7 +37,7 @@ describe('store schema', () => {
     old.close();
     const reopened = openDb(path);
     expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
-    expect(reopened.prepare('SELECT COUNT(*) FROM events WHERE uid = ?').pluck().get('u')).toBe(1);
+    expect(reopened.prepare('SELECT COUNT(*) FROM events WHERE uid_bytes = ?').pluck().get('u')).toBe(1);
   });
 });
 

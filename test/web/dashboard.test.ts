@@ -239,7 +239,7 @@ describe('GET /api/devices', () => {
     const count = db.prepare('SELECT COUNT(*) FROM events WHERE device_id = ?').pluck();
     for (const x of d.devices) expect(x.events, x.name).toBe(count.get(x.deviceId));
     // The shared project's events exist on the laptop and on devbox: those are the conflicts.
-    const shared = db.prepare(`SELECT COUNT(*) FROM events a JOIN events b ON a.uid = b.uid AND a.device_id < b.device_id`).pluck().get() as number;
+    const shared = db.prepare(`SELECT COUNT(*) FROM events a JOIN events b ON a.uid_bytes = b.uid_bytes AND a.device_id < b.device_id`).pluck().get() as number;
     expect(shared).toBeGreaterThan(0);
     const by = Object.fromEntries(d.devices.map((x: any) => [x.name, x.conflicts]));
     expect(by).toEqual({ laptop: shared, desktop: 0, devbox: shared });

@@ -76,8 +76,8 @@ export async function s3Bucket(name = 'test-bucket'): Promise<RunningS3 & { args
 export function eventKeys(dev: Device, origin?: string): string[] {
   return dev.withDb((db) =>
     (origin
-      ? (db.prepare('SELECT device_id || \':\' || uid FROM events WHERE device_id = ? ORDER BY 1').pluck().all(origin) as string[])
-      : (db.prepare('SELECT device_id || \':\' || uid FROM events ORDER BY 1').pluck().all() as string[])),
+      ? (db.prepare('SELECT device_id || \':\' || lower(hex(uid_bytes)) FROM events WHERE device_id = ? ORDER BY 1').pluck().all(origin) as string[])
+      : (db.prepare('SELECT device_id || \':\' || lower(hex(uid_bytes)) FROM events ORDER BY 1').pluck().all() as string[])),
   );
 }
 

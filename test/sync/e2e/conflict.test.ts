@@ -28,7 +28,7 @@ interface Row {
 }
 
 function rows(d: Device): Row[] {
-  return d.withDb((db) => db.prepare('SELECT lower(hex(uid)) AS uid, device_id, written_at, lower(hex(chash)) AS chash, session_id FROM events ORDER BY uid, device_id').all() as Row[]);
+  return d.withDb((db) => db.prepare('SELECT lower(hex(uid_bytes)) AS uid, device_id, written_at, lower(hex(chash_bytes)) AS chash, session_id FROM events ORDER BY uid, device_id').all() as Row[]);
 }
 
 /** The LWW winner per uid, computed here from the raw rows (not with the product's SQL). */
@@ -46,9 +46,9 @@ function storeWinners(d: Device): Array<Pick<Row, 'uid' | 'device_id' | 'written
   return d.withDb((db) =>
     db
       .prepare(
-        `SELECT lower(hex(e.uid)) AS uid, e.device_id, e.written_at, lower(hex(e.chash)) AS chash FROM events e WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.uid = e.uid
+        `SELECT lower(hex(e.uid_bytes)) AS uid, e.device_id, e.written_at, lower(hex(e.chash_bytes)) AS chash FROM events e WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.uid_bytes = e.uid_bytes
            AND w.device_id <> e.device_id AND (w.written_at > e.written_at OR (w.written_at = e.written_at AND w.device_id > e.device_id)))
-         ORDER BY e.uid`,
+         ORDER BY uid`,
       )
       .all() as Array<Pick<Row, 'uid' | 'device_id' | 'written_at' | 'chash'>>,
   );
@@ -83,8 +83,8 @@ function collisionGroups(d: Device, origin: string): Map<string, number> {
     (db) =>
       db
         .prepare(
-          `SELECT provider || ' ' || project || ' ' || ts AS k, COUNT(DISTINCT uid) AS n FROM events
-           WHERE device_id = ? AND ts <> '' GROUP BY provider, project, ts HAVING COUNT(DISTINCT uid) > 1`,
+          `SELECT provider || ' ' || project || ' ' || ts AS k, COUNT(DISTINCT uid_bytes) AS n FROM events
+           WHERE device_id = ? AND ts <> '' GROUP BY provider, project, ts HAVING COUNT(DISTINCT uid_bytes) > 1`,
         )
         .all(origin) as Array<{ k: string; n: number }>,
   );
@@ -258,7 +258,7 @@ describe('an edit made after seeing the other version', () => {
       await d.ok(['sync', 'push']);
     }
     for (const d of [fast, slow]) await d.ok(['sync', 'pull']);
-    const uidOf = (d: Device) => d.withDb((db) => db.prepare(`SELECT lower(hex(uid)) FROM events WHERE device_id = ? AND record_id = 'u1'`).pluck().get(d.id) as string);
+    const uidOf = (d: Device) => d.withDb((db) => db.prepare(`SELECT lower(hex(uid_bytes)) FROM events WHERE device_id = ? AND record_id = 'u1'`).pluck().get(d.id) as string);
     const uid = uidOf(slow);
     expect(uidOf(fast)).toBe(uid);
     const winner = (d: Device) => storeWinners(d).find((r) => r.uid === uid)!;
@@ -276,7 +276,7 @@ describe('an edit made after seeing the other version', () => {
     for (const d of [fast, slow]) {
       const w = winner(d);
       expect(w.device_id, d.name).toBe(slow.id);
-      const text = d.withDb((db) => db.prepare('SELECT text FROM events WHERE device_id = ? AND uid = unhex(?)').pluck().get(slow.id, uid) as string);
+      const text = d.withDb((db) => db.prepare('SELECT text FROM events WHERE device_id = ? AND uid_bytes = unhex(?)').pluck().get(slow.id, uid) as string);
       expect(text).toContain('make all');
     }
     expect(storeWinners(fast)).toEqual(storeWinners(slow));

@@ -22,7 +22,7 @@ describe('malformed own rows in the store', () => {
       set.run(-5, ids[0]);
       set.run(1.5, ids[1]);
       db.prepare('UPDATE events SET output_tokens = 9e999 WHERE id = ?').run(ids[2]);
-      return db.prepare(`SELECT uid FROM events WHERE id IN (${ids.join(',')})`).pluck().all() as string[];
+      return db.prepare(`SELECT lower(hex(uid_bytes)) FROM events WHERE id IN (${ids.join(',')})`).pluck().all() as string[];
     });
     const total = a.withDb((db) => db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number);
 
@@ -36,7 +36,7 @@ describe('malformed own rows in the store', () => {
     expect((await a.ok(['sync', 'status'])).stdout).toMatch(/Held back: +3 event\(s\) of this device are malformed/);
 
     await b.ok(['sync', 'pull']);
-    const landed = b.withDb((db) => db.prepare('SELECT uid FROM events WHERE device_id = ?').pluck().all(a.id) as string[]);
+    const landed = b.withDb((db) => db.prepare('SELECT lower(hex(uid_bytes)) FROM events WHERE device_id = ?').pluck().all(a.id) as string[]);
     expect(landed).toHaveLength(total - 3);
     for (const uid of bad) expect(landed).not.toContain(uid);
 
