@@ -1,6 +1,5 @@
 import type { FileParser, ParserState, SourceFile } from '../adapters/types.js';
 import type { EventRecord } from '../model/event.js';
-import { contentHash } from '../model/canonical.js';
 import { readBuffer, readLines, type FileDone, type LineTask } from './read-lines.js';
 
 /**
@@ -9,8 +8,6 @@ import { readBuffer, readLines, type FileDone, type LineTask } from './read-line
  */
 export interface ReadBatch {
   events: EventRecord[];
-  /** contentHash of each event (the costly part of preparing a row, done where the reading is). */
-  chashes: string[];
   /** Files read to where this run stops; each comes in the batch with its last events, or later. */
   done: FileDone[];
   /** Set on the stream's last batch. */
@@ -30,19 +27,16 @@ type ParserFor = (file: SourceFile, state: ParserState | null) => FileParser;
 /** Reads the files in order, handing each batch to `sink` as soon as it is full (a big file spans many). */
 export function readBatches(tasks: LineTask[], parserFor: ParserFor, sink: (batch: ReadBatch) => void, filesPerBatch = 1): void {
   const buf = readBuffer();
-  let batch: ReadBatch = { events: [], chashes: [], done: [] };
+  let batch: ReadBatch = { events: [], done: [] };
   const send = () => {
     sink(batch);
-    batch = { events: [], chashes: [], done: [] };
+    batch = { events: [], done: [] };
   };
   for (const task of tasks) {
     const file: SourceFile = { provider: task.provider, path: task.path, root: task.root };
     const parse = (state: ParserState | null) => parserFor(file, state);
     const done = readLines(task, parse, (events) => {
-      for (const e of events) {
-        batch.events.push(e);
-        batch.chashes.push(contentHash(e));
-      }
+      for (const e of events) batch.events.push(e);
       if (batch.events.length >= BATCH_EVENTS) send();
     }, buf);
     batch.done.push(done);

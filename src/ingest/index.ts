@@ -140,7 +140,6 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
 
   const batchEvents = opts.batchEvents ?? BATCH;
   let pending: EventRecord[] = [];
-  let chashes: Array<string | undefined> = [];
   let done: Array<() => void> = [];
   // A file's events and its bookkeeping row commit in the same transaction, so a crash never
   // records an offset whose events were not written. Files are grouped: one transaction per
@@ -151,13 +150,11 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     if (!force && pending.length < batchEvents) return;
     if (pending.length === 0 && done.length === 0) return;
     const batch = pending;
-    const hashes = chashes;
     const after = done;
     pending = [];
-    chashes = [];
     done = [];
     db.transaction(() => {
-      writer.write(batch, report.events, eventsByProvider, hashes);
+      writer.write(batch, report.events, eventsByProvider);
       for (const f of after) f();
     })();
   };
@@ -182,10 +179,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     report.malformedLines += r.malformed;
     if (r.malformed > 0) report.malformed.push({ path: file.path, lines: r.malformed });
     if (r.unreadable !== undefined) report.unreadable.push({ path: file.path, reason: r.unreadable });
-    for (const e of r.events) {
-      pending.push(e);
-      chashes.push(undefined);
-    }
+    for (const e of r.events) pending.push(e);
     done.push(() => putFile.run({
       path: file.path, provider: file.provider, size: st.size, mtime_ms: Math.trunc(st.mtimeMs), offset: st.size,
       head_hash: r.unreadable !== undefined ? '' : stamp, state: JSON.stringify(r.cursor),
@@ -224,10 +218,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestReport>
     let filesDone = files.length - tasks.length;
     opts.onProgress?.({ filesDone, filesTotal: files.length, bytesDone, bytesTotal });
     await readFiles(tasks, taskBytes, opts.adapters, opts.read ?? 'auto', (batch) => {
-      for (let k = 0; k < batch.events.length; k++) {
-        pending.push(batch.events[k]);
-        chashes.push(batch.chashes[k]);
-      }
+      for (const e of batch.events) pending.push(e);
       for (const d of batch.done) {
         report.bytesRead += d.bytesRead;
         report.linesRead += d.linesRead;

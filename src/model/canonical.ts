@@ -48,11 +48,6 @@ export function eventFromTuple(t: unknown[]): EventRecord {
   return o as unknown as EventRecord;
 }
 
-/** Content hash of an event: changes iff any field changes. */
-export function contentHash(e: EventRecord): string {
-  return sha256Hex(JSON.stringify(eventToTuple(e)));
-}
-
 /** One-shot: a third faster than a Hash object for the short inputs of ingest's hot path. */
 export function sha256Hex(data: string | Uint8Array): string {
   return hash('sha256', data, 'hex');

@@ -1,8 +1,7 @@
 import type { Db } from './db.js';
 import { ensureDeviceId, getMeta, hasTable, setMeta } from './db.js';
 import type { EventKind, EventRecord, Provider } from '../model/event.js';
-import { contentHash } from '../model/canonical.js';
-import { EVENT_COLUMNS, EVENT_PLACEHOLDERS, EVENT_SQL_COLUMNS, eventRow, placeholder, rowValues, storedColumn } from './rows.js';
+import { CONTENT_COLUMNS, EVENT_COLUMNS, EVENT_PLACEHOLDERS, EVENT_SQL_COLUMNS, eventRow, placeholder, rowValues, storedColumn } from './rows.js';
 
 export { EVENT_COLUMNS, EVENT_PLACEHOLDERS, EVENT_SQL_COLUMNS } from './rows.js';
 import type { Hlc } from '../model/clock.js';
@@ -15,7 +14,7 @@ export interface WriteStats {
 
 /**
  * Writes this device's own events. Insert-or-update by (device, uid); an update happens
- * only when the content hash differs, and takes a new `seq` and `written_at`, so sync
+ * only when what the event says differs (CONTENT_COLUMNS), and takes a new `seq` and `written_at`, so sync
  * ships exactly new and changed events. Call inside a transaction for batching.
  */
 export class LocalEventWriter {
@@ -38,7 +37,7 @@ export class LocalEventWriter {
     this.nextSeq = Math.max(max ?? 0, Number(getMeta(db, 'last_seq') ?? 0)) + 1;
     const lastStamp = getMeta(db, 'last_hlc');
     if (lastStamp) hlc.observe(lastStamp);
-    this.existing = db.prepare('SELECT id, lower(hex(chash_bytes)) AS chash FROM events WHERE device_id = ? AND uid_bytes = unhex(?)');
+    this.existing = db.prepare(`SELECT id, ${CONTENT_COLUMNS.join(', ')} FROM events WHERE device_id = ? AND uid_bytes = unhex(?)`).raw();
     // Positional binds (binding 26 named parameters from an object per row cost ~17 % of an insert),
     // and insert-first: on a cold ingest nearly every event is new, so the lookup runs only on a conflict.
     this.insert = db.prepare(`INSERT INTO events(${EVENT_SQL_COLUMNS}) VALUES (${EVENT_PLACEHOLDERS})
@@ -47,15 +46,11 @@ export class LocalEventWriter {
       WHERE id = ?`);
   }
 
-  /**
-   * `byProvider`, when given, gets the same counts split by the events' provider. `chashes`
-   * holds each event's contentHash where the caller computed it already (ingest's reader thread).
-   */
+  /** `byProvider`, when given, gets the same counts split by the events' provider. */
   write(
     events: EventRecord[],
     stats: WriteStats = { inserted: 0, updated: 0, unchanged: 0 },
     byProvider?: Record<string, WriteStats>,
-    chashes?: ReadonlyArray<string | undefined>,
   ): WriteStats {
     const before = maxEventId(this.db);
     const count = (e: EventRecord, k: keyof WriteStats) => {
@@ -72,19 +67,18 @@ export class LocalEventWriter {
     }
     for (const i of latest.values()) {
       const e = events[i];
-      const chash = chashes?.[i] ?? contentHash(e);
-      const values = rowValues(eventRow(e, this.deviceId, chash, this.nextSeq, this.hlc.tick()));
+      const values = rowValues(eventRow(e, this.deviceId, this.nextSeq, this.hlc.tick()));
       if (this.insert.run(values).changes === 1) {
         this.nextSeq++;
         count(e, 'inserted');
         continue;
       }
-      const prev = this.existing.get(this.deviceId, e.uid) as { id: number; chash: string };
-      if (prev.chash === chash) {
+      const prev = this.existing.get(this.deviceId, e.uid) as unknown[];
+      if (sameContent(prev, values)) {
         count(e, 'unchanged');
         continue;
       }
-      this.update.run([...values.slice(2), prev.id]);
+      this.update.run([...values.slice(2), prev[0]]);
       this.nextSeq++;
       count(e, 'updated');
     }
@@ -99,10 +93,19 @@ export class LocalEventWriter {
   }
 }
 
+/** Where each of CONTENT_COLUMNS sits in a row's values. */
+const CONTENT_AT = CONTENT_COLUMNS.map((c) => EVENT_COLUMNS.indexOf(c));
+
+/** Whether a stored row (id, then CONTENT_COLUMNS) holds the event of these row values. */
+function sameContent(stored: unknown[], values: unknown[]): boolean {
+  for (let k = 0; k < CONTENT_AT.length; k++) if (stored[k + 1] !== (values[CONTENT_AT[k]] ?? null)) return false;
+  return true;
+}
+
 /** An event read back, with what its origin device stamped on it. */
 type StoredEvent = EventRecord & { seq: number; writtenAt: string };
 
-/** An events row (migrations/001_core.sql; store/rows.ts writes it), uid and chash selected as hex (migration 044). */
+/** An events row (migrations/001_core.sql; store/rows.ts writes it), uid selected as hex (migration 044). */
 export interface EventsRow {
   id: number;
   device_id: string;
@@ -128,7 +131,6 @@ export interface EventsRow {
   total_tokens: number;
   text: string | null;
   extra: string | null;
-  chash: string;
   seq: number;
   written_at: string;
 }

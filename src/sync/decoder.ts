@@ -1,13 +1,12 @@
 import { SuError } from '../errors.js';
-import { contentHash } from '../model/canonical.js';
 import { eventRow, rowValues } from '../store/rows.js';
 import { decodeSegment, type SegmentEvent, type SegmentExpectation } from './codec.js';
 import type { Identity } from './crypto.js';
 import { streamFromWorker } from '../util/worker-stream.js';
 
 /**
- * Turning a peer's segments into event rows: decryption (on the worker), gunzip, the content checks of decodeSegment, the
- * content hash of every event and its row values. A pull lands the rows inside one
+ * Turning a peer's segments into event rows: decryption (on the worker), gunzip, the content checks of decodeSegment, and
+ * every event's row values. A pull lands the rows inside one
  * synchronous SQLite transaction, so the decoder is a plain generator the landing pulls from,
  * segment by segment; for a big backlog it runs on a worker thread, one segment ahead or more,
  * so that decoding (about a third of a 1 M-event pull) overlaps the inserts on the other core.
@@ -31,7 +30,7 @@ export type RowBatch = unknown[][];
 /** Rows of a peer's events, keeping only those beyond `cursor` (already landed before). */
 export function peerRows(events: SegmentEvent[], device: string, cursor: number): RowBatch {
   const rows: RowBatch = [];
-  for (const se of events) if (se.seq > cursor) rows.push(rowValues(eventRow(se.event, device, contentHash(se.event), se.seq, se.writtenAt)));
+  for (const se of events) if (se.seq > cursor) rows.push(rowValues(eventRow(se.event, device, se.seq, se.writtenAt)));
   return rows;
 }
 

@@ -94,7 +94,7 @@ export function landPeer(db: Db, manifest: Manifest, batches: Iterable<RowBatch>
       model=excluded.model, sidechain=excluded.sidechain, agent=excluded.agent, usage_key=excluded.usage_key,
       input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens, cache_creation_tokens=excluded.cache_creation_tokens,
       cache_read_tokens=excluded.cache_read_tokens, reasoning_tokens=excluded.reasoning_tokens, total_tokens=excluded.total_tokens,
-      has_usage=excluded.has_usage, text=excluded.text, extra=excluded.extra, chash_bytes=excluded.chash_bytes, seq=excluded.seq,
+      has_usage=excluded.has_usage, text=excluded.text, extra=excluded.extra, seq=excluded.seq,
       written_at=excluded.written_at
     WHERE excluded.written_at > events.written_at`);
   const cursor = Math.max(0, ...manifest.segments.map((s) => s.seqTo));

@@ -15,7 +15,7 @@ function contents(db: Db) {
   const q = (sql: string) => db.prepare(sql).raw().all();
   return {
     events: q(`SELECT lower(hex(uid_bytes)) AS uid, provider, project, project_path, session_id, record_id, ts, kind, model, agent, usage_key,
-      input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, has_usage, text, extra, lower(hex(chash_bytes)), seq FROM events ORDER BY id`),
+      input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, reasoning_tokens, has_usage, text, extra, seq FROM events ORDER BY id`),
     usage: q('SELECT usage_key, event_id, ts, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens FROM usage ORDER BY usage_key'),
     files: q('SELECT path, provider, size, mtime_ms, offset, head_hash, state, lines, skipped, missing FROM source_files ORDER BY path'),
     sessions: q('SELECT provider, session_id, project, first_ts, last_ts, events FROM sessions ORDER BY provider, session_id'),
@@ -106,10 +106,10 @@ describe("ingest's reader thread", () => {
     const tasks = jsonlFiles(root).map((path) => ({ provider: 'claude' as const, path, root, mtimeMs: 0, prev: null, bytes: statSync(path).size }));
     const claude = ADAPTERS.filter((a) => a.provider === 'claude');
     const collect = async (mode: 'thread' | 'here', chunkBytes?: number) => {
-      const seen: { uids: string[]; chashes: string[]; files: string[] } = { uids: [], chashes: [], files: [] };
+      const seen: { uids: string[]; events: unknown[]; files: string[] } = { uids: [], events: [], files: [] };
       await readFiles(tasks, 0, claude, mode, (b) => {
         seen.uids.push(...b.events.map((e) => e.uid));
-        seen.chashes.push(...b.chashes);
+        seen.events.push(...b.events);
         seen.files.push(...b.done.map((d) => d.path));
       }, chunkBytes);
       return seen;

@@ -16,8 +16,8 @@ describe('store schema', () => {
     // The writer looks a hex uid up as its stored bytes (migration 044).
     expect(plan(db, 'SELECT id FROM events WHERE device_id = ? AND uid_bytes = unhex(?)')).toMatch(/USING (COVERING )?INDEX events_uid_device/);
     // ON CONFLICT(device_id, uid_bytes) must still find a unique index on those columns.
-    expect(() => db.prepare(`INSERT INTO events(device_id, uid_bytes, provider, project, session_id, record_id, ts, ts_ms, kind, chash_bytes, seq, written_at)
-      VALUES ('d', x'00', 'claude', 'p', 's', 'r', '', 0, 'user', x'01', 1, 'w') ON CONFLICT(device_id, uid_bytes) DO NOTHING`).run()).not.toThrow();
+    expect(() => db.prepare(`INSERT INTO events(device_id, uid_bytes, provider, project, session_id, record_id, ts, ts_ms, kind, seq, written_at)
+      VALUES ('d', x'00', 'claude', 'p', 's', 'r', '', 0, 'user', 1, 'w') ON CONFLICT(device_id, uid_bytes) DO NOTHING`).run()).not.toThrow();
     // SQL that still names the hex columns fails rather than writing a second row per event.
     expect(() => db.prepare(`INSERT INTO events(device_id, uid, provider, project, session_id, record_id, ts, ts_ms, kind, chash, seq, written_at)
       VALUES ('d', 'u', 'claude', 'p', 's', 'r', '', 0, 'user', 'h', 1, 'w')`)).toThrow(/no column named uid/);

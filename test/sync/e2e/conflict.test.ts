@@ -23,12 +23,12 @@ interface Row {
   uid: string;
   device_id: string;
   written_at: string;
-  chash: string;
+  content: string;
   session_id: string;
 }
 
 function rows(d: Device): Row[] {
-  return d.withDb((db) => db.prepare('SELECT lower(hex(uid_bytes)) AS uid, device_id, written_at, lower(hex(chash_bytes)) AS chash, session_id FROM events ORDER BY uid, device_id').all() as Row[]);
+  return d.withDb((db) => db.prepare('SELECT lower(hex(uid_bytes)) AS uid, device_id, written_at, json_array(kind, ts, model, text, extra, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens) AS content, session_id FROM events ORDER BY uid, device_id').all() as Row[]);
 }
 
 /** The LWW winner per uid, computed here from the raw rows (not with the product's SQL). */
@@ -42,15 +42,15 @@ function winners(all: Row[]): Map<string, Row> {
 }
 
 /** What the store itself shows under `all` (one row per uid), for comparison with the above. */
-function storeWinners(d: Device): Array<Pick<Row, 'uid' | 'device_id' | 'written_at' | 'chash'>> {
+function storeWinners(d: Device): Array<Pick<Row, 'uid' | 'device_id' | 'written_at' | 'content'>> {
   return d.withDb((db) =>
     db
       .prepare(
-        `SELECT lower(hex(e.uid_bytes)) AS uid, e.device_id, e.written_at, lower(hex(e.chash_bytes)) AS chash FROM events e WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.uid_bytes = e.uid_bytes
+        `SELECT lower(hex(e.uid_bytes)) AS uid, e.device_id, e.written_at, json_array(e.kind, e.ts, e.model, e.text, e.extra, e.input_tokens, e.output_tokens, e.cache_creation_tokens, e.cache_read_tokens) AS content FROM events e WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.uid_bytes = e.uid_bytes
            AND w.device_id <> e.device_id AND (w.written_at > e.written_at OR (w.written_at = e.written_at AND w.device_id > e.device_id)))
          ORDER BY uid`,
       )
-      .all() as Array<Pick<Row, 'uid' | 'device_id' | 'written_at' | 'chash'>>,
+      .all() as Array<Pick<Row, 'uid' | 'device_id' | 'written_at' | 'content'>>,
   );
 }
 
@@ -132,7 +132,7 @@ describe('the same session on several devices', () => {
     expect(mine(a, SESSION_ALL).length).toBeGreaterThan(20);
     // Same uids and same content on all three devices, different stamps.
     for (const d of [b, c]) {
-      expect(mine(d, SESSION_ALL).map((r) => [r.uid, r.chash])).toEqual(mine(a, SESSION_ALL).map((r) => [r.uid, r.chash]));
+      expect(mine(d, SESSION_ALL).map((r) => [r.uid, r.content])).toEqual(mine(a, SESSION_ALL).map((r) => [r.uid, r.content]));
     }
     const stampsOf = (d: Device) => new Set(mine(d, SESSION_ALL).map((r) => r.written_at));
     for (const s of stampsOf(a)) expect(stampsOf(b).has(s) || stampsOf(c).has(s)).toBe(false);
@@ -143,7 +143,7 @@ describe('the same session on several devices', () => {
 
   it('every device ends with the same rows and picks the same winners', () => {
     const expected = winners(devices.flatMap((d) => own.get(d)!));
-    const expectedList = [...expected.values()].map(({ uid, device_id, written_at, chash }) => ({ uid, device_id, written_at, chash })).sort((x, y) => x.uid.localeCompare(y.uid));
+    const expectedList = [...expected.values()].map(({ uid, device_id, written_at, content }) => ({ uid, device_id, written_at, content })).sort((x, y) => x.uid.localeCompare(y.uid));
     const allOwn = devices.flatMap((d) => own.get(d)!).sort((x, y) => x.uid.localeCompare(y.uid) || x.device_id.localeCompare(y.device_id));
     for (const d of devices) {
       expect(rows(d)).toEqual(allOwn);

@@ -1,18 +1,19 @@
--- An event's identity (uid) and content hash (chash) are SHA-256 digests. They were kept as 64 hex
--- characters; they are now the 32 bytes themselves: ~96 bytes less per event in the row and the
--- uid index (~9 % of a store of short lines). The code still speaks hex: writers bind unhex(?),
--- readers select lower(hex(...)); the wire format is unchanged (src/store/rows.ts).
---
--- The columns are renamed as well, so that SQL still writing hex fails instead of adding a second
--- row for an event it cannot find: a sync daemon of the previous version, started before the
--- upgrade, keeps its statements (they are prepared again against this schema, and stop). The
--- index and triggers follow the rename. A value that is not hex (no writer makes one) is left
+-- An event's identity (uid) is a SHA-256. It was kept as 64 hex characters; it is now the 32 bytes
+-- themselves: ~64 bytes less per event in the row and the uid index. The code still speaks hex:
+-- writers bind unhex(?), readers select lower(hex(...)); the wire format is unchanged
+-- (src/store/rows.ts). The column is renamed as well, so that SQL still writing hex fails instead of
+-- adding a second row for an event it cannot find: a sync daemon of the previous version, started
+-- before the upgrade, keeps its statements (they are prepared again against this schema, and stop).
+-- The index and triggers follow the rename. A value that is not hex (no writer makes one) is left
 -- as it was rather than lost.
+--
+-- Each event's content hash (chash, 64 more characters) goes: a writer now tells a changed event
+-- from one read again by comparing the stored columns (CONTENT_COLUMNS in src/store/rows.ts), and
+-- every ingest and pull no longer serializes and hashes every event to fill it.
 
+ALTER TABLE events DROP COLUMN chash;
 ALTER TABLE events RENAME COLUMN uid TO uid_bytes;
-ALTER TABLE events RENAME COLUMN chash TO chash_bytes;
-UPDATE events SET uid_bytes = coalesce(unhex(uid_bytes), uid_bytes), chash_bytes = coalesce(unhex(chash_bytes), chash_bytes)
-  WHERE typeof(uid_bytes) = 'text' OR typeof(chash_bytes) = 'text';
+UPDATE events SET uid_bytes = coalesce(unhex(uid_bytes), uid_bytes) WHERE typeof(uid_bytes) = 'text';
 
 -- 035's view, with the line's own key spelt in hex as before.
 DROP VIEW billed_lines;

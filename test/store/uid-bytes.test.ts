@@ -6,23 +6,24 @@ import { ingest } from '../../src/ingest/index.js';
 import { dailyReport } from '../../src/reports/index.js';
 import { search } from '../../src/search/index.js';
 import { ensureDeviceId, openDb, type Db } from '../../src/store/db.js';
-import { EVENT_COLUMNS, readEventsSince } from '../../src/store/events.js';
-import { eventRow, rowValues } from '../../src/store/rows.js';
-import { contentHash } from '../../src/model/canonical.js';
+import { EVENT_COLUMNS, LocalEventWriter, readEventsSince } from '../../src/store/events.js';
+import { CONTENT_COLUMNS, eventRow, rowValues } from '../../src/store/rows.js';
+import type { EventRecord } from '../../src/model/event.js';
+import { Hlc, fixedClock } from '../../src/model/clock.js';
 import { FIXTURES_DIR, tempDir } from '../helpers/fixtures.js';
 import { asBefore044 } from '../helpers/old-store.js';
 import { tempStore, usageEvent, write } from '../reports/helpers.js';
 
 /**
- * Migration 044: an event's uid and content hash are stored as their 32 bytes, not 64 hex
- * characters. Everything outside the store still sees hex, and a store written before reads,
- * bills and re-ingests exactly as it did.
+ * Migration 044: an event's uid is stored as its 32 bytes, not 64 hex characters, and no content
+ * hash is stored: the writer compares the stored columns. Everything outside the store still sees
+ * hex, and a store written before reads, bills and re-ingests exactly as it did.
  */
 const ENV = { CLAUDE_CONFIG_DIR: join(FIXTURES_DIR, 'claude'), CODEX_HOME: join(FIXTURES_DIR, 'codex'), TZ: 'UTC' };
 const HEX64 = /^[0-9a-f]{64}$/;
 
 const notBlob32 = (db: Db) =>
-  db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid_bytes) <> 'blob' OR length(uid_bytes) <> 32 OR typeof(chash_bytes) <> 'blob' OR length(chash_bytes) <> 32`).pluck().get();
+  db.prepare(`SELECT COUNT(*) FROM events WHERE typeof(uid_bytes) <> 'blob' OR length(uid_bytes) <> 32`).pluck().get();
 
 function observed(db: Db, self: string) {
   return {
@@ -33,7 +34,7 @@ function observed(db: Db, self: string) {
   };
 }
 
-describe('identity hashes stored as 32 bytes (migration 044)', () => {
+describe('uid stored as 32 bytes, no content hash (migration 044)', () => {
   it('a new store writes blobs and reads them back as the hex the adapters computed', async () => {
     const db = openDb(join(tempDir('su-044-'), 'store.db'));
     await ingest(db, { adapters: [...ADAPTERS], env: ENV });
@@ -76,15 +77,45 @@ describe('identity hashes stored as 32 bytes (migration 044)', () => {
     // An old sync daemon: its connection and its statements were made before the upgrade.
     const old = new Database(path);
     const e = usageEvent({ ts: '2026-01-05T10:00:00Z' });
-    const oldInsert = old.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+    const oldInsert = old.prepare(`INSERT INTO events(${EVENT_COLUMNS.join(', ')}, chash) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}, ?)
       ON CONFLICT(device_id, uid) DO NOTHING`);
     const oldRead = old.prepare('SELECT uid, chash FROM events ORDER BY id LIMIT 1');
     db = openDb(path); // the new version upgrades the store
     const count = db.prepare('SELECT COUNT(*) FROM events').pluck().get();
-    expect(() => oldInsert.run(rowValues(eventRow(e, 'dev-old', contentHash(e), 1, '1800000000000.000000')))).toThrow(/no such column|has no column named uid/);
+    expect(() => oldInsert.run([...rowValues(eventRow(e, 'dev-old', 1, '1800000000000.000000')), e.uid])).toThrow(/no such column|has no column named uid/);
     expect(() => oldRead.get()).toThrow(/no such column/);
     expect(db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(count);
     old.close();
+  });
+
+  it('the writer tells an event read again from a changed one by every column of what it says', () => {
+    const { db } = tempStore();
+    const base: EventRecord = { ...usageEvent({ ts: '2026-01-05T10:00:00Z', cacheCreate: 5, cacheRead: 7, reasoning: 3 }), projectPath: '/p', text: 'hi', extra: '{"a":1}', agent: 'x' };
+    write(db, [base]);
+    const again = (e: EventRecord) => {
+      const stats = { inserted: 0, updated: 0, unchanged: 0 };
+      const w = new LocalEventWriter(db, ensureDeviceId(db), new Hlc(fixedClock(1_900_000_000_000, 1)));
+      db.transaction(() => w.write([e], stats))();
+      return stats;
+    };
+    expect(again(base)).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+    const u = base.usage!;
+    const changes: Array<Partial<EventRecord>> = [
+      { project: '-other' }, { projectPath: null }, { session: 'sess-2' }, { record: 'other-record' }, { ts: '2026-01-05T10:00:01.000Z' },
+      { kind: 'user' }, { model: null }, { sidechain: true }, { agent: null }, { usageKey: 'm:other' }, { usage: null },
+      { usage: { ...u, inputTokens: u.inputTokens + 1 } }, { usage: { ...u, outputTokens: u.outputTokens + 1 } },
+      { usage: { ...u, cacheCreationTokens: 6 } }, { usage: { ...u, cacheReadTokens: 8 } }, { usage: { ...u, reasoningTokens: 4 } },
+      { usage: { ...u, totalTokens: u.totalTokens + 1 } }, { text: 'hi!' }, { text: null }, { extra: '{"a":2}' }, { extra: null },
+    ];
+    // Every column of CONTENT_COLUMNS is reached by some change above.
+    expect(CONTENT_COLUMNS.length).toBe(21);
+    let prev = base;
+    for (const c of changes) {
+      const next = { ...prev, ...c };
+      expect(again(next), JSON.stringify(c)).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+      expect(again(next), JSON.stringify(c)).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      prev = next;
+    }
   });
 
   it('a usage line billed under its own identity keeps its key in hex', () => {
