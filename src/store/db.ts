@@ -39,6 +39,17 @@ export function migrate(db: Db, migrations?: Migration[], onUpgrade?: (steps: nu
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   const done: number[] = [];
   const list: Array<Omit<Migration, 'sql'> & { sql?: string }> = migrations ?? migrationFiles(MIGRATIONS_DIR);
+  // A store a newer version has migrated: its tables may no longer be what this code reads and
+  // writes (044 renamed columns), so stop with a clear error before any statement fails or misleads.
+  if (!migrations) {
+    const known = list.length ? list[list.length - 1].version : 0;
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new SuError('STORE', `the store was upgraded by a newer stackunderflow (schema ${newest}; this version knows up to ${known})`, {
+        hint: 'install the newer stackunderflow again, or set STACKUNDERFLOW_HOME to another folder for this version',
+      });
+    }
+  }
   const pending = list.filter((m) => !applied.has(m.version));
   if (pending.length === 0) return done;
   // A new store is created in milliseconds; an existing one may be rewritten (044 takes ~10 s on 1 GB).
@@ -103,7 +114,12 @@ export function openDb(path: string, opts: { readonly?: boolean; onUpgrade?: (st
     // Left by an older version or another umask: the WAL holds recent rows in clear.
     for (const side of ['-wal', '-shm']) privateFile(path + side);
     db.pragma('synchronous = NORMAL');
-    migrate(db, undefined, opts.onUpgrade);
+    try {
+      migrate(db, undefined, opts.onUpgrade);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     ensureDeviceId(db);
   }
   return db;

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -157,6 +158,26 @@ describe('runCli in-process', () => {
     expect(JSON.parse(again.out)).toEqual(want);
     // A new store is made, not upgraded: no notice.
     expect((await run(['ingest'], env())).err).toBe('');
+  });
+
+  it('a store a newer version has upgraded is refused with what to do, and left as it is', async () => {
+    const e = env();
+    expect((await run(['ingest'], e)).code).toBe(0);
+    const { openDb } = await import('../../src/store/db.js');
+    const db = openDb(join(e.STACKUNDERFLOW_HOME!, 'store.db'));
+    db.prepare(`INSERT INTO schema_migrations(version, name, applied_at) VALUES (999, '999_future.sql', '2030-01-01T00:00:00Z')`).run();
+    const events = db.prepare('SELECT COUNT(*) FROM events').pluck().get();
+    db.close();
+    for (const argv of [['report', 'daily', '--json'], ['ingest']]) {
+      const r = await run(argv, e);
+      expect(r.code, argv.join(' ')).toBe(1); // STORE: src/errors.ts
+      expect(r.err).toMatch(/upgraded by a newer stackunderflow \(schema 999; this version knows up to \d+\)/);
+      expect(r.err).toMatch(/install the newer stackunderflow again/);
+      expect(r.out).toBe('');
+    }
+    const raw = new Database(join(e.STACKUNDERFLOW_HOME!, 'store.db'), { readonly: true });
+    expect(raw.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(events);
+    raw.close();
   });
 
   it('usage errors: error + hint on stderr, exit 64, no stack trace', async () => {
